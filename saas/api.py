@@ -1,0 +1,65 @@
+"""One DRF exception handler: every error leaves as
+``{"errors": [{"field": ..., "code": ..., "message": ...}]}`` with a fitting status."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tenants.errors import ApplicationError
+
+
+def _flatten(detail, field=None) -> list[dict]:
+    if isinstance(detail, dict):
+        out = []
+        for key, value in detail.items():
+            name = key if field is None else f"{field}.{key}"
+            out.extend(_flatten(value, None if key == "non_field_errors" else name))
+        return out
+    if isinstance(detail, list):
+        out = []
+        for index, item in enumerate(detail):
+            if isinstance(item, dict):
+                out.extend(_flatten(item, f"{field}[{index}]" if field else f"[{index}]"))
+            else:
+                out.extend(_flatten(item, field))
+        return out
+    code = getattr(detail, "code", None) or "invalid"
+    return [{"field": field, "code": code, "message": str(detail)}]
+
+
+def django_validation_errors(exc: DjangoValidationError) -> list[dict]:
+    if hasattr(exc, "error_dict"):
+        return [
+            {"field": None if field == "__all__" else field, "code": err.code or "invalid",
+             "message": message}
+            for field, errors in exc.error_dict.items()
+            for err in errors
+            for message in err.messages
+        ]
+    return [{"field": None, "code": err.code or "invalid", "message": message}
+            for err in exc.error_list for message in err.messages]
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response({"errors": exc.as_errors()}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        return Response({"errors": django_validation_errors(exc)}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = {"errors": _flatten(exc.detail)}
+    else:
+        response.data = {"errors": [{"field": None, "code": exc.get_codes() if isinstance(
+            exc.get_codes(), str) else "error", "message": str(exc.detail)}]}
+    return response

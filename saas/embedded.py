@@ -1,0 +1,64 @@
+"""Embedded defaults so that a newcomer needs nothing but Python.
+
+When ``DATABASE_URL`` is unset we start a private PostgreSQL from the ``pgserver``
+package under ``.data/pg`` (git-ignored) and hand its socket URL to every process we
+start. When ``CELERY_BROKER_URL`` is unset we use kombu's filesystem transport under
+``.data/broker`` so that a real worker and beat still run without a broker server.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("ATRIUM_DATA_DIR", REPO_ROOT / ".data")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def embedded_database_url(database: str = "postgres") -> str:
+    """Start (or reuse) the embedded server and return a URL for ``database``.
+
+    The server keeps running after this process exits so that the web process, the
+    worker and beat share it; ``stop_embedded_database`` stops it.
+    """
+    # platformdirs warns when XDG_RUNTIME_DIR is unset (typical on servers and in CI).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(data_dir() / "pg", cleanup_mode=None)
+    return server.get_uri(database)
+
+
+def stop_embedded_database() -> bool:
+    """Stop the embedded server if it runs. Returns True when one was stopped."""
+    pgdata = data_dir() / "pg"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import pgserver
+
+        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    server.cleanup()
+    return True
+
+
+def filesystem_broker() -> tuple[str, dict[str, str]]:
+    """Broker URL and transport options for kombu's filesystem transport."""
+    queue = data_dir() / "broker" / "queue"
+    processed = data_dir() / "broker" / "processed"
+    queue.mkdir(parents=True, exist_ok=True)
+    processed.mkdir(parents=True, exist_ok=True)
+    return "filesystem://", {
+        "data_folder_in": str(queue),
+        "data_folder_out": str(queue),
+        "processed_folder": str(processed),
+        "store_processed": "false",
+    }

@@ -1,0 +1,8 @@
+"""Developer machine: `make run`."""
+
+from saas.settings.base import *  # noqa: F401,F403
+from saas.settings.env import env_bool, env_str
+
+DEBUG = env_bool("DEBUG", True)
+SECRET_KEY = SECRET_KEY or "local-development-only-not-secret"  # noqa: S105
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -1,0 +1,9 @@
+"""Test suite: real PostgreSQL (DATABASE_URL or embedded), fast hashing, no real mail."""
+
+from saas.settings.base import *  # noqa: F401,F403
+
+DEBUG = False
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DATABASES["default"]["CONN_MAX_AGE"] = 0

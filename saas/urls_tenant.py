@@ -1,0 +1,16 @@
+"""URLs served on a hotel group's own domain."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from saas import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/password/", views.PasswordChange.as_view(), name="password_change"),
+    path("guests/", views.guest_list, name="guest_list"),
+    path("jobs/diagnostic/", views.job_diagnostic_start, name="job_diagnostic_start"),
+    path("api/v1/", include("saas.api_urls")),
+]

@@ -1,0 +1,216 @@
+"""Provisioning of hotel groups.
+
+A new tenant's schema is cloned from the template schema (``tenant_template``, kept
+migrated by ``migrate_schemas`` like any tenant) by django-tenants' ``clone_schema``
+SQL function, which copies tables, indexes, sequences and rows -- including the
+``django_migrations`` rows, so migrations are recorded as applied without running.
+
+Everything happens in one transaction: the tenant row, its domain, the cloned schema
+(PostgreSQL DDL is transactional) and the admin account. Any failure rolls all of it
+back, so bad input never leaves a half-made schema or an orphan row.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django_tenants.clone import CloneSchema
+from django_tenants.utils import schema_context, schema_exists
+
+from tenants import validators
+from tenants.models import Domain, Tenant
+from tenants.modules import default_module_keys
+
+
+@dataclass(frozen=True)
+class ProvisionedTenant:
+    tenant: Tenant
+    domain: str
+    admin_email: str
+    one_time_password: str
+
+
+def _collect(errors: dict[str, list[str]], field: str, fn, value):
+    try:
+        return fn(value)
+    except ValidationError as exc:
+        errors.setdefault(field, []).extend(exc.messages)
+        return None
+
+
+def _one_time_password() -> str:
+    # 16 characters from an unambiguous alphabet, grouped for reading aloud.
+    alphabet = "abcdefghjkmnpqrstuvwxyzACDEFGHJKLMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+def tenant_create(
+    *,
+    name: str,
+    slug: str,
+    domain: str,
+    admin_email: str,
+    currency: str,
+    languages: list[str] | None = None,
+    currencies: list[str] | None = None,
+    timezone: str = "UTC",
+    modules: list[str] | None = None,
+    status: str = Tenant.Status.TRIAL,
+    send_welcome_email: bool = True,
+) -> ProvisionedTenant:
+    """Create a hotel group with its schema, domain and first administrator.
+
+    Raises ``ValidationError`` with messages keyed by the offending argument.
+    """
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = ["Name is required."]
+    elif len(name) > 200:
+        errors["name"] = ["Name is longer than 200 characters."]
+    slug = _collect(errors, "slug", validators.validate_slug, slug)
+    domain = _collect(errors, "domain", validators.validate_hostname, domain)
+    admin_email = (admin_email or "").strip().lower()
+    _collect(errors, "admin_email", validate_email, admin_email)
+    currency = _collect(errors, "currency", validators.validate_currency, currency)
+    language_codes = [
+        _collect(errors, "languages", validators.validate_language, code) for code in (languages or ["en"])
+    ]
+    if not languages:
+        language_codes = ["en"]
+    currency_codes = [
+        _collect(errors, "currencies", validators.validate_currency, code) for code in (currencies or [])
+    ]
+    timezone = _collect(errors, "timezone", validators.validate_timezone, timezone)
+    module_keys = [
+        _collect(errors, "modules", validators.validate_module, key)
+        for key in (modules if modules is not None else default_module_keys())
+    ]
+    if status not in Tenant.Status.values:
+        errors["status"] = [f"{status} is not a tenant status ({', '.join(Tenant.Status.values)})."]
+
+    if slug and "slug" not in errors:
+        schema_name = validators.slug_to_schema(slug)
+        if Tenant.objects.filter(slug=slug).exists() or schema_exists(schema_name, case_sensitive=False):
+            errors.setdefault("slug", []).append(f"{slug} is already taken.")
+    if domain and "domain" not in errors and Domain.objects.filter(domain=domain).exists():
+        errors.setdefault("domain", []).append(f"{domain} is already taken.")
+    if errors:
+        raise ValidationError(errors)
+
+    enabled_currencies = list(dict.fromkeys([currency, *currency_codes]))
+    enabled_languages = list(dict.fromkeys(language_codes))
+    password = _one_time_password()
+    template = tenant_template_ensure()
+    try:
+        tenant = _provision(
+            template_schema=template.schema_name,
+            name=name,
+            slug=slug,
+            domain=domain,
+            admin_email=admin_email,
+            password=password,
+            status=status,
+            base_currency=currency,
+            enabled_currencies=enabled_currencies,
+            default_language=enabled_languages[0],
+            enabled_languages=enabled_languages,
+            timezone=timezone,
+            enabled_modules=[key for key in module_keys if key],
+        )
+    except IntegrityError as exc:
+        # Lost a race with a concurrent sign-up for the same slug or domain.
+        raise ValidationError({"slug": ["Slug or domain was taken while provisioning; try again."]}) from exc
+
+    if send_welcome_email:
+        transaction.on_commit(
+            lambda: _send_welcome(tenant_name=name, domain=domain, email=admin_email, password=password)
+        )
+    return ProvisionedTenant(tenant=tenant, domain=domain, admin_email=admin_email, one_time_password=password)
+
+
+@transaction.atomic
+def _provision(
+    *, template_schema: str, domain: str, admin_email: str, password: str, **fields
+) -> Tenant:
+    schema_name = validators.slug_to_schema(fields["slug"])
+    tenant = Tenant(schema_name=schema_name, kind=Tenant.Kind.HOTEL_GROUP, **fields)
+    tenant.save()
+    Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+    CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
+    with schema_context(schema_name):
+        from django.contrib.auth import get_user_model
+
+        get_user_model().objects.create_superuser(
+            email=admin_email, password=password, must_change_password=True, full_name=""
+        )
+    return tenant
+
+
+def _send_welcome(*, tenant_name: str, domain: str, email: str, password: str) -> None:
+    send_mail(
+        subject=f"Your Atrium workspace for {tenant_name} is ready",
+        message=(
+            f"Sign in at http://{domain}/ with {email} and this one-time password:\n\n"
+            f"    {password}\n\nYou will be asked to choose a new password."
+        ),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[email],
+        fail_silently=True,
+    )
+
+
+def tenant_template_ensure() -> Tenant:
+    """Return the template tenant, creating and migrating its schema the first time."""
+    template = Tenant.objects.filter(kind=Tenant.Kind.TEMPLATE).first()
+    if template is not None and schema_exists(template.schema_name):
+        return template
+    if template is None:
+        template = Tenant.objects.create(
+            schema_name=settings.TENANT_BASE_SCHEMA,
+            slug="tenant-template",
+            name="Template schema",
+            kind=Tenant.Kind.TEMPLATE,
+            status=Tenant.Status.ACTIVE,
+        )
+    # No template to clone from yet: this one time, run the migrations.
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template.schema_name}"')
+    from django.core.management import call_command
+
+    call_command("migrate_schemas", schema_name=template.schema_name, interactive=False, verbosity=0)
+    return template
+
+
+def platform_tenant_ensure(*, domain: str) -> Tenant:
+    """The public schema's tenant row and its domain, which serve the public site."""
+    platform, _ = Tenant.objects.get_or_create(
+        schema_name=settings.PUBLIC_SCHEMA_NAME,
+        defaults={
+            "slug": "public",
+            "name": "Atrium",
+            "kind": Tenant.Kind.PLATFORM,
+            "status": Tenant.Status.ACTIVE,
+        },
+    )
+    Domain.objects.get_or_create(domain=domain, defaults={"tenant": platform, "is_primary": True})
+    return platform
+
+
+@transaction.atomic
+def tenant_delete(*, tenant: Tenant) -> None:
+    """Drop a hotel group's schema and its rows. Irreversible."""
+    if tenant.kind != Tenant.Kind.HOTEL_GROUP:
+        raise ValidationError({"slug": [f"{tenant.slug} is not a hotel group and cannot be deleted."]})
+    schema = tenant.schema_name
+    Domain.objects.filter(tenant=tenant).delete()
+    Tenant.objects.filter(pk=tenant.pk).delete()
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
