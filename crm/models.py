@@ -83,7 +83,8 @@ class Reservation(models.Model):
                 fields=["property", "confirmation_number"], name="reservation_confirmation_unique"
             ),
             models.CheckConstraint(
-                condition=models.Q(departure__gt=models.F("arrival")), name="reservation_departure_after_arrival"
+                condition=models.Q(departure__gt=models.F("arrival")),
+                name="reservation_departure_after_arrival",
             ),
         ]
         indexes = [models.Index(fields=["arrival"])]

@@ -35,21 +35,29 @@ def _flatten(detail, field=None) -> list[dict]:
 def django_validation_errors(exc: DjangoValidationError) -> list[dict]:
     if hasattr(exc, "error_dict"):
         return [
-            {"field": None if field == "__all__" else field, "code": err.code or "invalid",
-             "message": message}
+            {
+                "field": None if field == "__all__" else field,
+                "code": err.code or "invalid",
+                "message": message,
+            }
             for field, errors in exc.error_dict.items()
             for err in errors
             for message in err.messages
         ]
-    return [{"field": None, "code": err.code or "invalid", "message": message}
-            for err in exc.error_list for message in err.messages]
+    return [
+        {"field": None, "code": err.code or "invalid", "message": message}
+        for err in exc.error_list
+        for message in err.messages
+    ]
 
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response({"errors": exc.as_errors()}, status=exc.status_code)
     if isinstance(exc, DjangoValidationError):
-        return Response({"errors": django_validation_errors(exc)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {"errors": django_validation_errors(exc)}, status=status.HTTP_400_BAD_REQUEST
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -60,6 +68,13 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         response.data = {"errors": _flatten(exc.detail)}
     else:
-        response.data = {"errors": [{"field": None, "code": exc.get_codes() if isinstance(
-            exc.get_codes(), str) else "error", "message": str(exc.detail)}]}
+        response.data = {
+            "errors": [
+                {
+                    "field": None,
+                    "code": exc.get_codes() if isinstance(exc.get_codes(), str) else "error",
+                    "message": str(exc.detail),
+                }
+            ]
+        }
     return response

@@ -15,20 +15,35 @@ from tenants.jobs.services import job_enqueue
 class JobOutput(serializers.ModelSerializer):
     class Meta:
         model = Job
-        fields = ["id", "kind", "status", "payload", "result", "error", "progress",
-                  "created", "started", "finished"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "payload",
+            "result",
+            "error",
+            "progress",
+            "created",
+            "started",
+            "finished",
+        ]
 
 
 class MeApi(APIView):
     def get(self, request):
         user = request.user
-        return Response({
-            "email": user.email,
-            "full_name": user.full_name,
-            "is_admin": user.is_staff,
-            "tenant": {"slug": request.tenant.slug, "name": request.tenant.name,
-                       "schema": connection.schema_name},
-        })
+        return Response(
+            {
+                "email": user.email,
+                "full_name": user.full_name,
+                "is_admin": user.is_staff,
+                "tenant": {
+                    "slug": request.tenant.slug,
+                    "name": request.tenant.name,
+                    "schema": connection.schema_name,
+                },
+            }
+        )
 
 
 class JobListCreateApi(APIView):

@@ -21,7 +21,7 @@ def data_dir() -> Path:
     return path
 
 
-def embedded_database_url(database: str = "postgres") -> str:
+def embedded_database_url(database: str = "atrium") -> str:
     """Start (or reuse) the embedded server and return a URL for ``database``.
 
     The server keeps running after this process exits so that the web process, the
@@ -33,7 +33,34 @@ def embedded_database_url(database: str = "postgres") -> str:
         import pgserver
 
         server = pgserver.get_server(data_dir() / "pg", cleanup_mode=None)
-    return server.get_uri(database)
+    url = server.get_uri(database)
+    database_ensure(url)
+    return url
+
+
+def database_ensure(url: str) -> bool:
+    """Create the database named in ``url`` when it does not exist yet. True if created."""
+    import psycopg
+    from psycopg import sql
+
+    from saas.settings.env import parse_database_url
+
+    params = parse_database_url(url)
+    conninfo = {
+        "dbname": "postgres",
+        "user": params["USER"] or None,
+        "password": params["PASSWORD"] or None,
+        "host": params["HOST"] or None,
+        "port": params["PORT"] or None,
+    }
+    with psycopg.connect(autocommit=True, **{k: v for k, v in conninfo.items() if v}) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
+        ).fetchone()
+        if exists:
+            return False
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(params["NAME"])))
+        return True
 
 
 def stop_embedded_database() -> bool:
@@ -43,10 +70,11 @@ def stop_embedded_database() -> bool:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import pgserver
+        from pgserver._commands import pg_ctl
 
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
-    server.cleanup()
+    # pgserver runs the server as its own system user when we are root.
+    user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
     return True
 
 

@@ -27,7 +27,7 @@ def _check_broker() -> dict:
     started = time.perf_counter()
     transport = settings.CELERY_BROKER_URL.split("://", 1)[0]
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:  # any failure is the answer here
         return {"ok": False, "transport": transport, "error": f"{type(exc).__name__}: {exc}"[:300]}

@@ -31,9 +31,9 @@ def home(request):
     context = {
         "properties": Property.objects.all(),
         "guest_count": Guest.objects.count(),
-        "arrivals_today": Reservation.objects.filter(arrival=today).exclude(
-            status=Reservation.Status.CANCELLED
-        ).count(),
+        "arrivals_today": Reservation.objects.filter(arrival=today)
+        .exclude(status=Reservation.Status.CANCELLED)
+        .count(),
         "in_house": Reservation.objects.filter(status=Reservation.Status.IN_HOUSE).count(),
         "jobs": Job.objects.all()[:5],
     }

@@ -23,7 +23,9 @@ def schemas_behind(schema_names: list[str], database: str | None = None) -> list
     if not schema_names:
         return []
     connection = connections[database or get_tenant_database_alias()]
-    expected = {(app, name) for app, name in MigrationLoader(None, ignore_no_migrations=True).graph.nodes}
+    expected = {
+        (app, name) for app, name in MigrationLoader(None, ignore_no_migrations=True).graph.nodes
+    }
     connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute(

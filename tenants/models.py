@@ -51,7 +51,9 @@ class Tenant(TenantMixin):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["trial", "active", "past_due", "suspended", "cancelled"]),
+                condition=models.Q(
+                    status__in=["trial", "active", "past_due", "suspended", "cancelled"]
+                ),
                 name="tenant_status_valid",
             ),
         ]
@@ -69,21 +71,28 @@ class Tenant(TenantMixin):
                 errors.setdefault(field, []).append(exc)
                 return value
 
-        self.base_currency = check("base_currency", validators.validate_currency, self.base_currency)
+        self.base_currency = check(
+            "base_currency", validators.validate_currency, self.base_currency
+        )
         self.enabled_currencies = [
-            check("enabled_currencies", validators.validate_currency, c) for c in self.enabled_currencies
+            check("enabled_currencies", validators.validate_currency, c)
+            for c in self.enabled_currencies
         ]
         if self.base_currency not in self.enabled_currencies:
             self.enabled_currencies = [self.base_currency, *self.enabled_currencies]
-        self.default_language = check("default_language", validators.validate_language, self.default_language)
+        self.default_language = check(
+            "default_language", validators.validate_language, self.default_language
+        )
         self.enabled_languages = [
-            check("enabled_languages", validators.validate_language, code) for code in self.enabled_languages
+            check("enabled_languages", validators.validate_language, code)
+            for code in self.enabled_languages
         ]
         if self.default_language not in self.enabled_languages:
             self.enabled_languages = [self.default_language, *self.enabled_languages]
         self.timezone = check("timezone", validators.validate_timezone, self.timezone)
         self.enabled_modules = [
-            check("enabled_modules", validators.validate_module, key) for key in self.enabled_modules
+            check("enabled_modules", validators.validate_module, key)
+            for key in self.enabled_modules
         ]
         if errors:
             raise ValidationError(errors)

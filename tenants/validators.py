@@ -19,10 +19,32 @@ HOST_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 # Schema and host names we never hand to a hotel group.
 RESERVED_SLUGS = frozenset(
     {
-        "public", "template", "tenant-template", "tenant_template", "information-schema",
-        "www", "api", "admin", "app", "static", "media", "mail", "smtp", "billing",
-        "status", "help", "support", "docs", "auth", "login", "signup", "pg", "postgres",
-        "atrium", "platform", "demo-template",
+        "public",
+        "template",
+        "tenant-template",
+        "tenant_template",
+        "information-schema",
+        "www",
+        "api",
+        "admin",
+        "app",
+        "static",
+        "media",
+        "mail",
+        "smtp",
+        "billing",
+        "status",
+        "help",
+        "support",
+        "docs",
+        "auth",
+        "login",
+        "signup",
+        "pg",
+        "postgres",
+        "atrium",
+        "platform",
+        "demo-template",
     }
 )
 
@@ -98,7 +120,9 @@ def validate_slug(value: str) -> str:
             params={"value": value},
         )
     if slug in RESERVED_SLUGS or slug.startswith("pg-"):
-        raise ValidationError("%(value)s is reserved.", code="reserved_slug", params={"value": value})
+        raise ValidationError(
+            "%(value)s is reserved.", code="reserved_slug", params={"value": value}
+        )
     return slug
 
 

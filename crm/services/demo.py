@@ -11,14 +11,38 @@ from django.db import transaction
 from crm.models import Guest, Property, Reservation
 
 DEMO_PROPERTIES = [
-    {"code": "HBRLIS", "name": "Harbour Lisbon", "country": "PT", "city": "Lisbon",
-     "timezone": "Europe/Lisbon", "currency": "EUR", "star_rating": 4, "room_count": 180},
-    {"code": "HBRHKG", "name": "Harbour Hong Kong", "country": "HK", "city": "Hong Kong",
-     "timezone": "Asia/Hong_Kong", "currency": "HKD", "star_rating": 5, "room_count": 320},
+    {
+        "code": "HBRLIS",
+        "name": "Harbour Lisbon",
+        "country": "PT",
+        "city": "Lisbon",
+        "timezone": "Europe/Lisbon",
+        "currency": "EUR",
+        "star_rating": 4,
+        "room_count": 180,
+    },
+    {
+        "code": "HBRHKG",
+        "name": "Harbour Hong Kong",
+        "country": "HK",
+        "city": "Hong Kong",
+        "timezone": "Asia/Hong_Kong",
+        "currency": "HKD",
+        "star_rating": 5,
+        "room_count": 320,
+    },
 ]
 CHANNELS = ["direct", "booking_engine", "ota", "gds", "call_centre", "walk_in"]
-LOCALES = {"PT": "pt_PT", "HK": "zh_TW", "GB": "en_GB", "DE": "de_DE", "FR": "fr_FR",
-           "CN": "zh_CN", "JP": "ja_JP", "US": "en_US"}
+LOCALES = {
+    "PT": "pt_PT",
+    "HK": "zh_TW",
+    "GB": "en_GB",
+    "DE": "de_DE",
+    "FR": "fr_FR",
+    "CN": "zh_CN",
+    "JP": "ja_JP",
+    "US": "en_US",
+}
 # Rough nightly rate per property currency, to keep revenue figures plausible.
 NIGHTLY = {"EUR": Decimal("140"), "HKD": Decimal("1600")}
 
@@ -30,9 +54,12 @@ def demo_data_generate(*, guests: int = 300, seed: int = 2026, today: date | Non
     from faker import Faker
 
     if Property.objects.filter(code=DEMO_PROPERTIES[0]["code"]).exists():
-        return {"created": False, "guests": Guest.objects.count(),
-                "reservations": Reservation.objects.count()}
-    rng = random.Random(seed)
+        return {
+            "created": False,
+            "guests": Guest.objects.count(),
+            "reservations": Reservation.objects.count(),
+        }
+    rng = random.Random(seed)  # noqa: S311 - deterministic sample data, not secrets
     fakers = {country: Faker(locale) for country, locale in LOCALES.items()}
     for index, fake in enumerate(fakers.values()):
         fake.seed_instance(seed + index)
@@ -66,9 +93,9 @@ def demo_data_generate(*, guests: int = 300, seed: int = 2026, today: date | Non
             arrival = today + timedelta(days=rng.randint(-400, 60))
             nights = rng.randint(1, 7)
             status = _status_for(arrival, nights, today, rng)
-            amount = (NIGHTLY[prop.currency] * nights * Decimal(rng.randint(80, 140)) / 100).quantize(
-                Decimal("0.01")
-            )
+            amount = (
+                NIGHTLY[prop.currency] * nights * Decimal(rng.randint(80, 140)) / 100
+            ).quantize(Decimal("0.01"))
             reservations.append(
                 Reservation(
                     property=prop,

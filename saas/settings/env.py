@@ -52,7 +52,9 @@ def parse_database_url(url: str) -> dict:
     """
     parts = urlsplit(url)
     if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL must be a PostgreSQL URL, got scheme {parts.scheme!r}")
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a PostgreSQL URL, got scheme {parts.scheme!r}"
+        )
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     host = query.pop("host", None) or (parts.hostname or "")
     name = unquote(parts.path.lstrip("/")) or "postgres"

@@ -81,12 +81,14 @@ def tenant_create(
     _collect(errors, "admin_email", validate_email, admin_email)
     currency = _collect(errors, "currency", validators.validate_currency, currency)
     language_codes = [
-        _collect(errors, "languages", validators.validate_language, code) for code in (languages or ["en"])
+        _collect(errors, "languages", validators.validate_language, code)
+        for code in (languages or ["en"])
     ]
     if not languages:
         language_codes = ["en"]
     currency_codes = [
-        _collect(errors, "currencies", validators.validate_currency, code) for code in (currencies or [])
+        _collect(errors, "currencies", validators.validate_currency, code)
+        for code in (currencies or [])
     ]
     timezone = _collect(errors, "timezone", validators.validate_timezone, timezone)
     module_keys = [
@@ -98,7 +100,9 @@ def tenant_create(
 
     if slug and "slug" not in errors:
         schema_name = validators.slug_to_schema(slug)
-        if Tenant.objects.filter(slug=slug).exists() or schema_exists(schema_name, case_sensitive=False):
+        if Tenant.objects.filter(slug=slug).exists() or schema_exists(
+            schema_name, case_sensitive=False
+        ):
             errors.setdefault("slug", []).append(f"{slug} is already taken.")
     if domain and "domain" not in errors and Domain.objects.filter(domain=domain).exists():
         errors.setdefault("domain", []).append(f"{domain} is already taken.")
@@ -127,13 +131,19 @@ def tenant_create(
         )
     except IntegrityError as exc:
         # Lost a race with a concurrent sign-up for the same slug or domain.
-        raise ValidationError({"slug": ["Slug or domain was taken while provisioning; try again."]}) from exc
+        raise ValidationError(
+            {"slug": ["Slug or domain was taken while provisioning; try again."]}
+        ) from exc
 
     if send_welcome_email:
         transaction.on_commit(
-            lambda: _send_welcome(tenant_name=name, domain=domain, email=admin_email, password=password)
+            lambda: _send_welcome(
+                tenant_name=name, domain=domain, email=admin_email, password=password
+            )
         )
-    return ProvisionedTenant(tenant=tenant, domain=domain, admin_email=admin_email, one_time_password=password)
+    return ProvisionedTenant(
+        tenant=tenant, domain=domain, admin_email=admin_email, one_time_password=password
+    )
 
 
 @transaction.atomic
@@ -185,7 +195,9 @@ def tenant_template_ensure() -> Tenant:
         cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{template.schema_name}"')
     from django.core.management import call_command
 
-    call_command("migrate_schemas", schema_name=template.schema_name, interactive=False, verbosity=0)
+    call_command(
+        "migrate_schemas", schema_name=template.schema_name, interactive=False, verbosity=0
+    )
     return template
 
 
@@ -208,7 +220,9 @@ def platform_tenant_ensure(*, domain: str) -> Tenant:
 def tenant_delete(*, tenant: Tenant) -> None:
     """Drop a hotel group's schema and its rows. Irreversible."""
     if tenant.kind != Tenant.Kind.HOTEL_GROUP:
-        raise ValidationError({"slug": [f"{tenant.slug} is not a hotel group and cannot be deleted."]})
+        raise ValidationError(
+            {"slug": [f"{tenant.slug} is not a hotel group and cannot be deleted."]}
+        )
     schema = tenant.schema_name
     Domain.objects.filter(tenant=tenant).delete()
     Tenant.objects.filter(pk=tenant.pk).delete()

@@ -13,7 +13,9 @@ class Command(BaseCommand):
     help = "Provision the demo hotel group (demo.localhost) with generated sample data. Idempotent."
 
     def add_arguments(self, parser):
-        parser.add_argument("--domain", default=os.environ.get("ATRIUM_DEMO_DOMAIN", "demo.localhost"))
+        parser.add_argument(
+            "--domain", default=os.environ.get("ATRIUM_DEMO_DOMAIN", "demo.localhost")
+        )
         parser.add_argument("--guests", type=int, default=300)
 
     def handle(self, *args, **options):
@@ -42,7 +44,8 @@ class Command(BaseCommand):
         verb = "Created" if stats["created"] else "Reusing"
         self.stdout.write(
             self.style.SUCCESS(
-                f"{verb} demo hotel group: {stats['guests']} guests, {stats['reservations']} reservations"
+                f"{verb} demo hotel group: {stats['guests']} guests, "
+                f"{stats['reservations']} reservations"
             )
         )
         self.stdout.write(f"  open   http://{options['domain']}:{port}/")

@@ -26,11 +26,37 @@ class Command(BaseCommand):
         env["DATABASE_URL"] = settings.DATABASE_URL
         python = sys.executable
         commands = {
-            "web": [python, "manage.py", "runserver", f"{options['host']}:{options['port']}", "--noreload"],
-            "worker": [python, "-m", "celery", "-A", "saas", "worker", "-l", "info",
-                       "--concurrency", "2"],
-            "beat": [python, "-m", "celery", "-A", "saas", "beat", "-l", "info", "--schedule",
-                     str(embedded.data_dir() / "celerybeat-schedule")],
+            "web": [
+                python,
+                "manage.py",
+                "runserver",
+                f"{options['host']}:{options['port']}",
+                "--noreload",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "saas",
+                "worker",
+                "-l",
+                "info",
+                "--concurrency",
+                "2",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "saas",
+                "beat",
+                "-l",
+                "info",
+                "--schedule",
+                str(embedded.data_dir() / "celerybeat-schedule"),
+            ],
         }
         processes = {}
         for name, command in commands.items():
@@ -49,7 +75,9 @@ class Command(BaseCommand):
             while not stopping:
                 for name, proc in processes.items():
                     if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the rest")
+                        self.stderr.write(
+                            f"{name} exited with {proc.returncode}; stopping the rest"
+                        )
                         stopping = True
                         break
                 time.sleep(0.5)

@@ -13,5 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         platform_tenant_ensure(domain=options["public_domain"])
         template = tenant_template_ensure()
-        self.stdout.write(f"Platform ready: public site on {options['public_domain']}, "
-                          f"template schema {template.schema_name}.")
+        self.stdout.write(
+            f"Platform ready: public site on {options['public_domain']}, "
+            f"template schema {template.schema_name}."
+        )

@@ -24,8 +24,12 @@ class Command(BaseCommand):
             "--languages", default="en", help="Enabled languages, comma separated; first is default"
         )
         parser.add_argument("--timezone", default="UTC", help="IANA time zone, e.g. Europe/Lisbon")
-        parser.add_argument("--modules", help="Enabled modules, comma separated (default: the usual set)")
-        parser.add_argument("--no-email", action="store_true", help="Do not e-mail the one-time password")
+        parser.add_argument(
+            "--modules", help="Enabled modules, comma separated (default: the usual set)"
+        )
+        parser.add_argument(
+            "--no-email", action="store_true", help="Do not e-mail the one-time password"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -42,8 +46,11 @@ class Command(BaseCommand):
                 send_welcome_email=not options["no_email"],
             )
         except ValidationError as exc:
-            lines = [f"  {field}: {message}" for field, messages in exc.message_dict.items()
-                     for message in messages]
+            lines = [
+                f"  {field}: {message}"
+                for field, messages in exc.message_dict.items()
+                for message in messages
+            ]
             raise CommandError("Tenant not created:\n" + "\n".join(lines)) from exc
         tenant = result.tenant
         self.stdout.write(self.style.SUCCESS(f"Created {tenant.name} ({tenant.slug})"))

@@ -29,4 +29,6 @@ class Command(BaseCommand):
             tenant_delete(tenant=tenant)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        self.stdout.write(self.style.SUCCESS(f"Deleted {tenant.name}; schema {tenant.schema_name} dropped."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Deleted {tenant.name}; schema {tenant.schema_name} dropped.")
+        )

@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--json", action="store_true", help="Machine-readable output")
-        parser.add_argument("--all", action="store_true", help="Include the platform and template rows")
+        parser.add_argument(
+            "--all", action="store_true", help="Include the platform and template rows"
+        )
 
     def handle(self, *args, **options):
         rows = [

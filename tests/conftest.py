@@ -1,0 +1,73 @@
+"""Shared fixtures. The test database is migrated once (public schema and the template
+schema); every tenant used by the tests is *cloned* from the template, never migrated."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context
+
+from tenants.models import Tenant
+from tenants.services.provisioning import (
+    platform_tenant_ensure,
+    tenant_create,
+    tenant_template_ensure,
+)
+
+PUBLIC_DOMAIN = "atrium.test"
+PASSWORD = "a-Long-test-password-42"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        platform_tenant_ensure(domain=PUBLIC_DOMAIN)
+        tenant_template_ensure()
+        for slug, name, currency in (
+            ("alpha", "Alpha Hotels", "EUR"),
+            ("bravo", "Bravo Resorts", "JPY"),
+        ):
+            result = tenant_create(
+                name=name,
+                slug=slug,
+                domain=f"{slug}.test",
+                admin_email=f"admin@{slug}.test",
+                currency=currency,
+                languages=["en", "zh-hans"],
+                timezone="Asia/Tokyo" if currency == "JPY" else "Europe/Paris",
+                status="active",
+                send_welcome_email=False,
+            )
+            with schema_context(result.tenant.schema_name):
+                from tenants.users.services import user_password_set
+
+                user_password_set(email=result.admin_email, password=PASSWORD)
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def tenant_a(django_db_setup, django_db_blocker) -> Tenant:
+    with django_db_blocker.unblock():
+        return Tenant.objects.get(slug="alpha")
+
+
+@pytest.fixture
+def tenant_b(django_db_setup, django_db_blocker) -> Tenant:
+    with django_db_blocker.unblock():
+        return Tenant.objects.get(slug="bravo")
+
+
+def tenant_client(tenant: Tenant, *, login: bool = True) -> Client:
+    client = Client(HTTP_HOST=f"{tenant.slug}.test")
+    if login:
+        response = client.post(
+            "/login/", {"username": f"admin@{tenant.slug}.test", "password": PASSWORD}
+        )
+        assert response.status_code == 302, response.content[:500]
+    return client

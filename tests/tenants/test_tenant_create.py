@@ -1,0 +1,161 @@
+"""Provisioning: valid input makes a complete tenant; every kind of bad input fails with a
+message naming the problem and leaves no schema and no row behind."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django_tenants.utils import schema_context, schema_exists
+
+from tenants.models import Domain, Tenant
+from tenants.services import provisioning
+
+GOOD = {
+    "--name": "Harbour Hotels",
+    "--slug": "harbour",
+    "--domain": "harbour.test",
+    "--admin-email": "ops@harbour.example",
+    "--currency": "EUR",
+    "--languages": "en,zh-hans",
+}
+
+
+def run_create(**overrides) -> str:
+    args = {**GOOD, **overrides}
+    argv = [item for pair in args.items() for item in pair]
+    from io import StringIO
+
+    out = StringIO()
+    call_command("tenant_create", *argv, stdout=out)
+    return out.getvalue()
+
+
+def assert_nothing_left(slug: str, domain: str | None) -> None:
+    assert not Tenant.objects.filter(slug=slug).exists()
+    if domain:
+        assert not Domain.objects.filter(domain=domain).exists()
+    assert not schema_exists(slug.replace("-", "_"))
+
+
+@pytest.mark.django_db
+def test_tenant_create_clones_template_and_records_migrations():
+    out = run_create()
+
+    tenant = Tenant.objects.get(slug="harbour")
+    assert "one-time password:" in out
+    assert tenant.schema_name == "harbour"
+    assert tenant.status == Tenant.Status.TRIAL
+    assert tenant.base_currency == "EUR"
+    assert tenant.enabled_currencies == ["EUR"]
+    assert tenant.enabled_languages == ["en", "zh-hans"]
+    assert tenant.default_language == "en"
+    assert tenant.get_primary_domain().domain == "harbour.test"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM harbour.django_migrations")
+        cloned = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM tenant_template.django_migrations")
+        template = cursor.fetchone()[0]
+    assert cloned == template > 0
+    with schema_context("harbour"):
+        from django.contrib.auth import get_user_model
+
+        admin = get_user_model().objects.get()
+        assert admin.email == "ops@harbour.example"
+        assert admin.is_superuser and admin.must_change_password
+        password = out.split("one-time password:")[1].strip()
+        assert admin.check_password(password)
+
+
+@pytest.mark.django_db
+def test_tenant_create_emails_one_time_password(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run_create()
+
+    password = out.split("one-time password:")[1].strip()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["ops@harbour.example"]
+    assert password in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("overrides", "field", "fragment"),
+    [
+        ({"--slug": "Bad Slug!"}, "slug", "not a valid slug"),
+        ({"--slug": "public"}, "slug", "reserved"),
+        ({"--slug": "alpha"}, "slug", "already taken"),
+        ({"--domain": "alpha.test"}, "domain", "already taken"),
+        ({"--domain": "not a host"}, "domain", "not a valid host name"),
+        ({"--currency": "EUX"}, "currency", "EUX is not an ISO 4217 currency"),
+        ({"--currency": "DEM"}, "currency", "DEM is not an ISO 4217 currency"),
+        ({"--languages": "en,klingon"}, "languages", "klingon is not a supported language"),
+        ({"--admin-email": "nobody"}, "admin_email", "valid email"),
+        ({"--timezone": "Mars/Olympus"}, "timezone", "Mars/Olympus is not an IANA time zone"),
+        ({"--modules": "guests,teleport"}, "modules", "teleport is not a known module"),
+        ({"--name": " "}, "name", "Name is required"),
+    ],
+)
+def test_tenant_create_refuses_bad_input(overrides, field, fragment):
+    slug = overrides.get("--slug", GOOD["--slug"])
+    domain = overrides.get("--domain", GOOD["--domain"])
+    tenants_before = Tenant.objects.count()
+    domains_before = Domain.objects.count()
+
+    with pytest.raises(CommandError) as excinfo:
+        run_create(**overrides)
+
+    message = str(excinfo.value)
+    assert f"{field}:" in message
+    assert fragment in message
+    assert Tenant.objects.count() == tenants_before
+    assert Domain.objects.count() == domains_before
+    if slug not in ("alpha", "public"):
+        assert_nothing_left(slug.lower(), None if domain == "alpha.test" else domain)
+
+
+@pytest.mark.django_db
+def test_failure_after_clone_rolls_back_schema_and_rows(monkeypatch):
+    """A failure at the very last step (admin account) still leaves nothing behind."""
+
+    def explode(**_kwargs):
+        raise RuntimeError("mail server exploded")
+
+    from django.contrib.auth import get_user_model
+
+    monkeypatch.setattr(get_user_model().objects, "create_superuser", explode)
+
+    with pytest.raises(RuntimeError):
+        provisioning.tenant_create(
+            name="Half Made",
+            slug="half-made",
+            domain="half.test",
+            admin_email="a@half.test",
+            currency="EUR",
+        )
+
+    assert_nothing_left("half-made", "half.test")
+
+
+@pytest.mark.django_db
+def test_hyphenated_slug_gets_underscored_schema():
+    result = provisioning.tenant_create(
+        name="Lotus Group",
+        slug="lotus-group",
+        domain="lotus.test",
+        admin_email="a@lotus.test",
+        currency="hkd",
+        currencies=["usd", "CNY"],
+        languages=["zh-hant", "en"],
+        timezone="Asia/Hong_Kong",
+        send_welcome_email=False,
+    )
+
+    tenant = result.tenant
+    assert tenant.schema_name == "lotus_group"
+    assert schema_exists("lotus_group")
+    assert tenant.base_currency == "HKD"
+    assert tenant.enabled_currencies == ["HKD", "USD", "CNY"]
+    assert tenant.default_language == "zh-hant"
+    assert tenant.timezone == "Asia/Hong_Kong"
