@@ -78,15 +78,19 @@ def stop_embedded_database() -> bool:
     return True
 
 
-def filesystem_broker() -> tuple[str, dict[str, str]]:
-    """Broker URL and transport options for kombu's filesystem transport."""
-    queue = data_dir() / "broker" / "queue"
-    processed = data_dir() / "broker" / "processed"
-    queue.mkdir(parents=True, exist_ok=True)
-    processed.mkdir(parents=True, exist_ok=True)
+def filesystem_broker(name: str = "broker") -> tuple[str, dict[str, str]]:
+    """Broker URL and transport options for kombu's filesystem transport.
+
+    Every folder the transport writes (queue, processed, and the exchange table it
+    calls ``control``) lives under the git-ignored data folder.
+    """
+    root = data_dir() / name
+    for sub in ("queue", "processed", "control"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
     return "filesystem://", {
-        "data_folder_in": str(queue),
-        "data_folder_out": str(queue),
-        "processed_folder": str(processed),
+        "data_folder_in": str(root / "queue"),
+        "data_folder_out": str(root / "queue"),
+        "processed_folder": str(root / "processed"),
+        "control_folder": str(root / "control"),
         "store_processed": "false",
     }

@@ -10,13 +10,5 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if CELERY_BROKER_URL == "filesystem://":
-    # A queue folder of its own, so the dev stack's queued messages never reach tests.
-    _test_broker = embedded.data_dir() / "broker-test"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_test_broker / "queue"),
-        "data_folder_out": str(_test_broker / "queue"),
-        "processed_folder": str(_test_broker / "processed"),
-        "store_processed": "false",
-    }
-    (_test_broker / "queue").mkdir(parents=True, exist_ok=True)
-    (_test_broker / "processed").mkdir(parents=True, exist_ok=True)
+    # A broker folder of its own, so the dev stack's queued messages never reach tests.
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker("broker-test")
