@@ -19,6 +19,8 @@ class Property(models.Model):
     currency = models.CharField(max_length=3)
     star_rating = models.PositiveSmallIntegerField(null=True, blank=True)
     room_count = models.PositiveIntegerField(default=0)
+    # Values of the tenant's custom fields, validated by the metadata engine.
+    custom = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -43,6 +45,7 @@ class Guest(models.Model):
     revenue = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
     first_stay = models.DateField(null=True, blank=True)
     last_stay = models.DateField(null=True, blank=True)
+    custom = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -73,6 +76,7 @@ class Reservation(models.Model):
     children = models.PositiveSmallIntegerField(default=0)
     total_amount = models.DecimalField(max_digits=14, decimal_places=3)
     currency = models.CharField(max_length=3)
+    custom = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
