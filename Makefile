@@ -22,6 +22,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy saas tenants metadata crm billing
 
 format: install
 	$(BIN)/ruff format .

@@ -53,7 +53,8 @@ def database_ensure(url: str) -> bool:
         "host": params["HOST"] or None,
         "port": params["PORT"] or None,
     }
-    with psycopg.connect(autocommit=True, **{k: v for k, v in conninfo.items() if v}) as conn:
+    dsn = psycopg.conninfo.make_conninfo(**{k: v for k, v in conninfo.items() if v})
+    with psycopg.connect(dsn, autocommit=True) as conn:
         exists = conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]
         ).fetchone()
@@ -70,7 +71,7 @@ def stop_embedded_database() -> bool:
         return False
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgserver._commands import pg_ctl
+        from pgserver._commands import pg_ctl  # type: ignore[attr-defined]
 
     # pgserver runs the server as its own system user when we are root.
     user = "pgserver" if hasattr(os, "geteuid") and os.geteuid() == 0 else None

@@ -25,7 +25,7 @@ def _check_broker() -> dict:
     from saas.celery import app
 
     started = time.perf_counter()
-    transport = settings.CELERY_BROKER_URL.split("://", 1)[0]
+    transport = (settings.CELERY_BROKER_URL or "").split("://", 1)[0]
     try:
         with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

@@ -26,7 +26,7 @@ def schemas_behind(schema_names: list[str], database: str | None = None) -> list
     expected = {
         (app, name) for app, name in MigrationLoader(None, ignore_no_migrations=True).graph.nodes
     }
-    connection.set_schema_to_public()
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "

@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "saas.healthz.HealthzMiddleware",
     "tenants.middleware.TenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves collected static files itself, so gunicorn needs no web server in front for them.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -171,6 +173,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic fills it for production; in development WhiteNoise serves from the apps'
+# static folders instead, but it expects the folder to exist.
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = False
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or (BASE_DIR / ".data" / "media"))
 MEDIA_URL = "media/"
 

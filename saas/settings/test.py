@@ -9,6 +9,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
-if CELERY_BROKER_URL == "filesystem://":
+if CELERY_BROKER_URL == "filesystem://":  # type: ignore[used-before-def]
     # A broker folder of its own, so the dev stack's queued messages never reach tests.
     CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker("broker-test")

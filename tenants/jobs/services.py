@@ -73,7 +73,7 @@ def _diagnostic(job: Job) -> dict:
         schema, database = cursor.fetchone()
     return {
         "schema": schema,
-        "tenant_schema": connection.schema_name,
+        "tenant_schema": connection.schema_name,  # type: ignore[attr-defined]
         "database": database,
         "worker_host": socket.gethostname(),
         "echo": job.payload.get("echo"),

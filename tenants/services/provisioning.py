@@ -135,6 +135,13 @@ def tenant_create(
             {"slug": ["Slug or domain was taken while provisioning; try again."]}
         ) from exc
 
+    if not connection.in_atomic_block:
+        # Each clone leaves thousands of new catalogue entries in this server backend's
+        # caches, and the invalidation work after the next clone grows with them (seen:
+        # 0.4 s per tenant at first, 2.4 s after 200 clones on one connection). A fresh
+        # backend per provisioning keeps the cost flat; Django reconnects lazily.
+        connection.close()
+
     if send_welcome_email:
         transaction.on_commit(
             lambda: _send_welcome(
