@@ -95,6 +95,8 @@ def machine() -> dict:
 def fmt(value: float | None) -> str:
     if value is None:
         return "-"
+    if float(value).is_integer():
+        return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.2f}"
