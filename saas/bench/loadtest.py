@@ -91,7 +91,7 @@ def _tenant_ready(log) -> tuple[Tenant, str, int]:
         session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        return tenant, session.session_key, user.pk
+        return tenant, str(session.session_key), user.pk
 
 
 def _gunicorn(port: int) -> subprocess.Popen:
