@@ -55,9 +55,10 @@ class EncryptedTextField(models.TextField):
         return decrypt_text(value)
 
     def get_prep_value(self, value):
-        value = super().get_prep_value(value)
+        value = models.Field.get_prep_value(self, value)
         if value is None or value == "":
             return value
+        value = str(value)
         if value.startswith(TOKEN_PREFIX):  # already encrypted (bulk paths)
             return value
         return encrypt_text(value)
@@ -80,7 +81,7 @@ class EncryptedDateField(EncryptedTextField):
     def get_prep_value(self, value):
         if isinstance(value, date):
             value = value.isoformat()
-        return super().get_prep_value(value)
+        return super().get_prep_value(value or None)
 
     def value_to_string(self, obj):
         value = self.value_from_object(obj)

@@ -191,15 +191,17 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
     MergeLog.objects.filter(survivor=duplicate).update(survivor=survivor)
     Activity.objects.filter(pk__in=activity_ids).update(record_id=str(survivor.pk))
 
-    def move(model, clash: list[str], primary: bool) -> None:
-        mine = (
-            {tuple(row) for row in model.objects.filter(guest=survivor).values_list(*clash)}
-            if clash
-            else set()
+    def key(row, clash: list[str]) -> tuple:
+        # E-mail addresses clash whatever their case.
+        return tuple(
+            str(getattr(row, f)).lower() if f == "email" else getattr(row, f) for f in clash
         )
+
+    def move(model, clash: list[str], primary: bool) -> None:
+        mine = {key(row, clash) for row in model.objects.filter(guest=survivor)} if clash else set()
         has_primary = primary and model.objects.filter(guest=survivor, is_primary=True).exists()
         for row in model.objects.filter(guest=duplicate).order_by("pk"):
-            if clash and tuple(getattr(row, f) for f in clash) in mine:
+            if clash and key(row, clash) in mine:
                 row.delete()
                 continue
             row.guest = survivor
@@ -211,7 +213,7 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
             if primary and row.is_primary:
                 has_primary = True
             if clash:
-                mine.add(tuple(getattr(row, f) for f in clash))
+                mine.add(key(row, clash))
 
     move(GuestEmail, ["email"], primary=True)
     move(GuestPhone, ["number"], primary=True)

@@ -117,7 +117,12 @@ def guest_create(
     guest.custom = custom_clean(object_api_name="guest", values=custom or {})
     _guest_validate(guest)
     region = guest.nationality or None
-    clean_emails = list(dict.fromkeys(email_clean(e, field="emails") for e in emails if e))
+    by_folded: dict[str, str] = {}
+    for raw in emails:
+        if raw:
+            address = email_clean(raw, field="emails")
+            by_folded.setdefault(address.lower(), address)
+    clean_emails = list(by_folded.values())
     clean_phones = list(
         dict.fromkeys(phone_clean(p, region=region, field="phones") for p in phones if p)
     )
@@ -198,7 +203,7 @@ def guest_email_add(
     address = email_clean(email)
     if not address:
         raise ValidationError({"email": "An e-mail address is required."})
-    if guest.emails.filter(email=address).exists():
+    if guest.emails.filter(email__iexact=address).exists():
         raise ValidationError({"email": f"{address} is already on this profile."})
     primary = primary or not guest.emails.exists()
     if primary:
