@@ -38,6 +38,7 @@ from crm.models import (
     RoomType,
 )
 from crm.services.audit import SENSITIVE_FIELDS
+from crm.services.bulk import copy_insert, ids_reserve
 from crm.services.common import _countries, json_safe, money_round, user_id_of
 from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
@@ -425,7 +426,7 @@ class _Importer:
             )
             for pk in created
         ]
-        RecordChange.objects.bulk_create(rows + changes, batch_size=5000)
+        copy_insert(RecordChange, rows + changes)
 
     def diff(self, pk: int, old: dict, new: dict, fields: Iterable[str]) -> list[RecordChange]:
         out = []
@@ -521,8 +522,11 @@ class GuestImporter(_Importer):
                 guest.custom = {**(guest.custom or {}), **custom}
             return guest
 
-        created = Guest.objects.bulk_create([guest_of(v, c) for _, v, c, _ in new_rows])
-        ids_of_new = [g.pk for g in created]
+        created = [guest_of(v, c) for _, v, c, _ in new_rows]
+        for guest, pk in zip(created, ids_reserve(Guest, len(created)), strict=True):
+            guest.pk = guest.id = pk
+        copy_insert(Guest, created, with_pk=True)
+        ids_of_new = {g.pk for g in created}
 
         changes: list[RecordChange] = []
         if old_rows:
@@ -581,6 +585,11 @@ class GuestImporter(_Importer):
                         guest_id=pk, source=key[0], property_id=key[1], external_id=key[2]
                     )
                 )
+        # Rows of new guests cannot clash: COPY them; the others upsert.
+        copy_insert(GuestEmail, [e for e in emails if e.guest_id in ids_of_new])
+        copy_insert(GuestPhone, [p for p in phones if p.guest_id in ids_of_new])
+        emails = [e for e in emails if e.guest_id not in ids_of_new]
+        phones = [p for p in phones if p.guest_id not in ids_of_new]
         GuestEmail.objects.bulk_create(
             emails,
             update_conflicts=True,
@@ -593,9 +602,9 @@ class GuestImporter(_Importer):
             unique_fields=["guest", "number"],
             update_fields=["is_primary"],
         )
-        GuestAddress.objects.bulk_create(addresses)
-        GuestExternalId.objects.bulk_create(external)
-        self.audit(ids_of_new, changes)
+        copy_insert(GuestAddress, addresses)
+        copy_insert(GuestExternalId, external)
+        self.audit([g.pk for g in created], changes)
 
 
 class CompanyImporter(_Importer):
