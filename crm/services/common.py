@@ -22,7 +22,11 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
 @lru_cache(maxsize=1)
 def _countries() -> frozenset[str]:
-    return frozenset(code for code in get_global("territory_currencies") if len(code) == 2)
+    # CLDR also lists pseudo-regions (unknown, European Union, UN...), not countries.
+    pseudo = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
+    return frozenset(
+        code for code in get_global("territory_currencies") if len(code) == 2 and code not in pseudo
+    )
 
 
 def country_clean(value: str, *, field: str = "country") -> str:
