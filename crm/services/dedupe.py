@@ -27,6 +27,7 @@ from crm.models import (
 from crm.models.fields import EncryptedTextField, encrypt_text
 from crm.services.audit import event_record
 from crm.services.common import user_id_of
+from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
 from tenants.errors import ApplicationError, Conflict
 
@@ -229,7 +230,14 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
             setattr(survivor, name, getattr(duplicate, name))
     survivor.tags = sorted(set(survivor.tags) | set(duplicate.tags))
     survivor.vip_level = max(survivor.vip_level, duplicate.vip_level)
-    survivor.custom = {**duplicate.custom, **survivor.custom}
+    # The survivor keeps its values and takes the duplicate's where it has none, through
+    # the one validation path of custom values.
+    survivor.custom = custom_clean(
+        object_api_name="guest",
+        values={k: v for k, v in duplicate.custom.items() if k not in survivor.custom},
+        existing=survivor.custom,
+        partial=True,
+    )
     survivor.save()
     primary_email = survivor.emails.filter(is_primary=True).values_list("email", flat=True).first()
     primary_phone = survivor.phones.filter(is_primary=True).values_list("number", flat=True).first()

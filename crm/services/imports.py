@@ -409,12 +409,40 @@ class _Importer:
             self.report.valid += 1
             good.append((number, values, custom, key))
         found = self.existing([k for _, _, _, k in good if k is not None])
+        good = self.new_records_check(good, found)
         updates = sum(1 for _, _, _, k in good if k is not None and k in found)
         self.report.updated += updates
         self.report.created += len(good) - updates
         if good and not self.dry_run:
             with transaction.atomic():
                 self.write(good, found)
+
+    def new_records_check(self, good: list, found: dict) -> list:
+        """Rows that create a record must satisfy the custom fields as a whole (e.g.
+        required ones), not only value by value."""
+        kept = []
+        for number, values, custom, key in good:
+            if key is None or key not in found:
+                try:
+                    custom = custom_clean(
+                        object_api_name=self.object_api_name, values=custom, partial=False
+                    )
+                except ValidationError as exc:
+                    self.report.valid -= 1
+                    self.report.invalid += 1
+                    self.report.errors.append(
+                        {
+                            "row": number,
+                            "errors": [
+                                {"field": f"custom.{name}", "message": message}
+                                for name, messages in exc.message_dict.items()
+                                for message in messages
+                            ],
+                        }
+                    )
+                    continue
+            kept.append((number, values, custom, key))
+        return kept
 
     def audit(self, created: list[int], changes: list[RecordChange]) -> None:
         rows = [
@@ -873,6 +901,7 @@ def import_file(
             flush()
     if batch:
         flush()
+    report.errors.sort(key=lambda e: e["row"])
     return report.as_dict()
 
 
@@ -909,6 +938,7 @@ def _flush_reservations(importer: ReservationImporter, batch: list) -> None:
             importer.report.valid += 1
             good.append((number, values, custom, key))
     found = importer.existing([k for *_, k in good])
+    good = importer.new_records_check(good, found)
     updates = sum(1 for *_, k in good if k in found)
     importer.report.updated += updates
     importer.report.created += len(good) - updates

@@ -92,9 +92,14 @@ def run(log) -> list[Figure]:
             conn.execute("DROP TABLE IF EXISTS public.bench_guest_copy")
             columns = ", ".join(f"{name} text" for name in HEADER)
             conn.execute(f"CREATE TABLE public.bench_guest_copy ({columns})")
-            with Timer() as copy_timer, conn.cursor() as cur, cur.copy(
-                "COPY public.bench_guest_copy FROM STDIN WITH (FORMAT csv, HEADER)"
-            ) as copy, path.open("rb") as fh:
+            with (
+                Timer() as copy_timer,
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY public.bench_guest_copy FROM STDIN WITH (FORMAT csv, HEADER)"
+                ) as copy,
+                path.open("rb") as fh,
+            ):
                 while block := fh.read(1 << 20):
                     copy.write(block)
             copied = conn.execute("SELECT count(*) FROM public.bench_guest_copy").fetchone()[0]

@@ -27,10 +27,18 @@ pytestmark = pytest.mark.django_db
 def test_property_with_translations_and_all_fields(tenant_a):
     with tenant_context(tenant_a):
         prop = property_create(
-            code="hbrmac", name="Harbour Macau", name_zh_hant="澳門港灣酒店",
-            description="By the Inner Harbour", country="mo", timezone="Asia/Macau",
-            currency="mop", star_rating=5, room_count=250, opened_on=date(2019, 1, 1),
-            address_line1="Rua do Porto 1", city="Macau",
+            code="hbrmac",
+            name="Harbour Macau",
+            name_zh_hant="澳門港灣酒店",
+            description="By the Inner Harbour",
+            country="mo",
+            timezone="Asia/Macau",
+            currency="mop",
+            star_rating=5,
+            room_count=250,
+            opened_on=date(2019, 1, 1),
+            address_line1="Rua do Porto 1",
+            city="Macau",
         )
         prop = Property.objects.get(pk=prop.pk)
         assert (prop.code, prop.country, prop.currency) == ("HBRMAC", "MO", "MOP")
@@ -39,8 +47,9 @@ def test_property_with_translations_and_all_fields(tenant_a):
         with translation.override("ja"):  # no Japanese name: falls back to English
             assert prop.name == "Harbour Macau"
         property_update(property=prop, room_count=260)
-        change = RecordChange.objects.get(object_api_name="property", record_id=str(prop.pk),
-                                          field="room_count", action="update")
+        change = RecordChange.objects.get(
+            object_api_name="property", record_id=str(prop.pk), field="room_count", action="update"
+        )
         assert (change.old, change.new) == (250, 260)
 
 
@@ -56,8 +65,13 @@ def test_property_with_translations_and_all_fields(tenant_a):
 )
 def test_property_refuses_bad_values(tenant_a, fields, field):
     with tenant_context(tenant_a):
-        base = {"code": "BAD1", "name": "Bad", "country": "PT", "currency": "EUR",
-                "timezone": "Europe/Lisbon"}
+        base = {
+            "code": "BAD1",
+            "name": "Bad",
+            "country": "PT",
+            "currency": "EUR",
+            "timezone": "Europe/Lisbon",
+        }
         with pytest.raises(ValidationError) as exc:
             property_create(**{**base, **fields})
         assert field in exc.value.message_dict
@@ -66,8 +80,14 @@ def test_property_refuses_bad_values(tenant_a, fields, field):
 def test_room_types_and_rate_plans_belong_to_a_property(tenant_a):
     with tenant_context(tenant_a):
         prop = make_property(currency="JPY", country="JP", timezone="Asia/Tokyo")
-        room = room_type_create(property=prop, code="dbl", name="Double", name_ja="ダブル",
-                                capacity=2, base_rate=Decimal("15000.4"))
+        room = room_type_create(
+            property=prop,
+            code="dbl",
+            name="Double",
+            name_ja="ダブル",
+            capacity=2,
+            base_rate=Decimal("15000.4"),
+        )
         assert (room.code, room.currency, room.base_rate) == ("DBL", "JPY", Decimal("15000"))
         plan = rate_plan_create(property=prop, code="bar", name="Best available")
         assert plan.code == "BAR"
@@ -77,8 +97,14 @@ def test_room_types_and_rate_plans_belong_to_a_property(tenant_a):
 
 def test_company_with_contacts_and_external_id(tenant_a):
     with tenant_context(tenant_a):
-        company = company_create(name="Initech", kind="corporate", external_id="ACC-9",
-                                 phone="020 7946 0000", country="GB", email="T@Initech.EXAMPLE")
+        company = company_create(
+            name="Initech",
+            kind="corporate",
+            external_id="ACC-9",
+            phone="020 7946 0000",
+            country="GB",
+            email="T@Initech.EXAMPLE",
+        )
         assert (company.phone, company.email) == ("+442079460000", "T@initech.example")
         with pytest.raises(Conflict):
             company_create(name="Other", external_id="ACC-9")
@@ -87,9 +113,10 @@ def test_company_with_contacts_and_external_id(tenant_a):
         booker, manager = make_guest(), make_guest()
         company_contact_add(company=company, guest=booker, role="booker")
         company_contact_add(company=company, guest=manager, role="travel_manager", primary=True)
-        assert list(CompanyContact.objects.filter(company=company).values_list("role", "is_primary")) == [
-            ("travel_manager", True), ("booker", False)
-        ]
+        assert list(
+            CompanyContact.objects.filter(company=company).values_list("role", "is_primary")
+        ) == [("travel_manager", True), ("booker", False)]
         company_update(company=company, name="Initech Ltd")
-        assert RecordChange.objects.filter(object_api_name="company", field="name",
-                                           new="Initech Ltd").exists()
+        assert RecordChange.objects.filter(
+            object_api_name="company", field="name", new="Initech Ltd"
+        ).exists()
