@@ -224,6 +224,10 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
     move(GuestExternalId, [], primary=False)
     move(CompanyContact, ["company_id", "role"], primary=False)
     move(ReservationGuest, ["reservation_id"], primary=False)
+    # Where the duplicate was the primary guest, the survivor now is.
+    ReservationGuest.objects.filter(
+        guest=survivor, reservation__guest=survivor, is_primary=False
+    ).update(is_primary=True)
 
     for name in FILLABLE:
         if getattr(survivor, name) in ("", None) and getattr(duplicate, name) not in ("", None):

@@ -1005,13 +1005,17 @@ def import_job_handle(job) -> dict:
     def progress(percent: int) -> None:
         Job.objects.filter(pk=job.pk).update(progress=percent)
 
-    report = import_file(
-        object_api_name=payload["object_api_name"],
-        path=payload["path"],
-        mapping=payload.get("mapping"),
-        dry_run=payload.get("dry_run", True),
-        user=user,
-        progress=progress,
-    )
+    try:
+        report = import_file(
+            object_api_name=payload["object_api_name"],
+            path=payload["path"],
+            mapping=payload.get("mapping"),
+            dry_run=payload.get("dry_run", True),
+            user=user,
+            progress=progress,
+        )
+    finally:
+        # Uploaded files hold personal data: keep them no longer than the job.
+        Path(payload["path"]).unlink(missing_ok=True)
     report["file_name"] = payload.get("file_name", "")
     return report

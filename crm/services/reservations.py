@@ -231,11 +231,15 @@ def reservation_update(
         )
     _reservation_validate(reservation)
     reservation.save()
-    current = (
-        list(guests)
-        if guests is not None
-        else [link.guest for link in reservation.stays.select_related("guest")]
-    )
+    if guests is not None:
+        current = list(guests)
+    else:
+        # A new primary guest replaces the old one; companions stay.
+        current = [
+            link.guest
+            for link in reservation.stays.select_related("guest")
+            if link.guest_id != old["guest"]
+        ]
     touched |= _stay_guests_set(reservation, current)
     guest_statistics_refresh(guest_ids=touched)
     changes_record(

@@ -200,3 +200,32 @@ def test_chained_merges_undo_newest_first(tenant_a):
         guest_merge_undo(merge_log=second)
         guest_merge_undo(merge_log=MergeLog.objects.get(pk=first.pk))
         assert full_state() == before
+
+
+def test_survivor_becomes_primary_where_the_duplicate_was(tenant_a):
+    with tenant_context(tenant_a):
+        prop = make_property()
+        survivor, duplicate = make_guest(), make_guest()
+        res = make_reservation(
+            property=prop, guest=duplicate, guests=[survivor], status="checked_out", total="80"
+        )
+        guest_merge(survivor=survivor, duplicate=duplicate)
+        assert list(
+            ReservationGuest.objects.filter(reservation=res).values_list("guest_id", "is_primary")
+        ) == [(survivor.pk, True)]
+        s = Guest.objects.get(pk=survivor.pk)
+        assert (s.stays, s.revenue) == (1, 80)
+
+
+def test_trigram_similarity_reaches_cloned_tenant_schemas(tenant_b):
+    # Tenants are clones of the template; pg_trgm lives in public, on their search path.
+    with tenant_context(tenant_b):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+            )
+            assert cursor.fetchone() == ("public",)
+            cursor.execute("SELECT current_schema(), similarity('Fernandes', 'Fernandez')")
+            schema, score = cursor.fetchone()
+        assert schema == "bravo" and 0.5 < score < 1

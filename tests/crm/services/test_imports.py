@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -133,6 +134,7 @@ def test_real_import_of_10k_rows_as_a_job_then_upsert(tenant_a, tmp_path):
         job = job_run(job_id=str(job.pk))
         assert job.status == Job.Status.SUCCEEDED, job.error
         assert job.progress == 100
+        assert not Path(job.payload["path"]).exists()  # the upload is not kept
         assert (job.result["rows"], job.result["created"], job.result["invalid"]) == (
             10_000,
             10_000,

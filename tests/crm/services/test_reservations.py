@@ -128,6 +128,18 @@ def test_changing_the_guest_moves_the_statistics(tenant_a):
         ) == [(second.pk, True)]
 
 
+def test_new_primary_guest_replaces_the_old_one_and_keeps_companions(tenant_a):
+    with tenant_context(tenant_a):
+        prop, first, second, child = make_property(), make_guest(), make_guest(), make_guest()
+        res = make_reservation(property=prop, guest=first, guests=[child], status=S.CHECKED_OUT)
+        reservation_update(reservation=res, guest=second)
+        links = ReservationGuest.objects.filter(reservation=res).order_by("guest_id")
+        assert sorted(links.values_list("guest_id", "is_primary")) == sorted(
+            [(second.pk, True), (child.pk, False)]
+        )
+        assert stats(first)[0] == 0 and stats(second)[0] == 1 and stats(child)[0] == 1
+
+
 def test_sharing_guest_counts_the_stay_but_not_the_revenue(tenant_a):
     with tenant_context(tenant_a):
         prop, booker, partner = make_property(), make_guest(), make_guest()
