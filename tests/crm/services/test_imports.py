@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django_tenants.utils import tenant_context
 from openpyxl import Workbook, load_workbook
 
@@ -305,14 +306,31 @@ def test_export_filtered_list_and_import_it_back(tenant_a, tmp_path, file_format
                 "nationality",
                 "id_document_type",
                 "id_document_number",
+                "id_document_expiry",
             ],
             [
-                ["E1", "LIS3", "Ana", "Silva", "ana@example.com", "PT", "passport", "PT123456"],
-                ["E2", "LIS3", "Rui", "Costa", "rui@example.com", "PT", "", ""],
-                ["E3", "LIS3", "Kim", "Lee", "kim@example.com", "KR", "", ""],
+                [
+                    "E1",
+                    "LIS3",
+                    "Ana",
+                    "Silva",
+                    "ana@example.com",
+                    "PT",
+                    "passport",
+                    "PT123456",
+                    "2030-01-01",
+                ],
+                ["E2", "LIS3", "Rui", "Costa", "rui@example.com", "PT", "", "", ""],
+                ["E3", "LIS3", "Kim", "Lee", "kim@example.com", "KR", "", "", ""],
             ],
         )
         import_file(object_api_name="guest", path=tmp_path / "g.csv", dry_run=False)
+        ana = Guest.objects.get(external_ids__external_id="E1")
+        assert (ana.id_document_number, ana.id_document_expiry) == ("PT123456", date(2030, 1, 1))
+        with connection.cursor() as cursor:  # the COPY path encrypts as well
+            cursor.execute("SELECT crm_guest::text FROM crm_guest WHERE id = %s", [ana.pk])
+            raw = cursor.fetchone()[0]
+        assert "PT123456" not in raw and "2030-01-01" not in raw
         content = records_export(
             object_api_name="guest",
             queryset=Guest.objects.filter(nationality="PT").order_by("surname"),
@@ -333,7 +351,7 @@ def test_export_filtered_list_and_import_it_back(tenant_a, tmp_path, file_format
         report = import_file(
             object_api_name="guest",
             path=out,
-            mapping={h: h for h in header if h != "id_document_number"},
+            mapping={h: h for h in header if h not in ("id_document_number", "id_document_expiry")},
         )
         assert (report["invalid"], report["would_update"], report["would_create"]) == (0, 2, 0), (
             report
