@@ -19,3 +19,8 @@ class CrmConfig(AppConfig):
             Module("analytics", str(_("Analytics"))),
         ):
             register_module(module)
+
+        from crm.services.imports import JOB_KIND, import_job_handle
+        from tenants.jobs.registry import register_job_kind
+
+        register_job_kind(JOB_KIND, import_job_handle)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db import connection
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from tenants.context import current_schema
 from tenants.errors import NotFound
 from tenants.jobs.models import Job
 from tenants.jobs.services import job_enqueue
@@ -40,7 +40,7 @@ class MeApi(APIView):
                 "tenant": {
                     "slug": request.tenant.slug,
                     "name": request.tenant.name,
-                    "schema": connection.schema_name,
+                    "schema": current_schema(),
                 },
             }
         )

@@ -51,7 +51,14 @@ class SkipUpToDateExecutor(StandardExecutor):
 
     def run_migrations(self, tenants=None):
         tenants = list(tenants or [])
-        plain = not self.args and not any(self.options.get(opt) for opt in _PLAIN_OPTIONS_OFF)
+        # With an app label or a target migration (possibly backwards), every schema must
+        # go through the stock path: "has all migrations" says nothing about the target.
+        targeted = self.options.get("app_label") or self.options.get("migration_name")
+        plain = (
+            not self.args
+            and not targeted
+            and not any(self.options.get(opt) for opt in _PLAIN_OPTIONS_OFF)
+        )
         public = get_public_schema_name()
         if plain:
             others = [name for name in tenants if name != public]

@@ -11,6 +11,8 @@ from saas.settings.env import env_bool, env_int, env_list, env_str, parse_databa
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 SECRET_KEY = env_str("SECRET_KEY") or ""
+# Key material for fields encrypted at rest (identity documents); SECRET_KEY if unset.
+ATRIUM_FIELD_KEY = env_str("ATRIUM_FIELD_KEY") or ""
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["*"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tenants.context import current_schema
 from tenants.errors import ApplicationError
 from tenants.jobs.models import Job
 from tenants.jobs.registry import job_handler, job_kinds, register_job_kind
@@ -73,7 +74,7 @@ def _diagnostic(job: Job) -> dict:
         schema, database = cursor.fetchone()
     return {
         "schema": schema,
-        "tenant_schema": connection.schema_name,  # type: ignore[attr-defined]
+        "tenant_schema": current_schema(),
         "database": database,
         "worker_host": socket.gethostname(),
         "echo": job.payload.get("echo"),

@@ -162,6 +162,7 @@ def _provision(
     tenant.save()
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
     CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
+    _constraint_names_align(template_schema=template_schema, schema_name=schema_name)
     with schema_context(schema_name):
         from django.contrib.auth import get_user_model
 
@@ -169,6 +170,36 @@ def _provision(
             email=admin_email, password=password, must_change_password=True, full_name=""
         )
     return tenant
+
+
+def _constraint_names_align(*, template_schema: str, schema_name: str) -> None:
+    """Give the clone's unique constraints the template's names.
+
+    clone_schema recreates unique constraints under PostgreSQL's generated names
+    (``crm_roomtype_property_id_code_key`` instead of the migration's
+    ``roomtype_code_unique``); a later migration that drops or alters the constraint by
+    name would then fail on every provisioned tenant. Matched on table and definition."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT ct.relname, cc.conname, tc.conname
+            FROM pg_constraint tc
+            JOIN pg_class tt ON tt.oid = tc.conrelid
+            JOIN pg_namespace tn ON tn.oid = tt.relnamespace AND tn.nspname = %s
+            JOIN pg_namespace cn ON cn.nspname = %s
+            JOIN pg_class ct ON ct.relnamespace = cn.oid AND ct.relname = tt.relname
+            JOIN pg_constraint cc ON cc.conrelid = ct.oid AND cc.contype = tc.contype
+                AND pg_get_constraintdef(cc.oid) = pg_get_constraintdef(tc.oid)
+            WHERE tc.contype = 'u' AND cc.conname <> tc.conname
+            """,
+            [template_schema, schema_name],
+        )
+        quote = connection.ops.quote_name
+        for table, clone_name, template_name in cursor.fetchall():
+            cursor.execute(
+                f"ALTER TABLE {quote(schema_name)}.{quote(table)} "
+                f"RENAME CONSTRAINT {quote(clone_name)} TO {quote(template_name)}"
+            )
 
 
 def _send_welcome(*, tenant_name: str, domain: str, email: str, password: str) -> None:

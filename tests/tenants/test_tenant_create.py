@@ -68,6 +68,38 @@ def test_tenant_create_clones_template_and_records_migrations():
         assert admin.check_password(password)
 
 
+def _schema_shape(schema: str) -> dict[str, set]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.relname, c.conname, c.contype, pg_get_constraintdef(c.oid) "
+            "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace WHERE n.nspname = %s",
+            [schema],
+        )
+        # Foreign keys name their schema in the definition; compare without it.
+        constraints = {
+            (table, name, kind, definition.replace(f"{schema}.", ""))
+            for table, name, kind, definition in cursor.fetchall()
+        }
+        cursor.execute(
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = %s", [schema]
+        )
+        indexes = set(cursor.fetchall())
+    return {"constraints": constraints, "indexes": indexes}
+
+
+@pytest.mark.django_db
+def test_clone_keeps_the_template_names_of_constraints_and_indexes():
+    # Later migrations drop and alter constraints by name; a clone that renamed them
+    # would break every provisioned tenant's next migration.
+    run_create()
+    clone, template = _schema_shape("harbour"), _schema_shape("tenant_template")
+    assert clone["constraints"] == template["constraints"]
+    assert clone["indexes"] == template["indexes"]
+    names = {name for _, name, kind, _ in template["constraints"] if kind == "u"}
+    assert "reservation_confirmation_unique" in names
+
+
 @pytest.mark.django_db
 def test_tenant_create_emails_one_time_password(django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):

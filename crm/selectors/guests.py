@@ -1,0 +1,37 @@
+"""Reads of guest profiles."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from crm.models import Guest, GuestConsent
+
+
+def guests_list(*, query: str = "", filters: dict | None = None) -> QuerySet[Guest]:
+    """Guests for lists. The identity number is decrypted only for display through
+    ``Guest.id_document_number_masked``; nothing here filters on it."""
+    guests = Guest.objects.all()
+    if query:
+        guests = guests.filter(
+            Q(surname__icontains=query)
+            | Q(given_name__icontains=query)
+            | Q(email__icontains=query)
+            | Q(phone__contains=query)
+        )
+    if filters:
+        guests = guests.filter(**filters)
+    return guests
+
+
+def guest_get(*, guest_id: int) -> Guest:
+    return Guest.objects.prefetch_related(
+        "emails", "phones", "addresses", "preferences", "external_ids", "consents"
+    ).get(pk=guest_id)
+
+
+def guest_consents_current(*, guest: Guest) -> dict[tuple[str, str], GuestConsent]:
+    """The latest consent per (channel, purpose)."""
+    current: dict[tuple[str, str], GuestConsent] = {}
+    for consent in guest.consents.order_by("channel", "purpose", "-recorded_at", "-pk"):
+        current.setdefault((consent.channel, consent.purpose), consent)
+    return current

@@ -1,0 +1,99 @@
+"""Notes, tasks, calls and e-mails logged against any record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Activity, RecordChange
+from crm.objects import record_get
+from crm.services.audit import changes_record, record_values
+from crm.services.common import user_id_of
+
+ACTIVITY_FIELDS = (
+    "kind",
+    "subject",
+    "body",
+    "direction",
+    "occurred_at",
+    "due_at",
+    "reminder_at",
+    "duration_seconds",
+    "assignee",
+)
+
+
+def _activity_validate(activity: Activity) -> None:
+    if activity.kind != Activity.Kind.TASK and (activity.due_at or activity.reminder_at):
+        raise ValidationError({"due_at": "Only tasks have a due date or a reminder."})
+    if activity.kind == Activity.Kind.TASK and not activity.subject:
+        raise ValidationError({"subject": "A task needs a subject."})
+    if activity.reminder_at and activity.due_at and activity.reminder_at > activity.due_at:
+        raise ValidationError({"reminder_at": "The reminder must come before the due date."})
+    if activity.kind not in (Activity.Kind.CALL, Activity.Kind.EMAIL) and activity.direction:
+        raise ValidationError({"direction": "Only calls and e-mails have a direction."})
+    activity.full_clean(exclude=["assignee", "created_by"])
+
+
+@transaction.atomic
+def activity_create(
+    *,
+    object_api_name: str,
+    record_id: int | str,
+    kind: str,
+    subject: str = "",
+    body: str = "",
+    direction: str = "",
+    occurred_at: datetime | None = None,
+    due_at: datetime | None = None,
+    reminder_at: datetime | None = None,
+    duration_seconds: int | None = None,
+    assignee=None,
+    user=None,
+) -> Activity:
+    record = record_get(object_api_name=object_api_name, record_id=record_id)
+    activity = Activity(
+        object_api_name=object_api_name,
+        record_id=str(record.pk),
+        kind=kind,
+        subject=subject,
+        body=body,
+        direction=direction,
+        occurred_at=occurred_at or timezone.now(),
+        due_at=due_at,
+        reminder_at=reminder_at,
+        duration_seconds=duration_seconds,
+        assignee=assignee,
+        created_by=user,
+    )
+    _activity_validate(activity)
+    activity.save()
+    changes_record(
+        object_api_name="activity",
+        record_id=activity.pk,
+        old={},
+        new=record_values(activity, ["kind", "object_api_name", "record_id", "subject"]),
+        user_id=user_id_of(user),
+        action=RecordChange.Action.CREATE,
+    )
+    return activity
+
+
+@transaction.atomic
+def task_complete(*, activity: Activity, user=None, at: datetime | None = None) -> Activity:
+    if activity.kind != Activity.Kind.TASK:
+        raise ValidationError({"kind": "Only tasks can be completed."})
+    old = {"completed_at": activity.completed_at}
+    activity.completed_at = at or timezone.now()
+    activity.save(update_fields=["completed_at"])
+    changes_record(
+        object_api_name="activity",
+        record_id=activity.pk,
+        old=old,
+        new={"completed_at": activity.completed_at},
+        user_id=user_id_of(user),
+    )
+    return activity

@@ -1,0 +1,57 @@
+"""COPY-based inserts for the import paths: several times faster than multi-row
+INSERT for thousands of rows, with values prepared the way the model fields would."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, models
+from django.utils import timezone
+
+from crm.models.fields import EncryptedTextField
+
+
+def ids_reserve(model: type[models.Model], count: int) -> list[int]:
+    """Take ``count`` ids from the model's sequence, so rows can be copied with them."""
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _preparer(field: models.Field, now):
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return lambda obj: now
+    if isinstance(field, models.JSONField):
+        return lambda obj: json.dumps(getattr(obj, field.attname), cls=DjangoJSONEncoder)
+    if isinstance(field, EncryptedTextField):
+        return lambda obj: field.get_prep_value(getattr(obj, field.attname))
+    if isinstance(field, ArrayField):
+        return lambda obj: list(getattr(obj, field.attname) or [])
+    attname = field.attname
+    return lambda obj: getattr(obj, attname)
+
+
+def copy_insert(model: type[models.Model], objs: list, *, with_pk: bool = False) -> int:
+    """COPY ``objs`` into the model's table (in the current tenant schema). Objects
+    without ``with_pk`` get their ids from the sequence and are not told them."""
+    if not objs:
+        return 0
+    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+    now = timezone.now()
+    preparers = [_preparer(f, now) for f in fields]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(str(f.column)) for f in fields)
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([prep(obj) for prep in preparers])
+    return len(objs)

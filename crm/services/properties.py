@@ -1,0 +1,188 @@
+"""Writes of properties, room types, rate plans and exchange rates."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from crm.models import ExchangeRate, Property, RatePlan, RecordChange, RoomType
+from crm.services.audit import changes_record, record_values
+from crm.services.common import country_clean, currency_clean, money_round, user_id_of
+from crm.services.custom import custom_clean
+from tenants.validators import validate_timezone
+
+PROPERTY_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "description",
+        "address_line1",
+        "address_line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "timezone",
+        "currency",
+        "star_rating",
+        "room_count",
+        "opened_on",
+    }
+)
+
+
+def _translated_fields(model, base: set[str] | frozenset[str]) -> set[str]:
+    """Accept name_en, name_zh_hans... next to the untranslated names."""
+    from modeltranslation.settings import AVAILABLE_LANGUAGES
+    from modeltranslation.translator import NotRegistered, translator
+    from modeltranslation.utils import build_localized_fieldname
+
+    try:
+        options = translator.get_options_for_model(model)
+    except NotRegistered:
+        return set(base)
+    extra = {
+        build_localized_fieldname(name, lang)
+        for name in options.get_field_names()
+        for lang in AVAILABLE_LANGUAGES
+    }
+    return set(base) | extra
+
+
+def _reject_unknown(fields: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        raise ValidationError({name: f"{name} is not a field you can set." for name in unknown})
+
+
+def _property_clean(prop: Property) -> None:
+    prop.code = (prop.code or "").strip().upper()
+    prop.country = country_clean(prop.country)
+    prop.currency = currency_clean(prop.currency)
+    try:
+        prop.timezone = validate_timezone(prop.timezone)
+    except ValidationError as exc:
+        raise ValidationError({"timezone": exc.messages}) from exc
+    if not prop.country:
+        raise ValidationError({"country": "A property needs its country."})
+    if prop.star_rating is not None and not 0 < int(prop.star_rating) <= 7:
+        raise ValidationError({"star_rating": "Star rating runs from 1 to 7."})
+    prop.full_clean(exclude=["custom"])
+
+
+@transaction.atomic
+def property_create(*, code: str, name: str, user=None, custom: dict | None = None, **fields):
+    allowed = _translated_fields(Property, PROPERTY_FIELDS)
+    _reject_unknown(fields, allowed)
+    prop = Property(code=code, name=name, **fields)
+    prop.custom = custom_clean(object_api_name="property", values=custom or {})
+    _property_clean(prop)
+    prop.save()
+    changes_record(
+        object_api_name="property",
+        record_id=prop.pk,
+        old={},
+        new=record_values(prop, ["code", "name", *fields]),
+        user_id=user_id_of(user),
+        action=RecordChange.Action.CREATE,
+    )
+    return prop
+
+
+@transaction.atomic
+def property_update(*, property: Property, user=None, custom: dict | None = None, **fields):
+    allowed = _translated_fields(Property, PROPERTY_FIELDS)
+    _reject_unknown(fields, allowed)
+    old = record_values(property, [*fields, "custom"])
+    for name, value in fields.items():
+        setattr(property, name, value)
+    if custom is not None:
+        property.custom = custom_clean(
+            object_api_name="property", values=custom, existing=property.custom, partial=True
+        )
+    _property_clean(property)
+    property.save()
+    changes_record(
+        object_api_name="property",
+        record_id=property.pk,
+        old=old,
+        new=record_values(property, [*fields, "custom"]),
+        user_id=user_id_of(user),
+    )
+    return property
+
+
+@transaction.atomic
+def room_type_create(
+    *,
+    property: Property,
+    code: str,
+    name: str,
+    capacity: int = 2,
+    base_rate: Decimal | None = None,
+    currency: str = "",
+    user=None,
+    **translations,
+) -> RoomType:
+    _reject_unknown(translations, _translated_fields(RoomType, set()))
+    currency = currency_clean(currency or property.currency)
+    room_type = RoomType(
+        property=property,
+        code=code.strip().upper(),
+        name=name,
+        capacity=capacity,
+        base_rate=money_round(base_rate, currency) if base_rate is not None else None,
+        currency=currency,
+        **translations,
+    )
+    room_type.full_clean(exclude=["custom"])
+    room_type.save()
+    changes_record(
+        object_api_name="room_type",
+        record_id=room_type.pk,
+        old={},
+        new=record_values(room_type, ["code", "name", "capacity", "base_rate", "currency"]),
+        user_id=user_id_of(user),
+        action=RecordChange.Action.CREATE,
+    )
+    return room_type
+
+
+@transaction.atomic
+def rate_plan_create(
+    *, property: Property, code: str, name: str, user=None, **translations
+) -> RatePlan:
+    _reject_unknown(translations, _translated_fields(RatePlan, set()))
+    plan = RatePlan(property=property, code=code.strip().upper(), name=name, **translations)
+    plan.full_clean(exclude=["custom"])
+    plan.save()
+    changes_record(
+        object_api_name="rate_plan",
+        record_id=plan.pk,
+        old={},
+        new=record_values(plan, ["code", "name"]),
+        user_id=user_id_of(user),
+        action=RecordChange.Action.CREATE,
+    )
+    return plan
+
+
+@transaction.atomic
+def exchange_rate_set(
+    *, currency: str, base_currency: str, rate: Decimal, valid_from: date
+) -> ExchangeRate:
+    """Units of ``base_currency`` per unit of ``currency`` from ``valid_from`` on."""
+    currency = currency_clean(currency)
+    base_currency = currency_clean(base_currency, field="base_currency")
+    if Decimal(rate) <= 0:
+        raise ValidationError({"rate": "An exchange rate must be greater than zero."})
+    obj, _ = ExchangeRate.objects.update_or_create(
+        currency=currency,
+        base_currency=base_currency,
+        valid_from=valid_from,
+        defaults={"rate": Decimal(rate)},
+    )
+    return obj
