@@ -25,11 +25,19 @@ def builtin_objects() -> dict[str, type[models.Model]]:
 def record_get(*, object_api_name: str, record_id: str | int) -> models.Model:
     model = builtin_objects().get(object_api_name)
     if model is None:
-        # Records of tenant-defined types are resolved by the metadata engine at
-        # integration; until then only built-in objects are known.
-        raise ApplicationError(
-            f"Unknown object {object_api_name!r}.", code="unknown_object", field="object_api_name"
-        )
+        from metadata.definitions import snapshot
+        from metadata.services.records import record_get as custom_record_get
+
+        if object_api_name not in snapshot():
+            raise ApplicationError(
+                f"Unknown object {object_api_name!r}.",
+                code="unknown_object",
+                field="object_api_name",
+            )
+        try:
+            return custom_record_get(object_api_name=object_api_name, record_id=int(record_id))
+        except ValueError as exc:
+            raise NotFound(f"No {object_api_name} with id {record_id}.", field="record_id") from exc
     try:
         return model._default_manager.get(pk=int(record_id))
     except (ValueError, ObjectDoesNotExist) as exc:

@@ -8,3 +8,8 @@ from django.db import connection
 def current_schema() -> str:
     """The schema the default connection currently works in (``public`` outside a tenant)."""
     return connection.schema_name  # type: ignore[attr-defined]
+
+
+def current_tenant():
+    """The Tenant row the connection is set to (django-tenants sets it per request/task)."""
+    return getattr(connection, "tenant", None)  # noqa: B009 - added at run time

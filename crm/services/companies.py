@@ -87,7 +87,11 @@ def company_update(*, company: Company, custom: dict | None = None, user=None, *
         setattr(company, name, value)
     if custom is not None:
         company.custom = custom_clean(
-            object_api_name="company", values=custom, existing=company.custom, partial=True
+            object_api_name="company",
+            values=custom,
+            existing=company.custom,
+            partial=True,
+            record_id=company.pk,
         )
     _company_validate(company)
     company.save()

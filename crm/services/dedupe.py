@@ -274,6 +274,7 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
         values={k: v for k, v in duplicate.custom.items() if k not in survivor.custom},
         existing=survivor.custom,
         partial=True,
+        record_id=survivor.pk,
     )
     survivor.save()
     primary_email = survivor.emails.filter(is_primary=True).values_list("email", flat=True).first()

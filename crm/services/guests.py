@@ -161,7 +161,11 @@ def guest_update(*, guest: Guest, custom: dict | None = None, user=None, **field
         setattr(guest, name, value)
     if custom is not None:
         guest.custom = custom_clean(
-            object_api_name="guest", values=custom, existing=guest.custom, partial=True
+            object_api_name="guest",
+            values=custom,
+            existing=guest.custom,
+            partial=True,
+            record_id=guest.pk,
         )
     _guest_validate(guest)
     guest.save()

@@ -101,7 +101,11 @@ def property_update(*, property: Property, user=None, custom: dict | None = None
         setattr(property, name, value)
     if custom is not None:
         property.custom = custom_clean(
-            object_api_name="property", values=custom, existing=property.custom, partial=True
+            object_api_name="property",
+            values=custom,
+            existing=property.custom,
+            partial=True,
+            record_id=property.pk,
         )
     _property_clean(property)
     property.save()

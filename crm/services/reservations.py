@@ -227,7 +227,11 @@ def reservation_update(
         reservation.guest = guest
     if custom is not None:
         reservation.custom = custom_clean(
-            object_api_name="reservation", values=custom, existing=reservation.custom, partial=True
+            object_api_name="reservation",
+            values=custom,
+            existing=reservation.custom,
+            partial=True,
+            record_id=reservation.pk,
         )
     _reservation_validate(reservation)
     reservation.save()

@@ -26,6 +26,7 @@ from crm.models import (
 from crm.services.exports import records_export
 from crm.services.imports import import_file, import_start
 from crm.services.properties import room_type_create
+from metadata.services.definitions import custom_field_create
 from tenants.jobs.models import Job
 from tenants.jobs.services import job_run
 from tests.crm.factories import make_property
@@ -272,15 +273,27 @@ def test_xlsx_companies_and_reservations_with_statistics(tenant_a, tmp_path):
 
 def test_custom_columns_go_through_the_custom_value_path(tenant_a, tmp_path):
     with tenant_context(tenant_a):
-        path = write_csv(tmp_path / "c.csv", ["surname", "Loyalty"], [["Silva", "gold"]])
-        report = import_file(
+        custom_field_create(
             object_api_name="guest",
-            path=path,
-            mapping={"surname": "surname", "Loyalty": "custom.loyalty"},
+            api_name="loyalty",
+            label="Loyalty",
+            type="choice",
+            choices=["gold", "silver"],
         )
-        # No custom field exists on this branch, so the value is refused, not dropped.
+        path = write_csv(
+            tmp_path / "c.csv",
+            ["surname", "Loyalty"],
+            [["Silva", "gold"], ["Costa", "platinum"]],
+        )
+        mapping = {"surname": "surname", "Loyalty": "custom.loyalty"}
+        report = import_file(object_api_name="guest", path=path, mapping=mapping)
+        # The metadata engine's rules apply: the bad choice is refused, not dropped.
         assert report["invalid"] == 1
-        assert report["errors"][0]["errors"][0]["field"] == "custom.custom"
+        error = report["errors"][0]["errors"][0]
+        assert error["field"] == "custom.loyalty" and "gold" in error["message"]
+        import_file(object_api_name="guest", path=path, mapping=mapping, dry_run=False)
+        assert Guest.objects.get(surname="Silva").custom == {"loyalty": "gold"}
+        assert not Guest.objects.filter(surname="Costa").exists()
 
 
 def test_bad_mapping_refused(tenant_a, tmp_path):
