@@ -10,3 +10,20 @@ class MetadataConfig(AppConfig):
         from tenants.jobs.registry import register_job_kind
 
         register_job_kind(JOB_KIND, index_build)
+
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_builtin_rows, sender=self)
+
+
+def _builtin_rows(sender, using="default", **kwargs) -> None:
+    """After migrating a tenant schema (the template included, so every clone inherits
+    them), make sure the rows of built-in objects exist."""
+    from django.db import connections
+
+    from metadata.definitions import builtin_rows_ensure
+
+    connection = connections[using]
+    if getattr(connection, "schema_name", "public") == "public":
+        return
+    builtin_rows_ensure()

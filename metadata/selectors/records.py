@@ -70,8 +70,11 @@ def _comparable(field: FieldDefinition, raw: Any) -> Any:
 def _condition(queryset, snap, name: str, op: str, raw: Any) -> tuple[QuerySet, Q]:
     if op not in OPERATORS:
         raise ValidationError(
-            {name: f"Unknown operator {op!r}; use one of {', '.join(OPERATORS)}."},
-            code="operator",
+            {
+                name: ValidationError(
+                    f"Unknown operator {op!r}; use one of {', '.join(OPERATORS)}.", code="operator"
+                )
+            }
         )
     field = snap.active_fields.get(name)
     if field is None:
@@ -103,11 +106,17 @@ def _standard_condition(model, name: str, op: str, raw: Any) -> Q:
     try:
         model_field = model._meta.get_field(name)
     except FieldDoesNotExist:
-        raise ValidationError({name: f"There is no field named {name!r}."}, code="field") from None
+        raise ValidationError(
+            {name: ValidationError(f"There is no field named {name!r}.", code="field")}
+        ) from None
     if model_field.is_relation and not model_field.many_to_one:
-        raise ValidationError({name: f"{name} cannot be filtered on."}, code="field")
+        raise ValidationError(
+            {name: ValidationError(f"{name} cannot be filtered on.", code="field")}
+        )
     if model_field.name in ("custom", "data") or getattr(model_field, "encrypted", False):
-        raise ValidationError({name: f"{name} cannot be filtered on."}, code="field")
+        raise ValidationError(
+            {name: ValidationError(f"{name} cannot be filtered on.", code="field")}
+        )
     lookup = model_field.attname if model_field.many_to_one else name
     if op == "isnull":
         return Q(**{f"{lookup}__isnull": _truthy(raw)})

@@ -25,7 +25,7 @@ API_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 RESERVED = frozenset(
     {
         "id", "pk", "name", "object", "data", "custom", "created", "updated", "owner",
-        "owner_id", "external_id", "external_ids", "status", "type", "select", "from",
+        "owner_id", "external_id", "external_ids", "select", "from",
         "where", "order", "limit", "filter", "sort", "search", "cursor", "page", "fields",
         "class", "none", "null", "true", "false", "self",
     }
@@ -52,7 +52,11 @@ def _apply_translations(obj, translations: dict | None, allowed: tuple[str, ...]
     for lang, texts in translations.items():
         if lang not in languages:
             raise ValidationError(
-                {"translations": f"{lang} is not a supported language."}, code="language"
+                {
+                    "translations": ValidationError(
+                        f"{lang} is not a supported language.", code="language"
+                    )
+                }
             )
         if not isinstance(texts, dict):
             raise ValidationError({"translations": f"{lang}: give an object of text: value."})
@@ -128,15 +132,21 @@ def _api_name_check(api_name: str, *, taken: set[str], reserved: set[str]) -> No
     if not isinstance(api_name, str) or not API_NAME_RE.match(api_name) or "__" in api_name:
         raise ValidationError(
             {
-                "api_name": "Use 2-60 lower-case letters, digits and single underscores, "
-                "starting with a letter."
-            },
-            code="api_name",
+                "api_name": ValidationError(
+                    "Use 2-60 lower-case letters, digits and single underscores, "
+                    "starting with a letter.",
+                    code="api_name",
+                )
+            }
         )
     if api_name in reserved or keyword.iskeyword(api_name):
-        raise ValidationError({"api_name": f"{api_name} is a reserved name."}, code="reserved")
+        raise ValidationError(
+            {"api_name": ValidationError(f"{api_name} is a reserved name.", code="reserved")}
+        )
     if api_name in taken:
-        raise ValidationError({"api_name": f"{api_name} is already taken."}, code="taken")
+        raise ValidationError(
+            {"api_name": ValidationError(f"{api_name} is already taken.", code="taken")}
+        )
 
 
 def _module_check(module: str) -> None:
@@ -145,8 +155,12 @@ def _module_check(module: str) -> None:
     known = set(module_catalogue()) | set(ModuleDefinition.objects.values_list("key", flat=True))
     if module not in known:
         raise ValidationError(
-            {"module": f"{module} is not a module; use one of {', '.join(sorted(known))}."},
-            code="module",
+            {
+                "module": ValidationError(
+                    f"{module} is not a module; use one of {', '.join(sorted(known))}.",
+                    code="module",
+                )
+            }
         )
 
 
@@ -345,8 +359,12 @@ def custom_field_create(
     )
     if type not in FieldType.values:
         raise ValidationError(
-            {"type": f"{type} is not a field type; use one of {', '.join(FieldType.values)}."},
-            code="type",
+            {
+                "type": ValidationError(
+                    f"{type} is not a field type; use one of {', '.join(FieldType.values)}.",
+                    code="type",
+                )
+            }
         )
     if not (label or "").strip():
         raise ValidationError({"label": "A label is required."})

@@ -33,7 +33,7 @@ def module_create(
     if not API_NAME_RE.match(key or "") or len(key) > 40:
         raise ValidationError({"key": "Use 2-40 lower-case letters, digits and underscores."})
     if key in module_catalogue() or ModuleDefinition.objects.filter(key=key).exists():
-        raise ValidationError({"key": f"{key} is already taken."}, code="taken")
+        raise ValidationError({"key": ValidationError(f"{key} is already taken.", code="taken")})
     if not (label or "").strip():
         raise ValidationError({"label": "A label is required."})
     module = ModuleDefinition(key=key, label=label)

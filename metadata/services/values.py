@@ -29,7 +29,11 @@ def custom_values_clean(
     snap = object_snapshot(object_api_name)
     if not isinstance(values, dict):
         raise ValidationError(
-            {"custom": "Custom values must be an object of field: value."}, code="type"
+            {
+                "custom": ValidationError(
+                    "Custom values must be an object of field: value.", code="type"
+                )
+            }
         )
     errors: dict[str, list[ValidationError]] = {}
 
