@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand
 
 from saas import embedded
 
-SUITES = ("provisioning", "imports", "loadtest")
+SUITES = ("provisioning", "custom_filter", "imports", "loadtest")
 
 
 def bench_database_url() -> str:
