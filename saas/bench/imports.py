@@ -17,7 +17,9 @@ from saas.bench.provisioning import _conninfo
 from tenants.selectors import tenant_get_by_slug
 from tenants.services.provisioning import tenant_create
 
-ROWS = {"small": 20_000, "large": 200_000}
+# The 200k-row import is the figure hotel groups ask about (a PMS history load), so
+# it runs at every scale.
+ROWS = {"small": 200_000, "large": 200_000}
 HEADER = [
     "external_id",
     "given_name",
@@ -130,6 +132,7 @@ def run(log) -> list[Figure]:
             value=round(timer.seconds, 2),
             unit="s",
             baseline=round(copy_timer.seconds, 2),
+            target="< 120",
             notes=notes,
         ),
         Figure(
