@@ -1,9 +1,46 @@
 from django.urls import path
 
-from saas import api_views
+from saas import api_metadata, api_records, api_views
 
 urlpatterns = [
     path("me/", api_views.MeApi.as_view(), name="api_me"),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
+    path("objects/<slug:api_name>/", api_records.RecordListApi.as_view(), name="api_records"),
+    path(
+        "objects/<slug:api_name>/bulk/",
+        api_records.RecordBulkApi.as_view(),
+        name="api_records_bulk",
+    ),
+    path(
+        "objects/<slug:api_name>/<str:pk>/",
+        api_records.RecordDetailApi.as_view(),
+        name="api_record",
+    ),
+    path("metadata/objects/", api_metadata.ObjectListApi.as_view(), name="api_md_objects"),
+    path(
+        "metadata/objects/<slug:api_name>/",
+        api_metadata.ObjectDetailApi.as_view(),
+        name="api_md_object",
+    ),
+    path(
+        "metadata/objects/<slug:api_name>/fields/",
+        api_metadata.FieldListApi.as_view(),
+        name="api_md_fields",
+    ),
+    path(
+        "metadata/objects/<slug:api_name>/fields/<slug:field>/",
+        api_metadata.FieldDetailApi.as_view(),
+        name="api_md_field",
+    ),
+    path(
+        "metadata/objects/<slug:api_name>/fields/<slug:field>/archive/",
+        api_metadata.FieldArchiveApi.as_view(),
+        name="api_md_field_archive",
+    ),
+    path(
+        "metadata/objects/<slug:api_name>/fields/<slug:field>/type-change/",
+        api_metadata.FieldTypeChangeApi.as_view(),
+        name="api_md_field_type_change",
+    ),
 ]

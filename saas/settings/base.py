@@ -40,6 +40,7 @@ TENANT_APPS = [
     "tenants.users",
     "django.contrib.sessions",
     "tenants.jobs",
+    "tenants.integrations",
     "metadata",
     "crm",
 ]
@@ -194,9 +195,13 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atrium <no-reply@atrium.loca
 # --- REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "saas.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "saas.api_auth.ModuleScopePermission",
+    ],
     "EXCEPTION_HANDLER": "saas.api.exception_handler",
 }
 

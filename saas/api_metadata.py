@@ -1,0 +1,103 @@
+"""Describe and change definitions through the API, with the same services and rules as
+the admin screens. Labels come in the request's language (Accept-Language), falling
+back to the tenant's default language, then English. Writes are for administrators."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language_from_request
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from metadata.selectors.definitions import field_describe, object_describe, objects_list
+from metadata.services.definitions import (
+    custom_field_archive,
+    custom_field_create,
+    custom_field_type_change,
+    custom_field_update,
+    object_definition_create,
+)
+from metadata.services.modules import object_require
+
+
+class AdminWrites(BasePermission):
+    message = "Only administrators change definitions."
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in ("GET", "HEAD", "OPTIONS") or bool(request.user.is_staff)
+
+
+def _language(request) -> str:
+    return get_language_from_request(request) or "en"
+
+
+def _payload(request) -> dict:
+    if not isinstance(request.data, dict):
+        raise ValidationError({"body": "Send a JSON object."})
+    return dict(request.data)
+
+
+class MetadataBase(APIView):
+    def get_permissions(self):
+        return [*super().get_permissions(), AdminWrites()]
+
+    def module_for(self, request) -> str | None:
+        api_name = self.kwargs.get("api_name")
+        return object_require(api_name).definition.module if api_name else None
+
+
+class ObjectListApi(MetadataBase):
+    def get(self, request):
+        return Response({"results": objects_list(_language(request))})
+
+    def post(self, request):
+        data = _payload(request)
+        obj = object_definition_create(user=request.user, **data)
+        return Response(object_describe(obj.api_name, _language(request)), status=201)
+
+
+class ObjectDetailApi(MetadataBase):
+    def get(self, request, api_name: str):
+        object_require(api_name)
+        return Response(object_describe(api_name, _language(request)))
+
+
+class FieldListApi(MetadataBase):
+    def post(self, request, api_name: str):
+        object_require(api_name)
+        field = custom_field_create(object_api_name=api_name, user=request.user,
+                                    **_payload(request))  # fmt: skip
+        return Response(field_describe(field, _language(request)), status=201)
+
+
+class FieldDetailApi(MetadataBase):
+    def patch(self, request, api_name: str, field: str):
+        updated = custom_field_update(object_api_name=api_name, api_name=field,
+                                      user=request.user, **_payload(request))  # fmt: skip
+        return Response(field_describe(updated, _language(request)))
+
+
+class FieldArchiveApi(MetadataBase):
+    def post(self, request, api_name: str, field: str):
+        archived = custom_field_archive(object_api_name=api_name, api_name=field,
+                                        user=request.user)  # fmt: skip
+        return Response(field_describe(archived, _language(request)))
+
+
+class FieldTypeChangeApi(MetadataBase):
+    """``{"type": "integer", "dry_run": true}``: the dry run reports how many values
+    would convert and which would fail; ``"dry_run": false`` applies it."""
+
+    def post(self, request, api_name: str, field: str):
+        data = _payload(request)
+        report = custom_field_type_change(
+            object_api_name=api_name,
+            api_name=field,
+            new_type=data.get("type", ""),
+            dry_run=data.get("dry_run", True) is not False,
+            rules=data.get("rules"),
+            choices=data.get("choices"),
+            user=request.user,
+        )
+        return Response(report)

@@ -1,0 +1,358 @@
+"""One REST resource per object api name, built-in or tenant-defined: ``/api/v1/objects/
+{api_name}/``. Custom fields travel in ``custom``, typed as defined; every write goes
+through the owning service (crm's for built-ins, metadata's for tenant objects), so the
+API applies the same rules as the UI, imports and workflows.
+
+Query syntax (documented in the README): ``filter[<field>]=v`` (equals),
+``filter[<field>][<op>]=v`` with eq, ne, in (comma separated), gt, gte, lt, lte,
+contains, isnull; ``sort=-points,surname``; ``q=`` searches names, e-mails and phones;
+``limit`` (1-200, default 50) and the opaque ``cursor`` of the previous page's ``next``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q, QuerySet
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from metadata.selectors.records import custom_filter, records_queryset
+from metadata.services.modules import object_require
+from tenants.errors import ApplicationError, NotFound
+
+FILTER_RE = re.compile(r"^filter\[([a-z][a-z0-9_]*)\](?:\[([a-z]+)\])?$")
+MAX_LIMIT = 200
+BULK_MAX = 1000
+HIDDEN = {"id_document_number", "id_document_expiry", "custom", "data", "erased_at"}
+
+
+def _value(obj: models.Model, field: models.Field) -> Any:
+    if field.many_to_one:
+        return getattr(obj, field.attname)
+    return getattr(obj, field.name)
+
+
+def _builtin_dict(obj: models.Model) -> dict:
+    out: dict[str, Any] = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in HIDDEN:
+            continue
+        out[field.name] = _value(obj, field)
+    if hasattr(obj, "id_document_number_masked"):
+        out["id_document_number"] = obj.id_document_number_masked  # masked, never in clear
+    out["custom"] = getattr(obj, "custom", {})
+    return out
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How the API reads and writes one built-in object through crm's services."""
+
+    create: Callable[..., models.Model]
+    update: Callable[..., models.Model]
+    search: Callable[[QuerySet, str], QuerySet]
+
+
+def _guest_adapter() -> Adapter:
+    from crm.services.guests import guest_create, guest_update
+
+    return Adapter(
+        create=lambda data, user: guest_create(user=user, **data),
+        update=lambda obj, data, user: guest_update(guest=obj, user=user, **data),
+        search=lambda qs, q: qs.filter(
+            Q(surname__icontains=q) | Q(given_name__icontains=q) | Q(email__icontains=q)
+            | Q(phone__contains=q)
+        ),
+    )  # fmt: skip
+
+
+def _company_adapter() -> Adapter:
+    from crm.services.companies import company_create, company_update
+
+    return Adapter(
+        create=lambda data, user: company_create(user=user, **data),
+        update=lambda obj, data, user: company_update(company=obj, user=user, **data),
+        search=lambda qs, q: qs.filter(name__icontains=q),
+    )
+
+
+def _property_adapter() -> Adapter:
+    from crm.services.properties import property_create, property_update
+
+    return Adapter(
+        create=lambda data, user: property_create(user=user, **data),
+        update=lambda obj, data, user: property_update(property=obj, user=user, **data),
+        search=lambda qs, q: qs.filter(Q(name__icontains=q) | Q(code__icontains=q)),
+    )
+
+
+def _reservation_adapter() -> Adapter:
+    from crm.models import Guest, Property
+    from crm.services.reservations import (
+        reservation_create,
+        reservation_status_change,
+        reservation_update,
+    )
+
+    def resolve(data: dict) -> dict:
+        data = dict(data)
+        for name, model in (("property", Property), ("guest", Guest)):
+            if name in data:
+                found = model.objects.filter(pk=data[name]).first()
+                if found is None:
+                    raise ValidationError({name: f"No {name} with id {data[name]}."})
+                data[name] = found
+        return data
+
+    def update(obj, data, user):
+        data = resolve(data)
+        status = data.pop("status", None)
+        if data:
+            obj = reservation_update(reservation=obj, user=user, **data)
+        if status is not None and status != obj.status:
+            obj = reservation_status_change(reservation=obj, status=status, user=user)
+        return obj
+
+    return Adapter(
+        create=lambda data, user: reservation_create(user=user, **resolve(data)),
+        update=update,
+        search=lambda qs, q: qs.filter(confirmation_number__icontains=q),
+    )
+
+
+ADAPTERS: dict[str, Callable[[], Adapter]] = {
+    "guest": _guest_adapter,
+    "company": _company_adapter,
+    "property": _property_adapter,
+    "reservation": _reservation_adapter,
+}
+
+
+class _Resource:
+    """The object behind a request: its snapshot, queryset, (de)serialisation, writes."""
+
+    def __init__(self, api_name: str):
+        self.snap = object_require(api_name)  # 404 unknown, 403 module off
+        self.api_name = api_name
+        self.builtin = self.snap.builtin is not None
+        self.adapter = ADAPTERS[api_name]() if api_name in ADAPTERS else None
+
+    def queryset(self) -> QuerySet:
+        return records_queryset(object_api_name=self.api_name)
+
+    def to_dict(self, obj) -> dict:
+        if self.builtin:
+            return _builtin_dict(obj)
+        return {
+            "id": obj.pk,
+            "name": obj.name,
+            "external_id": obj.external_id,
+            "owner_id": obj.owner_id,
+            "custom": obj.data,
+            "created": obj.created,
+            "updated": obj.updated,
+        }
+
+    def get(self, pk: str):
+        try:
+            obj = self.queryset().filter(pk=int(pk)).first()
+        except ValueError:
+            obj = None
+        if obj is None:
+            raise NotFound(f"No {self.api_name} with id {pk}.", field="id")
+        return obj
+
+    def _writable(self) -> Adapter:
+        if self.adapter is None:
+            raise ApplicationError(
+                f"{self.api_name} records are read-only through the API.",
+                code="read_only",
+            )
+        return self.adapter
+
+    def create(self, payload: dict, user):
+        if not isinstance(payload, dict):
+            raise ValidationError({"body": "Send a JSON object."})
+        if self.builtin:
+            return self._writable().create(dict(payload), user)
+        from metadata.services.records import record_create
+
+        data = dict(payload)
+        custom = data.pop("custom", {})
+        unknown = set(data) - {"name", "external_id", "owner_id"}
+        if unknown:
+            raise ValidationError({k: f"{k} is not a field of {self.api_name}." for k in unknown})
+        return record_create(object_api_name=self.api_name, data=custom, **data)
+
+    def update(self, obj, payload: dict, user):
+        if not isinstance(payload, dict):
+            raise ValidationError({"body": "Send a JSON object."})
+        if self.builtin:
+            return self._writable().update(obj, dict(payload), user)
+        from metadata.services.records import record_update
+
+        data = dict(payload)
+        custom = data.pop("custom", None)
+        unknown = set(data) - {"name", "external_id", "owner_id"}
+        if unknown:
+            raise ValidationError({k: f"{k} is not a field of {self.api_name}." for k in unknown})
+        return record_update(record=obj, data=custom, **data)
+
+    def delete(self, obj) -> None:
+        if self.builtin:
+            raise ApplicationError(
+                f"{self.api_name} records are not deleted through the API "
+                "(guests are erased through the privacy tools).",
+                code="not_deletable",
+            )
+        from metadata.services.records import record_delete
+
+        record_delete(record=obj)
+
+    def search(self, queryset: QuerySet, q: str) -> QuerySet:
+        if self.adapter is not None:
+            return self.adapter.search(queryset, q)
+        return queryset.filter(name__icontains=q)
+
+
+def _query_params(request: Request) -> tuple[list, list[str]]:
+    filters = []
+    for key, value in request.query_params.items():
+        match = FILTER_RE.match(key)
+        if match:
+            filters.append((match.group(1), match.group(2) or "eq", value))
+        elif key.startswith("filter"):
+            raise ValidationError(
+                {key: "Use filter[<field>]=value or filter[<field>][<operator>]=value."}
+            )
+    sort = [s.strip() for s in request.query_params.get("sort", "").split(",") if s.strip()]
+    return filters, sort
+
+
+def _cursor_decode(raw: str | None) -> int:
+    if not raw:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(raw.encode()).decode())["o"]
+        if not isinstance(offset, int) or offset < 0:
+            raise ValueError
+        return offset
+    except (ValueError, KeyError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ValidationError({"cursor": "This cursor is not one the API gave out."}) from None
+
+
+def _cursor_encode(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"o": offset}).encode()).decode()
+
+
+def _limit(request: Request) -> int:
+    raw = request.query_params.get("limit", "50")
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationError({"limit": f"Use a whole number from 1 to {MAX_LIMIT}."})
+    return int(raw)
+
+
+class RecordBase(APIView):
+    def module_for(self, request) -> str | None:
+        snap = object_require(self.kwargs["api_name"])
+        return snap.definition.module
+
+
+class RecordListApi(RecordBase):
+    def get(self, request, api_name: str):
+        resource = _Resource(api_name)
+        filters, sort = _query_params(request)
+        queryset = custom_filter(
+            resource.queryset(), object_api_name=api_name, filters=filters, order_by=sort
+        )
+        if not sort:
+            queryset = queryset.order_by("pk")
+        q = request.query_params.get("q", "").strip()
+        if q:
+            queryset = resource.search(queryset, q)
+        limit, offset = _limit(request), _cursor_decode(request.query_params.get("cursor"))
+        rows = list(queryset[offset : offset + limit + 1])
+        more = len(rows) > limit
+        next_url = None
+        if more:
+            params = request.query_params.copy()
+            params["cursor"] = _cursor_encode(offset + limit)
+            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
+        return Response({"results": [resource.to_dict(r) for r in rows[:limit]], "next": next_url})
+
+    def post(self, request, api_name: str):
+        resource = _Resource(api_name)
+        obj = resource.create(request.data, request.user)
+        return Response(resource.to_dict(resource.get(obj.pk)), status=201)
+
+
+class RecordDetailApi(RecordBase):
+    def get(self, request, api_name: str, pk: str):
+        resource = _Resource(api_name)
+        return Response(resource.to_dict(resource.get(pk)))
+
+    def patch(self, request, api_name: str, pk: str):
+        resource = _Resource(api_name)
+        obj = resource.update(resource.get(pk), request.data, request.user)
+        return Response(resource.to_dict(resource.get(obj.pk)))
+
+    def delete(self, request, api_name: str, pk: str):
+        resource = _Resource(api_name)
+        resource.delete(resource.get(pk))
+        return Response(status=204)
+
+
+class RecordBulkApi(RecordBase):
+    """Up to 1,000 records, each validated and stored on its own (one failing record
+    does not undo the others), upserted by ``external_id``; one result per record."""
+
+    def post(self, request, api_name: str):
+        resource = _Resource(api_name)
+        records = request.data.get("records") if isinstance(request.data, dict) else None
+        if not isinstance(records, list) or not records:
+            raise ValidationError({"records": 'Send {"records": [...]} with 1 to 1000 items.'})
+        if len(records) > BULK_MAX:
+            raise ValidationError({"records": f"At most {BULK_MAX} records per request."})
+        if resource.builtin:
+            raise ApplicationError(
+                f"Bulk upsert of {api_name} goes through the import API for now.",
+                code="bulk_unsupported",
+            )
+        from metadata.models import Record
+
+        results = []
+        for index, item in enumerate(records):
+            try:
+                with transaction.atomic():
+                    external_id = item.get("external_id") if isinstance(item, dict) else None
+                    if not external_id:
+                        raise ValidationError({"external_id": "Each record needs an external_id."})
+                    existing = Record.objects.filter(
+                        object_id=resource.snap.definition.pk, external_id=external_id
+                    ).first()
+                    if existing is None:
+                        obj = resource.create(item, request.user)
+                        outcome = "created"
+                    else:
+                        obj = resource.update(existing, item, request.user)
+                        outcome = "updated"
+                results.append({"index": index, "status": outcome, "id": obj.pk})
+            except (ValidationError, ApplicationError) as exc:
+                from saas.api import django_validation_errors
+
+                errors = (
+                    django_validation_errors(exc)
+                    if isinstance(exc, ValidationError)
+                    else exc.as_errors()
+                )
+                results.append({"index": index, "status": "error", "errors": errors})
+        return Response({"results": results})

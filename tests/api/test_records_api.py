@@ -1,0 +1,243 @@
+"""The object resources and the metadata endpoints, through HTTP as an integrator or a
+signed-in admin would use them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django_tenants.utils import tenant_context
+
+from crm.models import Guest
+from tenants.integrations.services import api_key_create
+from tenants.users.models import User
+from tests.conftest import tenant_client
+
+pytestmark = pytest.mark.django_db
+
+
+def api(tenant) -> Client:
+    with tenant_context(tenant):
+        user = User.objects.get(email=f"admin@{tenant.slug}.test")
+        token = api_key_create(name="it", user=user, scopes=["*"]).plaintext
+    return Client(HTTP_HOST=f"{tenant.slug}.test", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+
+def post(client, path, data):
+    return client.post(path, data, content_type="application/json")
+
+
+def patch(client, path, data):
+    return client.patch(path, data, content_type="application/json")
+
+
+def test_custom_fields_are_first_class_on_guests(tenant_a):
+    client = api(tenant_a)
+    made = post(
+        client,
+        "/api/v1/metadata/objects/guest/fields/",
+        {
+            "api_name": "tier",
+            "label": "Tier",
+            "type": "choice",
+            "choices": [{"value": "gold", "labels": {"en": "Gold", "zh-hans": "金卡"}}, "silver"],
+            "filterable": True,
+        },
+    )
+    assert made.status_code == 201, made.content
+    created = post(
+        client,
+        "/api/v1/objects/guest/",
+        {
+            "given_name": "Ana",
+            "surname": "Lima",
+            "emails": ["ana@example.com"],
+            "custom": {"tier": "gold"},
+        },
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["custom"] == {"tier": "gold"} and body["email"] == "ana@example.com"
+
+    bad = post(
+        client,
+        "/api/v1/objects/guest/",
+        {"given_name": "Bo", "surname": "Chen", "custom": {"tier": "iron"}},
+    )
+    assert bad.status_code == 400
+    [error] = bad.json()["errors"]
+    assert error["field"] == "tier" and error["code"] == "choice"
+
+    updated = patch(client, f"/api/v1/objects/guest/{body['id']}/", {"custom": {"tier": "silver"}})
+    assert updated.status_code == 200 and updated.json()["custom"] == {"tier": "silver"}
+
+    described = client.get("/api/v1/metadata/objects/guest/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    [tier] = [f for f in described.json()["fields"] if f["api_name"] == "tier"]
+    assert tier["choices"][0] == {"value": "gold", "label": "金卡"}
+    assert tier["type"] == "choice" and tier["index_status"] == "pending"
+
+
+def test_filters_sorting_search_and_cursor_pages(tenant_a):
+    client = api(tenant_a)
+    post(
+        client,
+        "/api/v1/metadata/objects/guest/fields/",
+        {"api_name": "points", "label": "Points", "type": "integer"},
+    )
+    for i in range(7):
+        response = post(
+            client,
+            "/api/v1/objects/guest/",
+            {"given_name": f"G{i}", "surname": "Pager", "custom": {"points": i * 10}},
+        )
+        assert response.status_code == 201
+    url = "/api/v1/objects/guest/?q=Pager&filter[points][gte]=20&sort=-points&limit=2"
+    seen = []
+    while url:
+        page = client.get(url)
+        assert page.status_code == 200, page.content
+        seen += [g["custom"]["points"] for g in page.json()["results"]]
+        url = page.json()["next"]
+    assert seen == [60, 50, 40, 30, 20]
+    exact = client.get("/api/v1/objects/guest/?filter[given_name]=G3&filter[surname]=Pager")
+    assert [g["given_name"] for g in exact.json()["results"]] == ["G3"]
+
+    for bad, field in (
+        ("filter[points][between]=1", "points"),
+        ("filter[shoe]=1", "shoe"),
+        ("limit=0", "limit"),
+        ("cursor=zzz", "cursor"),
+        ("filter[points][gte]=lots", "points"),
+    ):
+        response = client.get(f"/api/v1/objects/guest/?{bad}")
+        assert response.status_code == 400, bad
+        assert response.json()["errors"][0]["field"] == field
+
+
+def test_tenant_defined_object_crud_and_bulk_upsert(tenant_a):
+    client = api(tenant_a)
+    assert (
+        post(
+            client,
+            "/api/v1/metadata/objects/",
+            {
+                "api_name": "supplier",
+                "label": "Supplier",
+                "label_plural": "Suppliers",
+                "module": "sales",
+            },
+        ).status_code
+        == 201
+    )
+    post(
+        client,
+        "/api/v1/metadata/objects/supplier/fields/",
+        {
+            "api_name": "rating",
+            "label": "Rating",
+            "type": "integer",
+            "rules": {"min_value": 1, "max_value": 5},
+        },
+    )
+    made = post(
+        client,
+        "/api/v1/objects/supplier/",
+        {"name": "Fresh Fish Co", "external_id": "S-1", "custom": {"rating": 4}},
+    )
+    assert made.status_code == 201 and made.json()["custom"] == {"rating": 4}
+    record_id = made.json()["id"]
+
+    bulk = post(
+        client,
+        "/api/v1/objects/supplier/bulk/",
+        {
+            "records": [
+                {"external_id": "S-1", "custom": {"rating": 5}},
+                {"external_id": "S-2", "name": "Linen Ltd", "custom": {"rating": 3}},
+                {"external_id": "S-3", "name": "Bad", "custom": {"rating": 9}},
+                {"name": "No key"},
+            ]
+        },
+    )
+    assert bulk.status_code == 200
+    results = bulk.json()["results"]
+    assert [r["status"] for r in results] == ["updated", "created", "error", "error"]
+    assert results[0]["id"] == record_id
+    assert results[2]["errors"][0]["field"] == "rating"
+    assert results[3]["errors"][0]["field"] == "external_id"
+    assert client.get(f"/api/v1/objects/supplier/{record_id}/").json()["custom"] == {"rating": 5}
+    listed = client.get("/api/v1/objects/supplier/?sort=name").json()["results"]
+    assert [r["name"] for r in listed] == ["Fresh Fish Co", "Linen Ltd"]
+
+    assert client.delete(f"/api/v1/objects/supplier/{record_id}/").status_code == 204
+    assert client.get(f"/api/v1/objects/supplier/{record_id}/").status_code == 404
+
+
+def test_type_change_dry_run_through_the_api(tenant_a):
+    client = api(tenant_a)
+    post(
+        client,
+        "/api/v1/metadata/objects/guest/fields/",
+        {"api_name": "room_pref", "label": "Room", "type": "text"},
+    )
+    for value in ("101", "sea"):
+        post(
+            client,
+            "/api/v1/objects/guest/",
+            {"given_name": "R", "surname": value, "custom": {"room_pref": value}},
+        )
+    path = "/api/v1/metadata/objects/guest/fields/room_pref/type-change/"
+    dry = post(client, path, {"type": "integer"})
+    assert dry.status_code == 200
+    assert (dry.json()["convertible"], dry.json()["failing"]) == (1, 1)
+    refused = post(client, path, {"type": "integer", "dry_run": False})
+    assert refused.status_code == 400 and refused.json()["errors"][0]["code"] == (
+        "type_change_refused"
+    )
+
+
+def test_module_off_hides_its_objects_and_keeps_data(tenant_a):
+    client = api(tenant_a)
+    company = post(client, "/api/v1/objects/company/", {"name": "Acme Travel"})
+    assert company.status_code == 201, company.content
+    admin = tenant_client(tenant_a)
+    with tenant_context(tenant_a):
+        from metadata.services.modules import module_set_enabled
+
+        module_set_enabled(key="sales", enabled=False)
+    response = admin.get("/api/v1/objects/company/")
+    assert response.status_code == 403
+    assert response.json()["errors"][0]["code"] == "module_disabled"
+    names = [o["api_name"] for o in admin.get("/api/v1/metadata/objects/").json()["results"]]
+    assert "company" not in names and "guest" in names
+
+
+def test_unknown_objects_and_isolation_between_tenants(tenant_a, tenant_b):
+    client_a, client_b = api(tenant_a), api(tenant_b)
+    made = post(client_a, "/api/v1/objects/guest/", {"given_name": "Only", "surname": "Alpha"})
+    guest_id = made.json()["id"]
+    assert client_b.get(f"/api/v1/objects/guest/{guest_id}/").status_code == 404
+    assert client_b.get("/api/v1/objects/guest/?q=Alpha").json()["results"] == []
+    assert client_a.get("/api/v1/objects/spaceship/").status_code == 404
+    with tenant_context(tenant_b):
+        assert not Guest.objects.filter(surname="Alpha").exists()
+
+
+def test_only_admins_change_definitions(tenant_a):
+    with tenant_context(tenant_a):
+        clerk = User.objects.create_user(
+            email="clerk@alpha.test", password="a-Long-test-password-42"
+        )
+    client = Client(HTTP_HOST="alpha.test")
+    assert (
+        client.post(
+            "/login/", {"username": clerk.email, "password": "a-Long-test-password-42"}
+        ).status_code
+        == 302
+    )
+    assert client.get("/api/v1/metadata/objects/guest/").status_code == 200
+    response = post(
+        client,
+        "/api/v1/metadata/objects/guest/fields/",
+        {"api_name": "x_field", "label": "X", "type": "text"},
+    )
+    assert response.status_code == 403
