@@ -7,6 +7,9 @@ process serves stale definitions after the change commits."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import connection, models
@@ -94,7 +97,24 @@ def builtin_rows_ensure() -> bool:
     return False
 
 
+_pinned: ContextVar[dict[str, ObjectSnapshot] | None] = ContextVar("metadata_pin", default=None)
+
+
+@contextmanager
+def snapshot_pinned() -> Iterator[dict[str, ObjectSnapshot]]:
+    """Use one snapshot for a batch (a bulk request, an import chunk) instead of checking
+    the version for every record. Definitions changed meanwhile apply to the next batch."""
+    token = _pinned.set(snapshot())
+    try:
+        yield _pinned.get() or {}
+    finally:
+        _pinned.reset(token)
+
+
 def snapshot() -> dict[str, ObjectSnapshot]:
+    pinned = _pinned.get()
+    if pinned is not None:
+        return pinned
     tenant = current_tenant()
     # Keyed by the tenant row too: a schema name reused by a new tenant starts over.
     key = (current_schema(), getattr(tenant, "pk", None))

@@ -69,10 +69,12 @@ def _guest_adapter() -> Adapter:
         create=lambda data, user: guest_create(user=user, **data),
         update=lambda obj, data, user: guest_update(guest=obj, user=user, **data),
         search=lambda qs, q: qs.filter(
-            Q(surname__icontains=q) | Q(given_name__icontains=q) | Q(email__icontains=q)
+            Q(surname__icontains=q)
+            | Q(given_name__icontains=q)
+            | Q(email__icontains=q)
             | Q(phone__contains=q)
         ),
-    )  # fmt: skip
+    )
 
 
 def _company_adapter() -> Adapter:
@@ -262,6 +264,15 @@ def _limit(request: Request) -> int:
 
 
 class RecordBase(APIView):
+    def dispatch(self, request, *args, **kwargs):
+        # One definitions snapshot per request (a version check, not one per lookup).
+        from metadata.definitions import snapshot_pinned
+
+        if not getattr(request, "tenant", None) or request.tenant.schema_name == "public":
+            return super().dispatch(request, *args, **kwargs)
+        with snapshot_pinned():
+            return super().dispatch(request, *args, **kwargs)
+
     def module_for(self, request) -> str | None:
         snap = object_require(self.kwargs["api_name"])
         return snap.definition.module
@@ -312,8 +323,53 @@ class RecordDetailApi(RecordBase):
 
 
 class RecordBulkApi(RecordBase):
-    """Up to 1,000 records, each validated and stored on its own (one failing record
-    does not undo the others), upserted by ``external_id``; one result per record."""
+    """Up to 1,000 records, each validated on its own (one failing record does not stop
+    the others), upserted by ``external_id``; one result per record, in request order."""
+
+    @staticmethod
+    def _prepared(item, api_name, object_id, existing, seen, clean):
+        from metadata.models import Record
+
+        if not isinstance(item, dict):
+            raise ValidationError({"record": "Each record is a JSON object."})
+        unknown = set(item) - {"external_id", "name", "owner_id", "custom"}
+        if unknown:
+            raise ValidationError({k: f"{k} is not a field of {api_name}." for k in unknown})
+        key = item.get("external_id")
+        if not key or not isinstance(key, str) or len(key) > 100:
+            raise ValidationError({"external_id": "Each record needs an external_id (text)."})
+        if key in seen:
+            raise ValidationError({"external_id": f"{key} appears twice in this request."})
+        seen.add(key)
+        name = item.get("name")
+        if name is not None and (not isinstance(name, str) or len(name) > 200):
+            raise ValidationError({"name": "Name is text of at most 200 characters."})
+        owner = item.get("owner_id")
+        if owner is not None and (isinstance(owner, bool) or not isinstance(owner, int)):
+            raise ValidationError({"owner_id": "owner_id is a user id (a whole number)."})
+        record = existing.get(key)
+        custom = item.get("custom") or {}
+        if record is None:
+            data = clean(object_api_name=api_name, values=custom)
+            return Record(
+                object_id=object_id,
+                external_id=key,
+                name=name or "",
+                owner_id=item.get("owner_id"),
+                data=data,
+            ), True
+        record.data = clean(
+            object_api_name=api_name,
+            values=custom,
+            existing=record.data,
+            partial=True,
+            record_id=record.pk,
+        )
+        if name is not None:
+            record.name = name
+        if item.get("owner_id") is not None:
+            record.owner_id = item["owner_id"]
+        return record, False
 
     def post(self, request, api_name: str):
         resource = _Resource(api_name)
@@ -327,32 +383,46 @@ class RecordBulkApi(RecordBase):
                 f"Bulk upsert of {api_name} goes through the import API for now.",
                 code="bulk_unsupported",
             )
+        from django.utils import timezone
+
+        from metadata.definitions import snapshot_pinned
         from metadata.models import Record
+        from metadata.services.values import custom_values_clean
+        from saas.api import django_validation_errors
 
-        results = []
-        for index, item in enumerate(records):
-            try:
-                with transaction.atomic():
-                    external_id = item.get("external_id") if isinstance(item, dict) else None
-                    if not external_id:
-                        raise ValidationError({"external_id": "Each record needs an external_id."})
-                    existing = Record.objects.filter(
-                        object_id=resource.snap.definition.pk, external_id=external_id
-                    ).first()
-                    if existing is None:
-                        obj = resource.create(item, request.user)
-                        outcome = "created"
-                    else:
-                        obj = resource.update(existing, item, request.user)
-                        outcome = "updated"
-                results.append({"index": index, "status": outcome, "id": obj.pk})
-            except (ValidationError, ApplicationError) as exc:
-                from saas.api import django_validation_errors
-
-                errors = (
-                    django_validation_errors(exc)
-                    if isinstance(exc, ValidationError)
-                    else exc.as_errors()
-                )
-                results.append({"index": index, "status": "error", "errors": errors})
+        object_id = resource.snap.definition.pk
+        keys = [r.get("external_id") for r in records if isinstance(r, dict)]
+        existing = {
+            r.external_id: r
+            for r in Record.objects.filter(object_id=object_id, external_id__in=keys)
+        }
+        results: list[dict] = []
+        creates: list[tuple[int, Record]] = []
+        updates: list[tuple[int, Record]] = []
+        seen: set[str] = set()
+        now = timezone.now()
+        # Each record is validated on its own; the valid ones are then written together.
+        with snapshot_pinned():
+            for index, item in enumerate(records):
+                try:
+                    record, created = self._prepared(
+                        item, api_name, object_id, existing, seen, custom_values_clean
+                    )
+                except ValidationError as exc:
+                    results.append(
+                        {"index": index, "status": "error", "errors": django_validation_errors(exc)}
+                    )
+                    continue
+                record.updated = now
+                (creates if created else updates).append((index, record))
+        with transaction.atomic():
+            Record.objects.bulk_create([r for _, r in creates])
+            Record.objects.bulk_update(
+                [r for _, r in updates], ["name", "owner_id", "data", "updated"]
+            )
+        for index, record in creates:
+            results.append({"index": index, "status": "created", "id": record.pk})
+        for index, record in updates:
+            results.append({"index": index, "status": "updated", "id": record.pk})
+        results.sort(key=lambda r: r["index"])
         return Response({"results": results})

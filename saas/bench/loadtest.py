@@ -40,15 +40,19 @@ class Target:
     baseline_sql: str
 
 
-def _targets(user_id: int) -> list[Target]:
+def _targets(guest_id: int) -> list[Target]:
     return [
         Target(
-            "/api/v1/me/", f"SELECT email, full_name, is_staff FROM users_user WHERE id = {user_id}"
+            "/api/v1/objects/guest/?sort=surname&limit=50",
+            "SELECT * FROM crm_guest ORDER BY surname, id LIMIT 51",
         ),
         Target(
-            "/api/v1/jobs/",
-            "SELECT id, kind, status, payload, result, error, progress, created, started, "
-            "finished FROM jobs_job ORDER BY created DESC LIMIT 50",
+            f"/api/v1/objects/guest/{guest_id}/", f"SELECT * FROM crm_guest WHERE id = {guest_id}"
+        ),
+        Target(
+            "/api/v1/objects/guest/?q=sil&limit=20",
+            "SELECT * FROM crm_guest WHERE surname ILIKE '%sil%' OR given_name ILIKE '%sil%' "
+            "OR email ILIKE '%sil%' OR phone LIKE '%sil%' ORDER BY id LIMIT 21",
         ),
     ]
 
@@ -60,9 +64,7 @@ def _free_port() -> int:
 
 
 def _tenant_ready(log) -> tuple[Tenant, str, int]:
-    """The load-test tenant with demo data and a signed-in session."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
+    """The load-test tenant with demo data, an API key and a guest to fetch."""
 
     from crm.services.demo import demo_data_generate
     from tenants.services.provisioning import tenant_create
@@ -86,12 +88,12 @@ def _tenant_ready(log) -> tuple[Tenant, str, int]:
         user = User.objects.get(email="ops@loadtest.example")
         user.must_change_password = False
         user.save(update_fields=["must_change_password"])
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        return tenant, str(session.session_key), user.pk
+        from crm.models import Guest
+        from tenants.integrations.services import api_key_create
+
+        token = api_key_create(name="loadtest", user=user, scopes=["*"]).plaintext
+        guest_id = Guest.objects.order_by("pk").values_list("pk", flat=True)[0]
+        return tenant, token, guest_id
 
 
 def _gunicorn(port: int) -> subprocess.Popen:
@@ -133,7 +135,7 @@ def _wait_ready(port: int, proc: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not answer /healthz within 60 s")
 
 
-def _drive(port: int, cookie: str, targets: list[Target], total: int):
+def _drive(port: int, token: str, targets: list[Target], total: int):
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -149,7 +151,7 @@ def _drive(port: int, cookie: str, targets: list[Target], total: int):
                 conn.request(
                     "GET",
                     target.path,
-                    headers={"Host": HOST, "Cookie": f"sessionid={cookie}"},
+                    headers={"Host": HOST, "Authorization": f"Bearer {token}"},
                 )
                 response = conn.getresponse()
                 response.read()
@@ -225,16 +227,16 @@ def _worker_peak_rss_mb(master_pid: int) -> float:
 def run(log) -> list[Figure]:
     scale = os.environ.get("BENCH_SCALE", "small")
     total = REQUESTS.get(scale, REQUESTS["small"])
-    tenant, cookie, user_id = _tenant_ready(log)
-    targets = _targets(user_id)
+    tenant, token, guest_id = _tenant_ready(log)
+    targets = _targets(guest_id)
     port = _free_port()
     log(f"loadtest: gunicorn with {WORKERS} workers on 127.0.0.1:{port}, {total} requests")
     proc = _gunicorn(port)
     try:
         _wait_ready(port, proc)
         # Warm every worker (imports, connections) before measuring.
-        _drive(port, cookie, targets, WORKERS * 20)
-        latencies, errors, seconds = _drive(port, cookie, targets, total)
+        _drive(port, token, targets, WORKERS * 20)
+        latencies, errors, seconds = _drive(port, token, targets, total)
         peak_mb = _worker_peak_rss_mb(proc.pid)
     finally:
         proc.terminate()
@@ -249,7 +251,7 @@ def run(log) -> list[Figure]:
             value=round(total / seconds, 1),
             unit="req/s",
             baseline=round(raw_rps, 1),
-            notes=f"GET {paths} in turn, session auth; baseline: the same SQL through psycopg",
+            notes=f"GET {paths} in turn, API-key auth; baseline: the same SQL through psycopg",
         ),
         Figure(name="Load test latency p50", value=round(p50(latencies), 1), unit="ms"),
         Figure(name="Load test latency p95", value=round(p95(latencies), 1), unit="ms"),
