@@ -157,6 +157,12 @@ def run(log) -> list[Figure]:
             "through psycopg plus JSON encoding",
         ),
         Figure(
+            name="API list p50 as a multiple of the raw query + JSON",
+            value=round(p50(list_ms) / p50(raw_list), 2),
+            unit="x",
+            target="< 3",
+        ),
+        Figure(
             name="API list p95",
             value=round(p95(list_ms), 2),
             unit="ms",
