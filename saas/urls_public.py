@@ -2,8 +2,12 @@
 
 from django.urls import path
 
+from billing import views as billing_views
 from saas import views
 
 urlpatterns = [
     path("", views.public_home, name="public_home"),
+    path("pricing/", billing_views.pricing, name="pricing"),
+    path("signup/", billing_views.signup, name="signup"),
+    path("stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
 ]

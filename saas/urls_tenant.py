@@ -3,6 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from billing import views as billing_views
 from saas import views
 
 urlpatterns = [
@@ -12,5 +13,8 @@ urlpatterns = [
     path("account/password/", views.PasswordChange.as_view(), name="password_change"),
     path("guests/", views.guest_list, name="guest_list"),
     path("jobs/diagnostic/", views.job_diagnostic_start, name="job_diagnostic_start"),
+    path("billing/", billing_views.tenant_billing, name="billing"),
+    path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),
+    path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
     path("api/v1/", include("saas.api_urls")),
 ]

@@ -24,20 +24,62 @@ API_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 # Names that would collide with standard columns, lookups or query syntax.
 RESERVED = frozenset(
     {
-        "id", "pk", "name", "object", "data", "custom", "created", "updated", "owner",
-        "owner_id", "external_id", "external_ids", "select", "from",
-        "where", "order", "limit", "filter", "sort", "search", "cursor", "page", "fields",
-        "class", "none", "null", "true", "false", "self",
+        "id",
+        "pk",
+        "name",
+        "object",
+        "data",
+        "custom",
+        "created",
+        "updated",
+        "owner",
+        "owner_id",
+        "external_id",
+        "external_ids",
+        "select",
+        "from",
+        "where",
+        "order",
+        "limit",
+        "filter",
+        "sort",
+        "search",
+        "cursor",
+        "page",
+        "fields",
+        "class",
+        "none",
+        "null",
+        "true",
+        "false",
+        "self",
     }
-)  # fmt: skip
+)
 TRANSLATABLE_OBJECT = ("label", "label_plural")
 TRANSLATABLE_FIELD = ("label", "help_text")
 FIELD_OPTIONS = {
-    "label", "help_text", "required", "default", "unique", "rules", "choices",
-    "filterable", "sensitive", "section", "position", "translations",
-}  # fmt: skip
-RULE_KEYS = {"min_value", "max_value", "min_length", "max_length", "regex", "decimal_places",
-             "region"}  # fmt: skip
+    "label",
+    "help_text",
+    "required",
+    "default",
+    "unique",
+    "rules",
+    "choices",
+    "filterable",
+    "sensitive",
+    "section",
+    "position",
+    "translations",
+}
+RULE_KEYS = {
+    "min_value",
+    "max_value",
+    "min_length",
+    "max_length",
+    "regex",
+    "decimal_places",
+    "region",
+}
 
 
 def _lang_field(name: str, lang: str) -> str:
@@ -193,14 +235,20 @@ def object_definition_create(
     if errors:
         raise ValidationError(errors)
     obj = ObjectDefinition(
-        api_name=api_name, label=label, label_plural=label_plural, module=module,
-        icon=icon, color=color, is_builtin=False,
-    )  # fmt: skip
+        api_name=api_name,
+        label=label,
+        label_plural=label_plural,
+        module=module,
+        icon=icon,
+        color=color,
+        is_builtin=False,
+    )
     _english_default(obj, label=label, label_plural=label_plural)
     _apply_translations(obj, translations, TRANSLATABLE_OBJECT)
     obj.save()
-    change_record(action="object.create", target=api_name, before=None, after=object_as_dict(obj),
-                  user=user)  # fmt: skip
+    change_record(
+        action="object.create", target=api_name, before=None, after=object_as_dict(obj), user=user
+    )
     return obj
 
 
@@ -222,8 +270,9 @@ def object_definition_update(
         setattr(obj, key if key not in TRANSLATABLE_OBJECT else f"{key}_en", value)
     _apply_translations(obj, translations, TRANSLATABLE_OBJECT)
     obj.save()
-    change_record(action="object.update", target=api_name, before=before,
-                  after=object_as_dict(obj), user=user)  # fmt: skip
+    change_record(
+        action="object.update", target=api_name, before=before, after=object_as_dict(obj), user=user
+    )
     return obj
 
 
@@ -235,8 +284,13 @@ def object_definition_archive(*, api_name: str, user=None) -> ObjectDefinition:
     before = object_as_dict(obj)
     obj.archived_at = timezone.now()
     obj.save(update_fields=["archived_at", "updated"])
-    change_record(action="object.archive", target=api_name, before=before,
-                  after=object_as_dict(obj), user=user)  # fmt: skip
+    change_record(
+        action="object.archive",
+        target=api_name,
+        before=before,
+        after=object_as_dict(obj),
+        user=user,
+    )
     return obj
 
 
@@ -352,6 +406,15 @@ def custom_field_create(
             code="field_limit",
             field="api_name",
         )
+    from tenants.context import current_tenant
+    from tenants.entitlements import tenant_limit_check
+
+    tenant_limit_check(
+        tenant=current_tenant(),
+        key="custom_fields_per_object",
+        count=existing.count(),
+        label=f"custom fields on {object_api_name}",
+    )
     _api_name_check(
         api_name,
         taken=set(existing.values_list("api_name", flat=True)),
@@ -404,8 +467,13 @@ def custom_field_create(
         from metadata.services.indexes import field_index_request
 
         field_index_request(field=field)
-    change_record(action="field.create", target=f"{object_api_name}.{api_name}", before=None,
-                  after=field_as_dict(field), user=user)  # fmt: skip
+    change_record(
+        action="field.create",
+        target=f"{object_api_name}.{api_name}",
+        before=None,
+        after=field_as_dict(field),
+        user=user,
+    )
     return field
 
 
@@ -417,12 +485,14 @@ def custom_field_update(
     and api name are not changed here (see custom_field_type_change)."""
     field = _field_locked(object_api_name, api_name)
     if field.archived_at is not None:
-        raise ApplicationError(f"{api_name} is archived; restore it first.", code="archived",
-                               field=api_name)  # fmt: skip
+        raise ApplicationError(
+            f"{api_name} is archived; restore it first.", code="archived", field=api_name
+        )
     unknown = set(changes) - FIELD_OPTIONS
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "cannot be changed here."),
-                              code="immutable")  # fmt: skip
+        raise ValidationError(
+            dict.fromkeys(sorted(unknown), "cannot be changed here."), code="immutable"
+        )
     before = field_as_dict(field)
     translations = changes.pop("translations", None)
     filterable = changes.pop("filterable", None)
@@ -455,8 +525,13 @@ def custom_field_update(
             field_index_request(field=field)
         else:
             field_index_drop(field=field)
-    change_record(action="field.update", target=f"{object_api_name}.{api_name}", before=before,
-                  after=field_as_dict(field), user=user)  # fmt: skip
+    change_record(
+        action="field.update",
+        target=f"{object_api_name}.{api_name}",
+        before=before,
+        after=field_as_dict(field),
+        user=user,
+    )
     return field
 
 
@@ -526,8 +601,10 @@ def custom_field_type_change(
         if isinstance(old, list) and new_type != FieldType.MULTI_CHOICE:
             old = ";".join(old)
         if not isinstance(old, str | dict | list | bool) and new_type in (
-            FieldType.TEXT, FieldType.LONG_TEXT, FieldType.CHOICE,
-        ):  # fmt: skip
+            FieldType.TEXT,
+            FieldType.LONG_TEXT,
+            FieldType.CHOICE,
+        ):
             old = str(old)
         try:
             converted.append((pk, coerce(target, old)))
@@ -574,8 +651,13 @@ def custom_field_type_change(
 
         field_index_drop(field=field)  # the expression depends on the type
         field_index_request(field=field)
-    change_record(action="field.type_change", target=f"{object_api_name}.{api_name}",
-                  before=before, after=field_as_dict(field), user=user)  # fmt: skip
+    change_record(
+        action="field.type_change",
+        target=f"{object_api_name}.{api_name}",
+        before=before,
+        after=field_as_dict(field),
+        user=user,
+    )
     report["applied"] = True
     return report
 
@@ -595,8 +677,13 @@ def custom_field_archive(*, object_api_name: str, api_name: str, user=None) -> F
     before = field_as_dict(field)
     field.archived_at = timezone.now()
     field.save(update_fields=["archived_at", "updated"])
-    change_record(action="field.archive", target=f"{object_api_name}.{api_name}",
-                  before=before, after=field_as_dict(field), user=user)  # fmt: skip
+    change_record(
+        action="field.archive",
+        target=f"{object_api_name}.{api_name}",
+        before=before,
+        after=field_as_dict(field),
+        user=user,
+    )
     return field
 
 
@@ -606,8 +693,13 @@ def custom_field_restore(*, object_api_name: str, api_name: str, user=None) -> F
     before = field_as_dict(field)
     field.archived_at = None
     field.save(update_fields=["archived_at", "updated"])
-    change_record(action="field.restore", target=f"{object_api_name}.{api_name}",
-                  before=before, after=field_as_dict(field), user=user)  # fmt: skip
+    change_record(
+        action="field.restore",
+        target=f"{object_api_name}.{api_name}",
+        before=before,
+        after=field_as_dict(field),
+        user=user,
+    )
     return field
 
 
@@ -642,6 +734,11 @@ def custom_field_purge(*, object_api_name: str, api_name: str, confirm: str, use
 
         field_index_drop(field=field)
     field.delete()
-    change_record(action="field.purge", target=f"{object_api_name}.{api_name}", before=before,
-                  after=None, user=user)  # fmt: skip
+    change_record(
+        action="field.purge",
+        target=f"{object_api_name}.{api_name}",
+        before=before,
+        after=None,
+        user=user,
+    )
     return {"field": f"{object_api_name}.{api_name}", "values_removed": len(ids)}

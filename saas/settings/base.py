@@ -66,6 +66,8 @@ PUBLIC_SCHEMA_URLCONF = "saas.urls_public"
 MIDDLEWARE = [
     "saas.healthz.HealthzMiddleware",
     "tenants.middleware.TenantMiddleware",
+    # Suspended and cancelled tenants are read-only (402 on writes).
+    "billing.middleware.TenantStatusMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves collected static files itself, so gunicorn needs no web server in front for them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -89,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "billing.middleware.billing_banner",
             ],
         },
     },
@@ -205,6 +208,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "saas.api.exception_handler",
 }
 
+# --- Billing (Stripe) ----------------------------------------------------------------
+# Without a secret key billing is off and every tenant runs as on an unlimited plan.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")  # a local server in tests
+ATRIUM_TRIAL_DAYS = env_int("ATRIUM_TRIAL_DAYS", 14)
+ATRIUM_GRACE_DAYS = env_int("ATRIUM_GRACE_DAYS", 7)
+ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)
+
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:
@@ -220,6 +232,10 @@ CELERY_TASK_TENANT_CACHE_SECONDS = env_int("CELERY_TENANT_CACHE_SECONDS", 30)
 CELERY_BEAT_SCHEDULE = {
     "purge-finished-jobs": {
         "task": "tenants.jobs.tasks.purge_finished_jobs_everywhere",
+        "schedule": 60 * 60,
+    },
+    "billing-lifecycle": {
+        "task": "billing.tasks.billing_lifecycle",
         "schedule": 60 * 60,
     },
 }
