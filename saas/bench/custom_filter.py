@@ -63,7 +63,7 @@ def _prepare(guests: int, fields: int, indexed: int, log) -> None:
         cursor.execute(
             f"INSERT INTO crm_guest ({column_list}, surname, custom) "
             f"SELECT {column_list}, 'Guest' || lpad(n::text, 7, '0'), jsonb_build_object("
-            f"'area_code', 'A' || (n %% {DISTINCT_CODES}), 'points', (n * 7919) %% 100000"
+            f"'area_code', 'A' || (n %% {DISTINCT_CODES}), 'points', (n::bigint * 7919) %% 100000"
             f"{extras}) FROM crm_guest, generate_series(1, %s) AS n WHERE crm_guest.id = %s",
             [guests, template.pk],
         )
