@@ -38,6 +38,50 @@ def _payload(request) -> dict:
     return dict(request.data)
 
 
+FIELD_KEYS = {
+    "api_name",
+    "label",
+    "type",
+    "required",
+    "default",
+    "unique",
+    "rules",
+    "choices",
+    "reference_object",
+    "filterable",
+    "sensitive",
+    "section",
+    "position",
+    "help_text",
+    "translations",
+}
+OBJECT_KEYS = {"api_name", "label", "label_plural", "module", "icon", "color", "translations"}
+
+
+def _only(data: dict, allowed: set[str]) -> dict:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ValidationError({k: f"{k} is not a setting here." for k in unknown})
+    return data
+
+
+def _translated(data: dict, keys: tuple[str, ...]) -> dict:
+    """The contract sends translatable texts as {"en": ..., "zh-hans": ...}; the services
+    take the English text plus ``translations``."""
+    translations: dict = dict(data.pop("translations", None) or {})
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, dict):
+            if not value.get("en") and not value:
+                raise ValidationError({key: "Give at least the English text."})
+            for lang, text in value.items():
+                translations.setdefault(lang, {})[key] = text
+            data[key] = value.get("en") or next(iter(value.values()))
+    if translations:
+        data["translations"] = translations
+    return data
+
+
 class MetadataBase(APIView):
     def get_permissions(self):
         return [*super().get_permissions(), AdminWrites()]
@@ -52,7 +96,7 @@ class ObjectListApi(MetadataBase):
         return Response({"results": objects_list(_language(request))})
 
     def post(self, request):
-        data = _payload(request)
+        data = _translated(_only(_payload(request), OBJECT_KEYS), ("label", "label_plural"))
         obj = object_definition_create(user=request.user, **data)
         return Response(object_describe(obj.api_name, _language(request)), status=201)
 
@@ -66,22 +110,26 @@ class ObjectDetailApi(MetadataBase):
 class FieldListApi(MetadataBase):
     def post(self, request, api_name: str):
         object_require(api_name)
-        field = custom_field_create(object_api_name=api_name, user=request.user,
-                                    **_payload(request))  # fmt: skip
+        data = _translated(_only(_payload(request), FIELD_KEYS), ("label", "help_text"))
+        field = custom_field_create(object_api_name=api_name, user=request.user, **data)
         return Response(field_describe(field, _language(request)), status=201)
 
 
 class FieldDetailApi(MetadataBase):
     def patch(self, request, api_name: str, field: str):
-        updated = custom_field_update(object_api_name=api_name, api_name=field,
-                                      user=request.user, **_payload(request))  # fmt: skip
+        data = _translated(
+            _only(_payload(request), FIELD_KEYS - {"api_name", "type", "reference_object"}),
+            ("label", "help_text"),
+        )
+        updated = custom_field_update(
+            object_api_name=api_name, api_name=field, user=request.user, **data
+        )
         return Response(field_describe(updated, _language(request)))
 
 
 class FieldArchiveApi(MetadataBase):
     def post(self, request, api_name: str, field: str):
-        archived = custom_field_archive(object_api_name=api_name, api_name=field,
-                                        user=request.user)  # fmt: skip
+        archived = custom_field_archive(object_api_name=api_name, api_name=field, user=request.user)
         return Response(field_describe(archived, _language(request)))
 
 

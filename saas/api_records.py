@@ -1,12 +1,15 @@
-"""One REST resource per object api name, built-in or tenant-defined: ``/api/v1/objects/
-{api_name}/``. Custom fields travel in ``custom``, typed as defined; every write goes
-through the owning service (crm's for built-ins, metadata's for tenant objects), so the
-API applies the same rules as the UI, imports and workflows.
+"""REST resources for every object. Built-in objects live at ``/api/v1/<plural>/``
+(``guests``, ``companies``, ``properties``, ``room-types``, ``rate-plans``,
+``reservations``); tenant-defined objects at ``/api/v1/objects/<api_name>/records/``.
+Custom fields travel in ``custom``, typed as defined; every write goes through the owning
+service (crm's for built-ins, metadata's for tenant objects), so the API applies the
+same rules as the UI, imports and workflows.
 
-Query syntax (documented in the README): ``filter[<field>]=v`` (equals),
-``filter[<field>][<op>]=v`` with eq, ne, in (comma separated), gt, gte, lt, lte,
-contains, isnull; ``sort=-points,surname``; ``q=`` searches names, e-mails and phones;
-``limit`` (1-200, default 50) and the opaque ``cursor`` of the previous page's ``next``."""
+Query syntax (the integrators' contract): ``<field>=<value>`` or ``<field>__<op>=<value>``
+with ops ne, in (comma separated), gt, gte, lt, lte, contains, isnull; custom fields are
+written ``custom.<api_name>``; ``ordering=-points,surname`` (``custom.`` allowed);
+``q=`` searches names, e-mails and phones; ``limit`` (1-100, default 50) and the opaque
+``cursor`` of the previous page's ``next``."""
 
 from __future__ import annotations
 
@@ -29,8 +32,19 @@ from metadata.selectors.records import custom_filter, records_queryset
 from metadata.services.modules import object_require
 from tenants.errors import ApplicationError, NotFound
 
-FILTER_RE = re.compile(r"^filter\[([a-z][a-z0-9_]*)\](?:\[([a-z]+)\])?$")
-MAX_LIMIT = 200
+# A name never holds "__" (api names refuse it), so "__" always starts the operator.
+PARAM_RE = re.compile(r"^(custom\.)?([a-z](?:[a-z0-9]|_(?!_))*)(?:__([a-z]+))?$")
+RESERVED_PARAMS = {"ordering", "cursor", "limit", "q", "format"}
+MAX_LIMIT = 100
+# Collections of built-in objects: URL segment → object api name.
+COLLECTIONS = {
+    "guests": "guest",
+    "companies": "company",
+    "properties": "property",
+    "room-types": "room_type",
+    "rate-plans": "rate_plan",
+    "reservations": "reservation",
+}
 BULK_MAX = 1000
 HIDDEN = {"id_document_number", "id_document_expiry", "custom", "data", "erased_at"}
 
@@ -226,18 +240,44 @@ class _Resource:
         return queryset.filter(name__icontains=q)
 
 
-def _query_params(request: Request) -> tuple[list, list[str]]:
+def _query_params(request: Request, resource: _Resource) -> tuple[list, list[str]]:
+    """Filters as (field, op, value) and the ordering, with custom fields by their api
+    name. Standard fields are written plainly, custom fields as ``custom.<name>``."""
+    standard = {f.name for f in resource.queryset().model._meta.concrete_fields}
+    custom = set(resource.snap.active_fields)
+
+    def field_name(raw_name: str, is_custom: bool, param: str) -> str:
+        if is_custom:
+            if raw_name not in custom:
+                raise ValidationError(
+                    {param: f"{resource.api_name} has no custom field {raw_name!r}."}
+                )
+        elif raw_name not in standard or raw_name in HIDDEN:
+            hint = f" (custom fields are written custom.{raw_name})" if raw_name in custom else ""
+            raise ValidationError({param: f"{raw_name} is not a filterable field{hint}."})
+        return raw_name
+
     filters = []
     for key, value in request.query_params.items():
-        match = FILTER_RE.match(key)
-        if match:
-            filters.append((match.group(1), match.group(2) or "eq", value))
-        elif key.startswith("filter"):
-            raise ValidationError(
-                {key: "Use filter[<field>]=value or filter[<field>][<operator>]=value."}
-            )
-    sort = [s.strip() for s in request.query_params.get("sort", "").split(",") if s.strip()]
-    return filters, sort
+        if key in RESERVED_PARAMS:
+            continue
+        match = PARAM_RE.match(key)
+        if not match:
+            raise ValidationError({key: "Use <field>=value, <field>__<op>=value or custom.<name>."})
+        name = field_name(match.group(2), bool(match.group(1)), key)
+        filters.append((name, match.group(3) or "eq", value))
+    ordering = []
+    for item in request.query_params.get("ordering", "").split(","):
+        item = item.strip()
+        if not item:
+            continue
+        descending = item.startswith("-")
+        match = PARAM_RE.match(item.lstrip("-"))
+        if not match or match.group(3):
+            raise ValidationError({"ordering": f"{item} is not a field to order by."})
+        name = field_name(match.group(2), bool(match.group(1)), "ordering")
+        ordering.append(f"-{name}" if descending else name)
+    return filters, ordering
 
 
 def _cursor_decode(raw: str | None) -> int:
@@ -264,6 +304,21 @@ def _limit(request: Request) -> int:
 
 
 class RecordBase(APIView):
+    def initial(self, request, *args, **kwargs):
+        # /api/v1/guests/ → "guest"; /api/v1/objects/<api_name>/records/ → a tenant object
+        # (built-in objects answer only on their own collection).
+        collection = kwargs.get("collection")
+        if collection is not None:
+            if collection not in COLLECTIONS:
+                raise NotFound(f"There is no collection {collection!r}.", field="collection")
+            self.kwargs["api_name"] = COLLECTIONS[collection]
+        elif self.kwargs.get("api_name") in COLLECTIONS.values():
+            raise NotFound(
+                f"{self.kwargs['api_name']} is a built-in object; use its own collection.",
+                field="api_name",
+            )
+        super().initial(request, *args, **kwargs)
+
     def dispatch(self, request, *args, **kwargs):
         # One definitions snapshot per request (a version check, not one per lookup).
         from metadata.definitions import snapshot_pinned
@@ -279,9 +334,10 @@ class RecordBase(APIView):
 
 
 class RecordListApi(RecordBase):
-    def get(self, request, api_name: str):
+    def get(self, request, **kwargs):
+        api_name = self.kwargs["api_name"]
         resource = _Resource(api_name)
-        filters, sort = _query_params(request)
+        filters, sort = _query_params(request, resource)
         queryset = custom_filter(
             resource.queryset(), object_api_name=api_name, filters=filters, order_by=sort
         )
@@ -300,24 +356,24 @@ class RecordListApi(RecordBase):
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
         return Response({"results": [resource.to_dict(r) for r in rows[:limit]], "next": next_url})
 
-    def post(self, request, api_name: str):
-        resource = _Resource(api_name)
+    def post(self, request, **kwargs):
+        resource = _Resource(self.kwargs["api_name"])
         obj = resource.create(request.data, request.user)
         return Response(resource.to_dict(resource.get(obj.pk)), status=201)
 
 
 class RecordDetailApi(RecordBase):
-    def get(self, request, api_name: str, pk: str):
-        resource = _Resource(api_name)
+    def get(self, request, pk: str, **kwargs):
+        resource = _Resource(self.kwargs["api_name"])
         return Response(resource.to_dict(resource.get(pk)))
 
-    def patch(self, request, api_name: str, pk: str):
-        resource = _Resource(api_name)
+    def patch(self, request, pk: str, **kwargs):
+        resource = _Resource(self.kwargs["api_name"])
         obj = resource.update(resource.get(pk), request.data, request.user)
         return Response(resource.to_dict(resource.get(obj.pk)))
 
-    def delete(self, request, api_name: str, pk: str):
-        resource = _Resource(api_name)
+    def delete(self, request, pk: str, **kwargs):
+        resource = _Resource(self.kwargs["api_name"])
         resource.delete(resource.get(pk))
         return Response(status=204)
 
@@ -371,7 +427,8 @@ class RecordBulkApi(RecordBase):
             record.owner_id = item["owner_id"]
         return record, False
 
-    def post(self, request, api_name: str):
+    def post(self, request, **kwargs):
+        api_name = self.kwargs["api_name"]
         resource = _Resource(api_name)
         records = request.data.get("records") if isinstance(request.data, dict) else None
         if not isinstance(records, list) or not records:

@@ -6,14 +6,19 @@ urlpatterns = [
     path("me/", api_views.MeApi.as_view(), name="api_me"),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
-    path("objects/<slug:api_name>/", api_records.RecordListApi.as_view(), name="api_records"),
+    # Tenant-defined objects (built-in ones answer on their collections below).
     path(
-        "objects/<slug:api_name>/bulk/",
+        "objects/<slug:api_name>/records/",
+        api_records.RecordListApi.as_view(),
+        name="api_records",
+    ),
+    path(
+        "objects/<slug:api_name>/records/bulk/",
         api_records.RecordBulkApi.as_view(),
         name="api_records_bulk",
     ),
     path(
-        "objects/<slug:api_name>/<str:pk>/",
+        "objects/<slug:api_name>/records/<str:pk>/",
         api_records.RecordDetailApi.as_view(),
         name="api_record",
     ),
@@ -42,5 +47,18 @@ urlpatterns = [
         "metadata/objects/<slug:api_name>/fields/<slug:field>/type-change/",
         api_metadata.FieldTypeChangeApi.as_view(),
         name="api_md_field_type_change",
+    ),
+    # Built-in objects: /guests/, /companies/, /properties/, /room-types/, /rate-plans/,
+    # /reservations/ (last, so the fixed paths above win).
+    path("<slug:collection>/", api_records.RecordListApi.as_view(), name="api_collection"),
+    path(
+        "<slug:collection>/bulk/",
+        api_records.RecordBulkApi.as_view(),
+        name="api_collection_bulk",
+    ),
+    path(
+        "<slug:collection>/<str:pk>/",
+        api_records.RecordDetailApi.as_view(),
+        name="api_collection_item",
     ),
 ]

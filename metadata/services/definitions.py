@@ -344,7 +344,9 @@ def _choices_check(field_type: str, choices: list) -> list:
         if value in seen:
             raise ValidationError({"choices": f"The choice {value} appears twice."})
         seen.add(value)
-        labels = item.get("labels") or {"en": value}
+        labels = item.get("labels") or item.get("label") or {"en": value}
+        if isinstance(labels, str):
+            labels = {"en": labels}
         bad = set(labels) - languages
         if bad:
             raise ValidationError({"choices": f"Unsupported languages: {', '.join(bad)}."})
@@ -420,6 +422,24 @@ def custom_field_create(
         taken=set(existing.values_list("api_name", flat=True)),
         reserved=_reserved_for(snap),
     )
+    for flag, value in (
+        ("required", required),
+        ("unique", unique),
+        ("filterable", filterable),
+        ("sensitive", sensitive),
+    ):
+        if not isinstance(value, bool):
+            raise ValidationError({flag: ValidationError("Use true or false.", code="type")})
+    if position is not None and (
+        isinstance(position, bool) or not isinstance(position, int) or position < 0
+    ):
+        raise ValidationError(
+            {"position": ValidationError("Use a whole number, 0 or more.", code="type")}
+        )
+    if not isinstance(section, str) or len(section) > 60:
+        raise ValidationError(
+            {"section": ValidationError("Use text of at most 60 characters.", code="type")}
+        )
     if type not in FieldType.values:
         raise ValidationError(
             {

@@ -75,9 +75,7 @@ def run(log) -> list[Figure]:
     codes = [f"A{(i * 53) % DISTINCT_CODES}" for i in range(RUNS)]
 
     def listed(code: str) -> None:
-        response = client.get(
-            f"/api/v1/objects/guest/?filter[area_code]={code}&sort=surname&limit=100"
-        )
+        response = client.get(f"/api/v1/guests/?custom.area_code={code}&ordering=surname&limit=100")
         assert response.status_code == 200, response.content[:300]
 
     listed(codes[0])
@@ -87,10 +85,10 @@ def run(log) -> list[Figure]:
             listed(code)
         list_ms.append(timer.ms)
     get_ms = []
-    client.get(f"/api/v1/objects/guest/{guest_id}/")
+    client.get(f"/api/v1/guests/{guest_id}/")
     for _ in range(RUNS):
         with Timer() as timer:
-            response = client.get(f"/api/v1/objects/guest/{guest_id}/")
+            response = client.get(f"/api/v1/guests/{guest_id}/")
         assert response.status_code == 200
         get_ms.append(timer.ms)
 
@@ -129,7 +127,7 @@ def run(log) -> list[Figure]:
     with Timer() as bulk_timer:
         for batch in batches:
             response = client.post(
-                "/api/v1/objects/bench_supplier/bulk/",
+                "/api/v1/objects/bench_supplier/records/bulk/",
                 {"records": batch},
                 content_type="application/json",
             )

@@ -43,14 +43,12 @@ class Target:
 def _targets(guest_id: int) -> list[Target]:
     return [
         Target(
-            "/api/v1/objects/guest/?sort=surname&limit=50",
+            "/api/v1/guests/?ordering=surname&limit=50",
             "SELECT * FROM crm_guest ORDER BY surname, id LIMIT 51",
         ),
+        Target(f"/api/v1/guests/{guest_id}/", f"SELECT * FROM crm_guest WHERE id = {guest_id}"),
         Target(
-            f"/api/v1/objects/guest/{guest_id}/", f"SELECT * FROM crm_guest WHERE id = {guest_id}"
-        ),
-        Target(
-            "/api/v1/objects/guest/?q=sil&limit=20",
+            "/api/v1/guests/?q=sil&limit=20",
             "SELECT * FROM crm_guest WHERE surname ILIKE '%sil%' OR given_name ILIKE '%sil%' "
             "OR email ILIKE '%sil%' OR phone LIKE '%sil%' ORDER BY id LIMIT 21",
         ),

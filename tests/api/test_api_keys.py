@@ -47,7 +47,7 @@ def test_command_prints_the_key_once_and_stores_only_a_hash(tenant_a):
         key = ApiKey.objects.get(name="Opera PMS")
         assert key.scopes == ["guests:read", "reservations:write"]
         assert token.split("_", 2)[2] not in key.secret_hash
-    response = _get(tenant_a, "/api/v1/objects/guest/", token)
+    response = _get(tenant_a, "/api/v1/guests/", token)
     assert response.status_code == 200
     with tenant_context(tenant_a):
         assert ApiKey.objects.get(pk=key.pk).last_used_at is not None
@@ -97,12 +97,12 @@ def test_revoked_expired_and_forged_keys_are_refused(tenant_a):
 def test_scopes_narrow_what_a_key_may_do(tenant_a):
     reader = _key(tenant_a, scopes=["guests:read"]).plaintext
     client = Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {reader}")
-    assert client.get("/api/v1/objects/guest/").status_code == 200
+    assert client.get("/api/v1/guests/").status_code == 200
     denied = client.post(
-        "/api/v1/objects/guest/",
+        "/api/v1/guests/",
         {"given_name": "A", "surname": "B"},
         content_type="application/json",
     )
     assert denied.status_code == 403
     assert "guests:write" in denied.json()["errors"][0]["message"]
-    assert client.get("/api/v1/objects/reservation/").status_code == 403
+    assert client.get("/api/v1/reservations/").status_code == 403

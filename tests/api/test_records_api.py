@@ -46,7 +46,7 @@ def test_custom_fields_are_first_class_on_guests(tenant_a):
     assert made.status_code == 201, made.content
     created = post(
         client,
-        "/api/v1/objects/guest/",
+        "/api/v1/guests/",
         {
             "given_name": "Ana",
             "surname": "Lima",
@@ -60,14 +60,14 @@ def test_custom_fields_are_first_class_on_guests(tenant_a):
 
     bad = post(
         client,
-        "/api/v1/objects/guest/",
+        "/api/v1/guests/",
         {"given_name": "Bo", "surname": "Chen", "custom": {"tier": "iron"}},
     )
     assert bad.status_code == 400
     [error] = bad.json()["errors"]
     assert error["field"] == "tier" and error["code"] == "choice"
 
-    updated = patch(client, f"/api/v1/objects/guest/{body['id']}/", {"custom": {"tier": "silver"}})
+    updated = patch(client, f"/api/v1/guests/{body['id']}/", {"custom": {"tier": "silver"}})
     assert updated.status_code == 200 and updated.json()["custom"] == {"tier": "silver"}
 
     described = client.get("/api/v1/metadata/objects/guest/", HTTP_ACCEPT_LANGUAGE="zh-hans")
@@ -86,11 +86,11 @@ def test_filters_sorting_search_and_cursor_pages(tenant_a):
     for i in range(7):
         response = post(
             client,
-            "/api/v1/objects/guest/",
+            "/api/v1/guests/",
             {"given_name": f"G{i}", "surname": "Pager", "custom": {"points": i * 10}},
         )
         assert response.status_code == 201
-    url = "/api/v1/objects/guest/?q=Pager&filter[points][gte]=20&sort=-points&limit=2"
+    url = "/api/v1/guests/?q=Pager&custom.points__gte=20&ordering=-custom.points&limit=2"
     seen = []
     while url:
         page = client.get(url)
@@ -98,17 +98,24 @@ def test_filters_sorting_search_and_cursor_pages(tenant_a):
         seen += [g["custom"]["points"] for g in page.json()["results"]]
         url = page.json()["next"]
     assert seen == [60, 50, 40, 30, 20]
-    exact = client.get("/api/v1/objects/guest/?filter[given_name]=G3&filter[surname]=Pager")
+    ascending = client.get("/api/v1/guests/?surname=Pager&ordering=custom.points&limit=3")
+    assert [g["custom"]["points"] for g in ascending.json()["results"]] == [0, 10, 20]
+    exact = client.get("/api/v1/guests/?given_name=G3&surname=Pager")
     assert [g["given_name"] for g in exact.json()["results"]] == ["G3"]
 
     for bad, field in (
-        ("filter[points][between]=1", "points"),
-        ("filter[shoe]=1", "shoe"),
+        ("custom.points__between=1", "points"),
+        ("shoe=1", "shoe"),
+        ("custom.shoe=1", "custom.shoe"),
+        ("points=1", "points"),  # a custom field must be written custom.points
+        ("id_document_number=X1", "id_document_number"),
         ("limit=0", "limit"),
+        ("limit=101", "limit"),
         ("cursor=zzz", "cursor"),
-        ("filter[points][gte]=lots", "points"),
+        ("custom.points__gte=lots", "points"),
+        ("ordering=-custom.nope", "ordering"),
     ):
-        response = client.get(f"/api/v1/objects/guest/?{bad}")
+        response = client.get(f"/api/v1/guests/?{bad}")
         assert response.status_code == 400, bad
         assert response.json()["errors"][0]["field"] == field
 
@@ -140,7 +147,7 @@ def test_tenant_defined_object_crud_and_bulk_upsert(tenant_a):
     )
     made = post(
         client,
-        "/api/v1/objects/supplier/",
+        "/api/v1/objects/supplier/records/",
         {"name": "Fresh Fish Co", "external_id": "S-1", "custom": {"rating": 4}},
     )
     assert made.status_code == 201 and made.json()["custom"] == {"rating": 4}
@@ -148,7 +155,7 @@ def test_tenant_defined_object_crud_and_bulk_upsert(tenant_a):
 
     bulk = post(
         client,
-        "/api/v1/objects/supplier/bulk/",
+        "/api/v1/objects/supplier/records/bulk/",
         {
             "records": [
                 {"external_id": "S-1", "custom": {"rating": 5}},
@@ -164,12 +171,14 @@ def test_tenant_defined_object_crud_and_bulk_upsert(tenant_a):
     assert results[0]["id"] == record_id
     assert results[2]["errors"][0]["field"] == "rating"
     assert results[3]["errors"][0]["field"] == "external_id"
-    assert client.get(f"/api/v1/objects/supplier/{record_id}/").json()["custom"] == {"rating": 5}
-    listed = client.get("/api/v1/objects/supplier/?sort=name").json()["results"]
+    assert client.get(f"/api/v1/objects/supplier/records/{record_id}/").json()["custom"] == {
+        "rating": 5
+    }
+    listed = client.get("/api/v1/objects/supplier/records/?ordering=name").json()["results"]
     assert [r["name"] for r in listed] == ["Fresh Fish Co", "Linen Ltd"]
 
-    assert client.delete(f"/api/v1/objects/supplier/{record_id}/").status_code == 204
-    assert client.get(f"/api/v1/objects/supplier/{record_id}/").status_code == 404
+    assert client.delete(f"/api/v1/objects/supplier/records/{record_id}/").status_code == 204
+    assert client.get(f"/api/v1/objects/supplier/records/{record_id}/").status_code == 404
 
 
 def test_type_change_dry_run_through_the_api(tenant_a):
@@ -182,7 +191,7 @@ def test_type_change_dry_run_through_the_api(tenant_a):
     for value in ("101", "sea"):
         post(
             client,
-            "/api/v1/objects/guest/",
+            "/api/v1/guests/",
             {"given_name": "R", "surname": value, "custom": {"room_pref": value}},
         )
     path = "/api/v1/metadata/objects/guest/fields/room_pref/type-change/"
@@ -197,14 +206,14 @@ def test_type_change_dry_run_through_the_api(tenant_a):
 
 def test_module_off_hides_its_objects_and_keeps_data(tenant_a):
     client = api(tenant_a)
-    company = post(client, "/api/v1/objects/company/", {"name": "Acme Travel"})
+    company = post(client, "/api/v1/companies/", {"name": "Acme Travel"})
     assert company.status_code == 201, company.content
     admin = tenant_client(tenant_a)
     with tenant_context(tenant_a):
         from metadata.services.modules import module_set_enabled
 
         module_set_enabled(key="sales", enabled=False)
-    response = admin.get("/api/v1/objects/company/")
+    response = admin.get("/api/v1/companies/")
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "module_disabled"
     names = [o["api_name"] for o in admin.get("/api/v1/metadata/objects/").json()["results"]]
@@ -213,11 +222,11 @@ def test_module_off_hides_its_objects_and_keeps_data(tenant_a):
 
 def test_unknown_objects_and_isolation_between_tenants(tenant_a, tenant_b):
     client_a, client_b = api(tenant_a), api(tenant_b)
-    made = post(client_a, "/api/v1/objects/guest/", {"given_name": "Only", "surname": "Alpha"})
+    made = post(client_a, "/api/v1/guests/", {"given_name": "Only", "surname": "Alpha"})
     guest_id = made.json()["id"]
-    assert client_b.get(f"/api/v1/objects/guest/{guest_id}/").status_code == 404
-    assert client_b.get("/api/v1/objects/guest/?q=Alpha").json()["results"] == []
-    assert client_a.get("/api/v1/objects/spaceship/").status_code == 404
+    assert client_b.get(f"/api/v1/guests/{guest_id}/").status_code == 404
+    assert client_b.get("/api/v1/guests/?q=Alpha").json()["results"] == []
+    assert client_a.get("/api/v1/objects/spaceship/records/").status_code == 404
     with tenant_context(tenant_b):
         assert not Guest.objects.filter(surname="Alpha").exists()
 
@@ -241,3 +250,35 @@ def test_only_admins_change_definitions(tenant_a):
         {"api_name": "x_field", "label": "X", "type": "text"},
     )
     assert response.status_code == 403
+
+
+def test_contract_routes_and_bad_bodies(tenant_a):
+    client = api(tenant_a)
+    assert client.get("/api/v1/objects/guest/records/").status_code == 404  # use /guests/
+    assert client.get("/api/v1/spaceships/").status_code == 404
+    assert client.get("/api/v1/room-types/").status_code == 200
+    malformed = client.post("/api/v1/guests/", "{not json", content_type="application/json")
+    assert malformed.status_code == 400 and malformed.json()["errors"][0]["message"]
+    wrong = post(client, "/api/v1/guests/", {"given_name": "A", "surname": "B", "shoe": 42})
+    assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "shoe"
+    bad_setting = post(
+        client,
+        "/api/v1/metadata/objects/guest/fields/",
+        {"api_name": "vip_note", "label": "V", "type": "text", "required": "yes"},
+    )
+    assert bad_setting.status_code == 400
+    assert bad_setting.json()["errors"][0]["field"] == "required"
+    made = post(
+        client,
+        "/api/v1/metadata/objects/guest/fields/",
+        {
+            "api_name": "tier",
+            "label": {"en": "Tier", "zh-hans": "等级"},
+            "type": "choice",
+            "choices": [{"value": "gold", "label": {"en": "Gold", "zh-hans": "金卡"}}],
+        },
+    )
+    assert made.status_code == 201, made.content
+    described = client.get("/api/v1/metadata/objects/guest/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    [tier] = [f for f in described.json()["fields"] if f["api_name"] == "tier"]
+    assert tier["label"] == "等级" and tier["choices"] == [{"value": "gold", "label": "金卡"}]

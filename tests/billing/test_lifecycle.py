@@ -73,7 +73,7 @@ def deliver(payload: bytes, signature: str | None = None):
 def write_guest(tenant) -> int:
     client = tenant_client(tenant)
     response = client.post(
-        "/api/v1/objects/guest/",
+        "/api/v1/guests/",
         {"given_name": "Ana", "surname": "Paid"},
         content_type="application/json",
     )
@@ -133,13 +133,13 @@ def test_trial_to_active_to_suspended_and_back(tenant_a, stripe_local):
     tenant_a.refresh_from_db()
     assert tenant_a.status == "suspended"
     blocked = tenant_client(tenant_a).post(
-        "/api/v1/objects/guest/",
+        "/api/v1/guests/",
         {"given_name": "No", "surname": "Write"},
         content_type="application/json",
     )
     assert blocked.status_code == 402
     assert blocked.json()["errors"][0]["code"] == "tenant_suspended"
-    assert tenant_client(tenant_a).get("/api/v1/objects/guest/").status_code == 200  # reads ok
+    assert tenant_client(tenant_a).get("/api/v1/guests/").status_code == 200  # reads ok
 
     stripe_local.subscription("sub_1", status="active", price=PRICE)
     paid = event(
