@@ -12,6 +12,8 @@ from crm.models import ExchangeRate, Property, RatePlan, RecordChange, RoomType
 from crm.services.audit import changes_record, record_values
 from crm.services.common import country_clean, currency_clean, money_round, user_id_of
 from crm.services.custom import custom_clean
+from tenants.context import current_tenant
+from tenants.entitlements import tenant_limit_check
 from tenants.validators import validate_timezone
 
 PROPERTY_FIELDS = frozenset(
@@ -77,6 +79,9 @@ def _property_clean(prop: Property) -> None:
 def property_create(*, code: str, name: str, user=None, custom: dict | None = None, **fields):
     allowed = _translated_fields(Property, PROPERTY_FIELDS)
     _reject_unknown(fields, allowed)
+    tenant_limit_check(
+        tenant=current_tenant(), key="properties", count=Property.objects.count(), label="hotels"
+    )
     prop = Property(code=code, name=name, **fields)
     prop.custom = custom_clean(object_api_name="property", values=custom or {})
     _property_clean(prop)

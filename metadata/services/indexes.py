@@ -114,6 +114,10 @@ def index_build(job: Job) -> dict:
             if row and row[0]:
                 cursor.execute(f"DROP INDEX IF EXISTS {quote(field.index_name)}")
             cursor.execute(_index_sql(field, concurrently=concurrently))
+            # Statistics on the new expression, so the planner knows how selective a
+            # filter on it is (without them it guesses, and may walk another index).
+            snap = object_snapshot(field.object.api_name, include_archived=True)
+            cursor.execute(f"ANALYZE {quote(snap.model()._meta.db_table)}")
     except Exception as exc:
         FieldDefinition.objects.filter(pk=field.pk).update(
             index_status=FieldDefinition.IndexStatus.FAILED, index_error=str(exc)[:1000]

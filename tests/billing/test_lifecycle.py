@@ -4,13 +4,12 @@ webhooks verified by the stripe library itself."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import time
 from datetime import timedelta
 
 import pytest
+import stripe
 from django.test import Client
 from django.utils import timezone
 
@@ -40,10 +39,10 @@ def stripe_local(settings):
 
 
 def signed(payload: bytes, *, secret: str = WEBHOOK_SECRET, at: int | None = None) -> str:
-    """The Stripe-Signature header as Stripe computes it: HMAC-SHA256 of "t.payload"."""
-    at = at or int(time.time())
-    digest = hmac.new(secret.encode(), f"{at}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={at},v1={digest}"
+    """The Stripe-Signature header made by the stripe library's own signing helper."""
+    return stripe.WebhookSignature.generate_signature_header(
+        payload.decode(), secret, timestamp=at or int(time.time())
+    )
 
 
 def event(event_id: str, kind: str, obj: dict, *, created: int | None = None) -> bytes:
@@ -214,3 +213,75 @@ def test_without_stripe_keys_billing_is_off_and_everything_is_open(tenant_a):
         assert module_set_enabled(key="loyalty", enabled=True)["loyalty"] is True
     page = tenant_client(tenant_a).get("/billing/")
     assert "not configured" in page.content.decode()
+
+
+def test_plan_limits_hotels_and_staff_users(stripe_local, tenant_a):
+    from django_tenants.utils import tenant_context
+
+    from crm.models import Property
+    from tenants.entitlements import PlanLimitReached
+    from tenants.users.models import User
+    from tenants.users.services import user_create
+    from tests.crm.factories import make_property
+
+    subscription_start_trial(tenant=tenant_a, plan=Plan.objects.get(code="starter"))
+    with tenant_context(tenant_a):
+        Plan.objects.filter(code="starter").update(
+            limits={
+                "properties": Property.objects.count() + 1,
+                "staff_users": User.objects.filter(is_active=True).count() + 1,
+            }
+        )
+        make_property()
+        with pytest.raises(PlanLimitReached) as exc:
+            make_property()
+        assert exc.value.code == "plan_limit" and "hotels" in exc.value.message
+        user, password = user_create(email="desk@alpha.test")
+        assert user.must_change_password and user.check_password(password)
+        with pytest.raises(PlanLimitReached):
+            user_create(email="desk2@alpha.test")
+    over = tenant_client(tenant_a).post(
+        "/api/v1/properties/",
+        {
+            "code": "OVER1",
+            "name": "One too many",
+            "country": "PT",
+            "currency": "EUR",
+            "timezone": "Europe/Lisbon",
+        },
+        content_type="application/json",
+    )
+    assert over.status_code == 403 and over.json()["errors"][0]["code"] == "plan_limit"
+
+
+def test_cancelled_tenants_are_deleted_after_the_retention_period(stripe_local):
+    from django_tenants.utils import schema_exists
+
+    from tenants.services.provisioning import tenant_create
+
+    tenant = tenant_create(
+        name="Short Stay",
+        slug="short-stay",
+        domain="short.atrium.test",
+        admin_email="ops@short.example",
+        currency="EUR",
+        languages=["en"],
+        send_welcome_email=False,
+    ).tenant
+    subscription = subscription_start_trial(tenant=tenant)
+    stripe_local.subscription("sub_c", status="canceled", price=PRICE)
+    subscription.stripe_subscription_id = "sub_c"
+    subscription.save()
+    cancelled = event(
+        "evt_c",
+        "customer.subscription.deleted",
+        {"id": "sub_c", "object": "subscription", "status": "canceled"},
+    )
+    assert deliver(cancelled).status_code == 200
+    tenant.refresh_from_db()
+    assert tenant.status == "cancelled"
+    assert billing_lifecycle_run(now=timezone.now() + timedelta(days=5))["deleted"] == 0
+    assert schema_exists(tenant.schema_name)
+    assert billing_lifecycle_run(now=timezone.now() + timedelta(days=31))["deleted"] == 1
+    assert not schema_exists(tenant.schema_name)
+    assert not Tenant.objects.filter(slug="short-stay").exists()
