@@ -14,6 +14,10 @@ def run_job(job_id: str) -> None:
 
 @shared_task(name="tenants.jobs.tasks.purge_finished_jobs")
 def purge_finished_jobs() -> int:
+    """Hourly per tenant: finished jobs past retention, expired idempotency records."""
+    from tenants.integrations.idempotency import idempotency_purge
+
+    idempotency_purge()
     return services.jobs_purge_finished()
 
 
