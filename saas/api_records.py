@@ -483,3 +483,17 @@ class RecordBulkApi(RecordBase):
             results.append({"index": index, "status": "updated", "id": record.pk})
         results.sort(key=lambda r: r["index"])
         return Response({"results": results})
+
+
+class OtaReservationPushApi(APIView):
+    """POST /api/v1/reservations/ota: OTA_HotelResNotifRQ as JSON (see crm.services.ota
+    for the mapping); one result per reservation."""
+
+    def module_for(self, request) -> str | None:
+        return object_require("reservation").definition.module
+
+    def post(self, request):
+        from crm.services.ota import ota_reservations_push
+
+        results = ota_reservations_push(payload=request.data, user=request.user)
+        return Response({"results": results})

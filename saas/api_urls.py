@@ -48,6 +48,12 @@ urlpatterns = [
         api_metadata.FieldTypeChangeApi.as_view(),
         name="api_md_field_type_change",
     ),
+    path(
+        "reservations/ota",
+        api_records.OtaReservationPushApi.as_view(),
+        name="api_reservations_ota",
+    ),
+    path("reservations/ota/", api_records.OtaReservationPushApi.as_view()),
     # Built-in objects: /guests/, /companies/, /properties/, /room-types/, /rate-plans/,
     # /reservations/ (last, so the fixed paths above win).
     path("<slug:collection>/", api_records.RecordListApi.as_view(), name="api_collection"),
