@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "saas.api_auth.BodySizeMiddleware",
     # Replays the first answer to an API write repeated with the same Idempotency-Key.
     "tenants.integrations.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -208,7 +209,12 @@ REST_FRAMEWORK = {
         "saas.api_auth.ModuleScopePermission",
     ],
     "EXCEPTION_HANDLER": "saas.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["saas.api_auth.ApiKeyRateThrottle"],
 }
+# Per API key, unless the tenant's plan says otherwise.
+ATRIUM_API_RATE_PER_MINUTE = env_int("ATRIUM_API_RATE_PER_MINUTE", 600)
+# Bulk requests of 1,000 records fit well within this.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ATRIUM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 
 # --- Billing (Stripe) ----------------------------------------------------------------
 # Without a secret key billing is off and every tenant runs as on an unlimited plan.
