@@ -24,8 +24,20 @@ def on_user_locked_out(sender, request=None, username=None, ip_address=None, **k
 
     if connection.schema_name == "public":
         return
+    from django.conf import settings
+    from django.utils import timezone
+
+    from tenants.access.models import AuditEvent
     from tenants.access.services import audit_log
 
+    # Attempts during a lockout re-fire the signal; one audit row per lockout is enough.
+    if AuditEvent.objects.filter(
+        action=AuditEvent.Action.LOGIN_LOCKOUT,
+        details__username=username or "",
+        details__ip_address=ip_address,
+        occurred_at__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
+    ).exists():
+        return
     audit_log(
         action="login_lockout",
         object_api_name="user",

@@ -341,10 +341,10 @@ def temporary_grant_create(
         errors["action"] = [f"{action} is not an action ({', '.join(ACTIONS)})."]
     if field_api_name and field_access not in (FieldAccess.READ, FieldAccess.EDIT):
         errors["field_access"] = ["A field grant gives read or edit."]
-    if expires_at <= starts_at:
-        errors["expires_at"] = ["The grant must end after it starts."]
-    elif expires_at <= now:
+    if expires_at <= now:
         errors["expires_at"] = ["The grant must end in the future."]
+    elif expires_at <= starts_at:
+        errors["expires_at"] = ["The grant must end after it starts."]
     if errors:
         raise ValidationError(errors)
     if actor is not None:
