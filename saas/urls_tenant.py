@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("login/verify/", access_views.two_factor_verify_view, name="two_factor_verify"),
     path("account/two-factor/", access_views.two_factor_enrol_view, name="two_factor_enrol"),
+    path("access/audit/", access_views.audit_log_view, name="audit_log"),
     path("account/password/", views.PasswordChange.as_view(), name="password_change"),
     path("guests/", views.guest_list, name="guest_list"),
     path("jobs/diagnostic/", views.job_diagnostic_start, name="job_diagnostic_start"),

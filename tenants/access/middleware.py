@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from tenants.access import registry
@@ -29,6 +30,15 @@ class AccessMiddleware:
         finally:
             origin_reset(origin_token)
             registry.request_cache_end(cache_token)
+
+    def process_exception(self, request, exception):
+        """UI pages may call the policy directly: a refusal becomes a 403 page with its
+        message (the API has its own handler, so /api/ is left to DRF)."""
+        from tenants.access.errors import AccessDenied
+
+        if isinstance(exception, AccessDenied) and not request.path_info.startswith("/api/"):
+            return render(request, "access/denied.html", {"message": exception.message}, status=403)
+        return None
 
     def _two_factor_gate(self, request):
         if connection.schema_name == settings.PUBLIC_SCHEMA_NAME:
