@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextvars
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 # Field names that are sensitive on every object, whoever declares the object, so that
@@ -134,6 +135,17 @@ def object_spec(api_name: str) -> ObjectSpec:
 
 def module_of(api_name: str) -> str | None:
     return object_spec(api_name).module
+
+
+@contextmanager
+def catalogue_cached():
+    """Cache provider output for a block of work outside a request (a task, a command),
+    as the middleware does for a request: ``with registry.catalogue_cached(): ...``."""
+    token = request_cache_begin()
+    try:
+        yield
+    finally:
+        request_cache_end(token)
 
 
 def request_cache_begin() -> contextvars.Token:

@@ -319,3 +319,21 @@ def test_nobody_hands_out_what_they_do_not_hold(make_user):
         actor=grantor,
     )
     assert grant.granted_by == grantor
+
+
+def test_provider_output_is_cached_within_a_block(make_user):
+    calls = []
+
+    def provider():
+        calls.append(1)
+        return [registry.ObjectSpec(api_name="guest", sensitive_fields=frozenset({"secret"}))]
+
+    registry.catalogue_provider_register(provider)
+    try:
+        manager = make_user("general_manager")
+        with registry.catalogue_cached():
+            for _ in range(3):
+                assert "secret" not in policy.record_mask(manager, "guest", {"id": 1, "secret": 1})
+        assert len(calls) == 1
+    finally:
+        registry.catalogue_provider_unregister(provider)

@@ -18,7 +18,7 @@ from tenants.access.services import (
     role_object_permission_set,
     user_roles_set,
 )
-from tenants.access.tasks import temporary_grants_expire
+from tenants.access.tasks import temporary_grants_expire, temporary_grants_expire_everywhere
 from tests.access.conftest import SEEDED_ROLES
 
 pytestmark = pytest.mark.django_db
@@ -124,3 +124,39 @@ def test_expiry_task_logs_once_and_purges_after_retention(make_user, settings):
     assert AuditEvent.objects.get(action="grant_expire").record_id == str(recent.pk)
     assert TemporaryGrant.objects.filter(pk=recent.pk, expiry_logged=True).exists()
     assert not TemporaryGrant.objects.filter(pk=ancient.pk).exists()
+
+
+def test_beat_entry_point_expires_grants_in_every_tenant(make_user, alpha, tenant_b):
+    from saas.celery import app
+
+    clerk = make_user("front_office")
+    now = timezone.now()
+    grant = TemporaryGrant.objects.create(
+        user=clerk,
+        object_api_name="guest",
+        field_api_name="identity_number",
+        field_access="read",
+        starts_at=now - timedelta(hours=2),
+        expires_at=now - timedelta(hours=1),
+    )
+    assert settings_schedule()["task"] == "tenants.access.tasks.temporary_grants_expire_everywhere"
+
+    app.conf.task_always_eager = True
+    try:
+        fanned_out = temporary_grants_expire_everywhere()
+    finally:
+        app.conf.task_always_eager = False
+
+    from tenants.selectors import tenants_for_background_work
+
+    assert fanned_out == tenants_for_background_work().count() >= 2  # alpha, bravo, ...
+    with schema_context(alpha.schema_name):
+        assert AuditEvent.objects.get(action="grant_expire").record_id == str(grant.pk)
+    with schema_context(tenant_b.schema_name):
+        assert not AuditEvent.objects.filter(action="grant_expire").exists()
+
+
+def settings_schedule():
+    from django.conf import settings
+
+    return settings.CELERY_BEAT_SCHEDULE["expire-temporary-grants"]

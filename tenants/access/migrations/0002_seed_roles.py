@@ -149,7 +149,17 @@ def seed(apps, schema_editor):
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("access", "Role").objects.filter(key__in=list(ROLES), is_system=True).delete()
+    Role = apps.get_model("access", "Role")
+    ids = list(Role.objects.filter(key__in=list(ROLES), is_system=True).values_list("pk", flat=True))
+    # Dependents first, then the roles by SQL: the ORM's cascade collector trips over
+    # the historical models of the M2M to the swappable user model.
+    for name in ("ObjectPermission", "FieldPermission", "RoleAssignment"):
+        apps.get_model("access", name).objects.filter(role_id__in=ids).delete()
+    if ids:
+        schema_editor.execute(
+            f"DELETE FROM {schema_editor.quote_name(Role._meta.db_table)} WHERE id = ANY(%s)",
+            [ids],
+        )
 
 
 class Migration(migrations.Migration):
