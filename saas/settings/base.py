@@ -161,7 +161,6 @@ AUTH_PASSWORD_VALIDATORS = [
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = env_int("ATRIUM_SESSION_HOURS", 12) * 60 * 60
-SESSION_COOKIE_NAME = "atrium_session"
 CSRF_COOKIE_SAMESITE = "Lax"
 # Pages carry the token in the form ({% csrf_token %}); scripts read it from the page.
 CSRF_COOKIE_HTTPONLY = True
