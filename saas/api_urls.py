@@ -1,9 +1,11 @@
 from django.urls import path
 
-from saas import api_metadata, api_records, api_views
+from saas import access_api, api_metadata, api_records, api_views
 
 urlpatterns = [
     path("me/", api_views.MeApi.as_view(), name="api_me"),
+    path("access/me/", access_api.AccessMeApi.as_view(), name="api_access_me"),
+    path("access/audit/", access_api.AuditEventListApi.as_view(), name="api_access_audit"),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
     # Tenant-defined objects (built-in ones answer on their collections below).

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Guest, Property, Reservation
+from tenants.access import policy, scoping
 from tenants.jobs.models import Job
 from tenants.jobs.services import job_enqueue
 from tenants.users.services import user_password_changed
@@ -42,8 +43,11 @@ def home(request):
 
 @login_required
 def guest_list(request):
+    policy.object_require(request.user, "guest", "view")
     query = (request.GET.get("q") or "").strip()
-    guests = Guest.objects.all()
+    guests = scoping.filter_by_properties(
+        Guest.objects.all(), request.user, lookup="reservations__property_id"
+    ).distinct()
     if query:
         guests = guests.filter(
             Q(surname__icontains=query) | Q(given_name__icontains=query) | Q(email__icontains=query)

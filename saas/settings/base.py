@@ -3,6 +3,7 @@ environment variables (see README "Configuration")."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from saas import embedded
@@ -32,6 +33,9 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Its tables also exist in public so a sign-in attempt there never meets a missing
+    # table; the ones that count are in each tenant's schema.
+    "axes",
 ]
 # Apps whose tables live in each hotel group's own schema.
 TENANT_APPS = [
@@ -41,6 +45,12 @@ TENANT_APPS = [
     "django.contrib.sessions",
     "tenants.jobs",
     "tenants.integrations",
+    "tenants.access",
+    # Failed sign-ins, lockouts and two-factor devices belong to the tenant whose
+    # staff they concern, so they live in its schema like the accounts.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "metadata",
     "crm",
 ]
@@ -76,11 +86,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tenants.access.middleware.AccessMiddleware",
     "saas.api_auth.BodySizeMiddleware",
     # Replays the first answer to an API write repeated with the same Idempotency-Key.
     "tenants.integrations.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, so it turns a lockout noticed during authentication into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -139,18 +153,58 @@ AUTH_USER_MODEL = "users.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+AUTHENTICATION_BACKENDS = [
+    # Refuses to authenticate a locked-out e-mail/IP before the password is even checked.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": env_int("ATRIUM_PASSWORD_MIN_LENGTH", 12)},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions: never readable by scripts, not sent on cross-site posts, and no longer than a
+# long hotel shift; a shared front-desk computer should not stay signed in for weeks.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("ATRIUM_SESSION_HOURS", 12) * 60 * 60
 CSRF_COOKIE_SAMESITE = "Lax"
+# Pages carry the token in the form ({% csrf_token %}); scripts read it from the page.
+CSRF_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# --- Login protection (django-axes, per tenant schema) ---------------------------------
+# After this many failed sign-ins for one e-mail from one address, that pair is locked
+# for the cool-off time. Locking the pair (not the e-mail alone) keeps an attacker from
+# locking staff out of their accounts from elsewhere; ATRIUM_LOGIN_LOCKOUT_BY=username
+# locks the account whatever the address.
+AXES_FAILURE_LIMIT = env_int("ATRIUM_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ATRIUM_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = {
+    "username": ["username"],
+    "ip": ["ip_address"],
+    "username_ip": [["username", "ip_address"]],
+}[env_str("ATRIUM_LOGIN_LOCKOUT_BY", "username_ip") or "username_ip"]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "tenants.access.login.axes_username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env_int("ATRIUM_TRUSTED_PROXY_COUNT", 0) or None
+# Two-factor (django-otp TOTP): issuer shown in authenticator apps.
+OTP_TOTP_ISSUER = env_str("ATRIUM_OTP_ISSUER", "Atrium")
+# Where the two-factor gate sends a signed-in user who still has to verify or enrol, and
+# the pages it lets through meanwhile (URL names).
+ATRIUM_TWO_FACTOR_URLS = {"verify": "two_factor_verify", "enrol": "two_factor_enrol"}
+ATRIUM_TWO_FACTOR_EXEMPT = ["login", "logout"]
+ATRIUM_ACCESS_GRANT_RETENTION_DAYS = env_int("ATRIUM_ACCESS_GRANT_RETENTION_DAYS", 365)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -246,6 +300,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.billing_lifecycle",
         "schedule": 60 * 60,
     },
+    "expire-temporary-grants": {
+        "task": "tenants.access.tasks.temporary_grants_expire_everywhere",
+        "schedule": 5 * 60,
+    },
 }
 ATRIUM_JOB_RETENTION_DAYS = env_int("ATRIUM_JOB_RETENTION_DAYS", 30)
 
@@ -255,5 +313,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pgserver": {"level": "WARNING"},
+        # Every sign-in would be logged at INFO; failures and lockouts are WARNING.
+        "axes": {"level": "WARNING"},
+    },
 }

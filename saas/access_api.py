@@ -1,0 +1,85 @@
+"""API of the access layer: the caller's effective permissions and the audit log."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tenants.access import policy
+from tenants.access.drf import AccessControlledApi
+from tenants.access.models import AuditEvent
+from tenants.access.selectors import audit_events
+from tenants.errors import ApplicationError
+
+
+class AccessMeApi(APIView):
+    """What the caller may do: roles, property scope, and per object the actions and
+    the fields with their level (``read``/``edit``); hidden fields are absent."""
+
+    def get(self, request):
+        scopes = policy.request_scopes(request)
+        return Response(policy.effective_permissions(request.user, scopes=scopes))
+
+
+class AuditEventOutput(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_email")
+
+    class Meta:
+        model = AuditEvent
+        fields = [
+            "id",
+            "occurred_at",
+            "actor",
+            "actor_id",
+            "action",
+            "object_api_name",
+            "record_id",
+            "record_count",
+            "fields",
+            "ip_address",
+            "user_agent",
+            "details",
+        ]
+
+
+class AuditPagination(CursorPagination):
+    ordering = ("-occurred_at", "-id")
+    page_size = 50
+    max_page_size = 500
+    page_size_query_param = "limit"
+
+
+class AuditEventListApi(AccessControlledApi, APIView):  # type: ignore[misc]
+    """Browse the audit log (administrators: ``view`` on ``audit_event``). Filters:
+    ``actor`` (user id), ``action``, ``object``, ``record``, ``since``, ``until``
+    (ISO 8601, ``until`` exclusive)."""
+
+    access_object = "audit_event"
+
+    class Filters(serializers.Serializer):
+        actor = serializers.IntegerField(required=False)
+        action = serializers.ChoiceField(choices=AuditEvent.Action.choices, required=False)
+        object = serializers.CharField(required=False, max_length=150)
+        record = serializers.CharField(required=False, max_length=100)
+        since = serializers.DateTimeField(required=False)
+        until = serializers.DateTimeField(required=False)
+
+    def get(self, request):
+        filters = self.Filters(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        if data.get("since") and data.get("until") and data["since"] >= data["until"]:
+            raise ApplicationError("since must be before until.", field="since")
+        events = audit_events(
+            actor_id=data.get("actor"),
+            action=data.get("action"),
+            object_api_name=data.get("object"),
+            record_id=data.get("record"),
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+        paginator = AuditPagination()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(AuditEventOutput(page, many=True).data)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from tenants.access.models import AuditEvent, Role, TemporaryGrant
+
+
+def audit_events(
+    *,
+    actor_id: int | None = None,
+    action: str | None = None,
+    object_api_name: str | None = None,
+    record_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEvent]:
+    """The audit log, newest first, narrowed by any of the filters (``until`` is
+    exclusive)."""
+    qs = AuditEvent.objects.select_related("actor")
+    if actor_id is not None:
+        qs = qs.filter(actor_id=actor_id)
+    if action:
+        qs = qs.filter(action=action)
+    if object_api_name:
+        qs = qs.filter(object_api_name=object_api_name)
+    if record_id:
+        qs = qs.filter(record_id=record_id)
+    if since is not None:
+        qs = qs.filter(occurred_at__gte=since)
+    if until is not None:
+        qs = qs.filter(occurred_at__lt=until)
+    return qs.order_by("-occurred_at", "-pk")
+
+
+def role_list() -> QuerySet[Role]:
+    return Role.objects.prefetch_related("object_permissions", "field_permissions")
+
+
+def temporary_grants_active(*, user_id: int | None = None) -> QuerySet[TemporaryGrant]:
+    now = timezone.now()
+    qs = TemporaryGrant.objects.select_related("user", "granted_by").filter(
+        revoked_at__isnull=True, starts_at__lte=now, expires_at__gt=now
+    )
+    if user_id is not None:
+        qs = qs.filter(user_id=user_id)
+    return qs.order_by("expires_at")
