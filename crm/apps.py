@@ -21,6 +21,7 @@ class CrmConfig(AppConfig):
             register_module(module)
 
         _register_builtin_objects()
+        _register_access_objects()
 
         from crm.services.imports import JOB_KIND, import_job_handle
         from tenants.jobs.registry import register_job_kind
@@ -58,3 +59,40 @@ def _register_builtin_objects() -> None:
                 icon=icon,
             )
         )
+
+
+def _register_access_objects() -> None:
+    """Declare crm's objects, their modules and sensitive fields to access control, and
+    let metadata's custom fields marked sensitive count as sensitive too."""
+    from tenants.access.registry import catalogue_provider_register, object_register
+
+    for api_name, module in (
+        ("property", "guests"), ("room_type", "reservations"), ("rate_plan", "reservations"),
+        ("guest", "guests"), ("company", "sales"), ("reservation", "reservations"),
+    ):  # fmt: skip
+        object_register(api_name, module=module)
+    object_register(
+        "guest",
+        sensitive_fields=("id_document_number", "id_document_expiry", "birth_date"),
+    )
+    catalogue_provider_register(_metadata_catalogue)
+
+
+def _metadata_catalogue():
+    from django.db import connection
+
+    from tenants.access.registry import ObjectSpec
+
+    if getattr(connection, "schema_name", "public") == "public":
+        return []
+    from metadata.definitions import snapshot
+
+    return [
+        ObjectSpec(
+            api_name=snap.api_name,
+            module=snap.definition.module,
+            fields=frozenset(snap.fields),
+            sensitive_fields=frozenset(k for k, f in snap.fields.items() if f.sensitive),
+        )
+        for snap in snapshot().values()
+    ]

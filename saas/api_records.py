@@ -30,6 +30,7 @@ from rest_framework.views import APIView
 
 from metadata.selectors.records import custom_filter, records_queryset
 from metadata.services.modules import object_require
+from tenants.access import policy, scoping
 from tenants.errors import ApplicationError, NotFound
 
 # A name never holds "__" (api names refuse it), so "__" always starts the operator.
@@ -153,17 +154,56 @@ ADAPTERS: dict[str, Callable[[], Adapter]] = {
 }
 
 
-class _Resource:
-    """The object behind a request: its snapshot, queryset, (de)serialisation, writes."""
+# Where a record's hotel is, for staff limited to some hotels.
+PROPERTY_LOOKUPS = {
+    "property": "id",
+    "room_type": "property_id",
+    "rate_plan": "property_id",
+    "reservation": "property_id",
+    "guest": "reservations__property_id",
+}
 
-    def __init__(self, api_name: str):
+
+class _Resource:
+    """The object behind a request: its snapshot, queryset, (de)serialisation, writes,
+    all through the access policy (role rights, field allowlist, API-key scopes, hotel
+    scoping)."""
+
+    def __init__(self, api_name: str, request: Request | None = None):
         self.snap = object_require(api_name)  # 404 unknown, 403 module off
         self.api_name = api_name
         self.builtin = self.snap.builtin is not None
         self.adapter = ADAPTERS[api_name]() if api_name in ADAPTERS else None
+        self.user = getattr(request, "user", None)
+        self.scopes = policy.request_scopes(request) if request is not None else None
+
+    def allow(self, action: str) -> None:
+        if self.user is not None:
+            policy.object_require(self.user, self.api_name, action, scopes=self.scopes)
+
+    def writable_fields(self, payload: dict) -> None:
+        if self.user is None or not isinstance(payload, dict):
+            return
+        names = [k for k in payload if k != "custom"]
+        custom = payload.get("custom")
+        if isinstance(custom, dict):
+            names += list(custom)
+        policy.fields_require_editable(self.user, self.api_name, names, scopes=self.scopes)
+
+    def out(self, obj) -> dict:
+        data = self.to_dict(obj)
+        if self.user is None:
+            return data
+        return policy.record_mask(self.user, self.api_name, data, scopes=self.scopes)
 
     def queryset(self) -> QuerySet:
-        return records_queryset(object_api_name=self.api_name)
+        queryset = records_queryset(object_api_name=self.api_name)
+        lookup = PROPERTY_LOOKUPS.get(self.api_name)
+        if self.user is not None and lookup is not None:
+            queryset = scoping.filter_by_properties(queryset, self.user, lookup=lookup)
+            if "__" in lookup:
+                queryset = queryset.distinct()
+        return queryset
 
     def to_dict(self, obj) -> dict:
         if self.builtin:
@@ -336,7 +376,8 @@ class RecordBase(APIView):
 class RecordListApi(RecordBase):
     def get(self, request, **kwargs):
         api_name = self.kwargs["api_name"]
-        resource = _Resource(api_name)
+        resource = _Resource(api_name, request)
+        resource.allow("view")
         filters, sort = _query_params(request, resource)
         queryset = custom_filter(
             resource.queryset(), object_api_name=api_name, filters=filters, order_by=sort
@@ -354,26 +395,35 @@ class RecordListApi(RecordBase):
             params = request.query_params.copy()
             params["cursor"] = _cursor_encode(offset + limit)
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        return Response({"results": [resource.to_dict(r) for r in rows[:limit]], "next": next_url})
+        results = [resource.to_dict(r) for r in rows[:limit]]
+        if resource.user is not None:
+            results = policy.records_mask(resource.user, api_name, results, scopes=resource.scopes)
+        return Response({"results": results, "next": next_url})
 
     def post(self, request, **kwargs):
-        resource = _Resource(self.kwargs["api_name"])
+        resource = _Resource(self.kwargs["api_name"], request)
+        resource.allow("create")
+        resource.writable_fields(request.data)
         obj = resource.create(request.data, request.user)
-        return Response(resource.to_dict(resource.get(obj.pk)), status=201)
+        return Response(resource.out(resource.get(obj.pk)), status=201)
 
 
 class RecordDetailApi(RecordBase):
     def get(self, request, pk: str, **kwargs):
-        resource = _Resource(self.kwargs["api_name"])
-        return Response(resource.to_dict(resource.get(pk)))
+        resource = _Resource(self.kwargs["api_name"], request)
+        resource.allow("view")
+        return Response(resource.out(resource.get(pk)))
 
     def patch(self, request, pk: str, **kwargs):
-        resource = _Resource(self.kwargs["api_name"])
+        resource = _Resource(self.kwargs["api_name"], request)
+        resource.allow("edit")
+        resource.writable_fields(request.data)
         obj = resource.update(resource.get(pk), request.data, request.user)
-        return Response(resource.to_dict(resource.get(obj.pk)))
+        return Response(resource.out(resource.get(obj.pk)))
 
     def delete(self, request, pk: str, **kwargs):
-        resource = _Resource(self.kwargs["api_name"])
+        resource = _Resource(self.kwargs["api_name"], request)
+        resource.allow("delete")
         resource.delete(resource.get(pk))
         return Response(status=204)
 
@@ -429,7 +479,9 @@ class RecordBulkApi(RecordBase):
 
     def post(self, request, **kwargs):
         api_name = self.kwargs["api_name"]
-        resource = _Resource(api_name)
+        resource = _Resource(api_name, request)
+        resource.allow("create")
+        resource.allow("edit")
         records = request.data.get("records") if isinstance(request.data, dict) else None
         if not isinstance(records, list) or not records:
             raise ValidationError({"records": 'Send {"records": [...]} with 1 to 1000 items.'})

@@ -182,6 +182,8 @@ def _scope_level(scopes: Iterable[str] | None, object_api_name: str) -> int:
         names.add(module)
     best = HIDDEN
     for scope in scopes:
+        if scope == "*":  # an API key with every scope (within its user's rights)
+            return EDIT
         name, _, level = str(scope).partition(":")
         if name in names:
             best = max(best, EDIT if level == "write" else READ if level == "read" else HIDDEN)
