@@ -164,6 +164,28 @@ PROPERTY_LOOKUPS = {
 }
 
 
+_MISSING = re.compile(r"missing \d+ required keyword-only arguments?: (.+)$")
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
+
+
+def _call_service(service: Callable[..., models.Model], *args) -> models.Model:
+    """Call a crm service with the payload as keywords; a missing or unknown keyword is
+    the client's mistake (400 naming the field), not a server error."""
+    try:
+        return service(*args)
+    except TypeError as exc:
+        text = str(exc)
+        if missing := _MISSING.search(text):
+            names = re.findall(r"'(\w+)'", missing.group(1))
+            raise ValidationError(
+                {n: ValidationError(f"{n} is required.", code="required") for n in names}
+            ) from None
+        if unexpected := _UNEXPECTED.search(text):
+            name = unexpected.group(1)
+            raise ValidationError({name: f"{name} is not a field you can set here."}) from None
+        raise
+
+
 class _Resource:
     """The object behind a request: its snapshot, queryset, (de)serialisation, writes,
     all through the access policy (role rights, field allowlist, API-key scopes, hotel
@@ -239,7 +261,7 @@ class _Resource:
         if not isinstance(payload, dict):
             raise ValidationError({"body": "Send a JSON object."})
         if self.builtin:
-            return self._writable().create(dict(payload), user)
+            return _call_service(self._writable().create, dict(payload), user)
         from metadata.services.records import record_create
 
         data = dict(payload)
@@ -253,7 +275,7 @@ class _Resource:
         if not isinstance(payload, dict):
             raise ValidationError({"body": "Send a JSON object."})
         if self.builtin:
-            return self._writable().update(obj, dict(payload), user)
+            return _call_service(self._writable().update, obj, dict(payload), user)
         from metadata.services.records import record_update
 
         data = dict(payload)

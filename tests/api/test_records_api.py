@@ -282,3 +282,16 @@ def test_contract_routes_and_bad_bodies(tenant_a):
     described = client.get("/api/v1/metadata/objects/guest/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     [tier] = [f for f in described.json()["fields"] if f["api_name"] == "tier"]
     assert tier["label"] == "等级" and tier["choices"] == [{"value": "gold", "label": "金卡"}]
+
+
+def test_missing_required_fields_are_400s_naming_them(tenant_a):
+    client = api(tenant_a)
+    for path in (
+        "/api/v1/guests/",
+        "/api/v1/companies/",
+        "/api/v1/properties/",
+        "/api/v1/reservations/",
+    ):
+        response = post(client, path, {})
+        assert response.status_code == 400, (path, response.content[:200])
+        assert all(e["field"] for e in response.json()["errors"])
