@@ -73,7 +73,13 @@ def _register_access_objects() -> None:
         object_register(api_name, module=module)
     object_register(
         "guest",
-        sensitive_fields=("id_document_number", "id_document_expiry", "birth_date"),
+        sensitive_fields=(
+            "id_document_type",
+            "id_document_number",
+            "id_document_expiry",
+            "id_document_country",
+            "birth_date",
+        ),
     )
     catalogue_provider_register(_metadata_catalogue)
 

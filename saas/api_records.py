@@ -571,3 +571,62 @@ class OtaReservationPushApi(APIView):
 
         results = ota_reservations_push(payload=request.data, user=request.user)
         return Response({"results": results})
+
+
+class RecordExportApi(RecordBase):
+    """GET /api/v1/{guests|companies|reservations}/export/?file_format=csv|xlsx plus the
+    list's filters: the file, with only the columns the caller may read. Every export is
+    checked against the export right and written to the audit log first."""
+
+    def get(self, request, **kwargs):
+        from django.http import HttpResponse
+
+        from crm.services.exports import records_export
+        from crm.services.imports import COLUMNS
+        from tenants.access.services import audit_export_log
+
+        api_name = self.kwargs["api_name"]
+        if api_name not in COLUMNS:
+            raise NotFound(f"{api_name} records cannot be exported.", field="collection")
+        resource = _Resource(api_name, request)
+        file_format = request.query_params.get("file_format", "csv")
+        if file_format not in ("csv", "xlsx"):
+            raise ValidationError({"file_format": "Use csv or xlsx."})
+        params = request.query_params.copy()
+        params.pop("file_format", None)
+        request._request.GET = params  # the list's filters, without the export option
+        filters, sort = _query_params(request, resource)
+        queryset = custom_filter(
+            resource.queryset(), object_api_name=api_name, filters=filters, order_by=sort
+        )
+        model_fields = {f.name for f in queryset.model._meta.concrete_fields}
+        columns = [
+            c
+            for c in COLUMNS[api_name]
+            if c not in model_fields
+            or policy.field_level(resource.user, api_name, c, scopes=resource.scopes) != "hidden"
+        ]
+        with transaction.atomic():
+            audit_export_log(
+                user=resource.user,
+                object_api_name=api_name,
+                record_count=queryset.count(),
+                fields=columns,
+                export_format=file_format,
+                filters=params.dict(),
+                scopes=resource.scopes,
+            )
+            content = records_export(
+                object_api_name=api_name,
+                queryset=queryset,
+                file_format=file_format,
+                columns=columns,
+            )
+        kind = (
+            "text/csv"
+            if file_format == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response = HttpResponse(content, content_type=kind)
+        response["Content-Disposition"] = f'attachment; filename="{api_name}s.{file_format}"'
+        return response

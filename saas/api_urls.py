@@ -60,6 +60,11 @@ urlpatterns = [
     # /reservations/ (last, so the fixed paths above win).
     path("<slug:collection>/", api_records.RecordListApi.as_view(), name="api_collection"),
     path(
+        "<slug:collection>/export/",
+        api_records.RecordExportApi.as_view(),
+        name="api_collection_export",
+    ),
+    path(
         "<slug:collection>/bulk/",
         api_records.RecordBulkApi.as_view(),
         name="api_collection_bulk",

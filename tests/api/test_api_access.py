@@ -71,3 +71,27 @@ def test_an_api_key_cannot_exceed_its_users_rights(tenant_a):
         "/api/v1/guests/", {"given_name": "A", "surname": "B"}, content_type="application/json"
     )
     assert write.status_code == 403
+
+
+def test_every_export_is_checked_and_lands_in_the_audit_log(tenant_a):
+    from tenants.access.models import AuditEvent
+
+    with tenant_context(tenant_a):
+        make_guest(
+            given_name="Exp",
+            surname="Orted",
+            id_document_type="passport",
+            id_document_number="P7654321",
+        )
+    marketer, user = staff(tenant_a, "mkt@alpha.test", "marketing")
+    response = marketer.get("/api/v1/guests/export/?file_format=csv&surname=Orted")
+    assert response.status_code == 200, response.content[:300]
+    text = response.content.decode()
+    assert "Orted" in text and "P7654321" not in text and "id_document" not in text
+    with tenant_context(tenant_a):
+        event = AuditEvent.objects.filter(action="export", actor_id=user.pk).get()
+        assert event.object_api_name == "guest" and event.record_count == 1
+    desk, _ = staff(tenant_a, "desk2@alpha.test", "front_office")
+    refused = desk.get("/api/v1/guests/export/")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "permission_denied"
