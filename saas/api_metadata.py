@@ -58,10 +58,15 @@ FIELD_KEYS = {
 OBJECT_KEYS = {"api_name", "label", "label_plural", "module", "icon", "color", "translations"}
 
 
-def _only(data: dict, allowed: set[str]) -> dict:
+def _only(data: dict, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
     unknown = sorted(set(data) - allowed)
     if unknown:
         raise ValidationError({k: f"{k} is not a setting here." for k in unknown})
+    missing = [k for k in required if data.get(k) in (None, "")]
+    if missing:
+        raise ValidationError(
+            {k: ValidationError(f"{k} is required.", code="required") for k in missing}
+        )
     return data
 
 
@@ -96,7 +101,10 @@ class ObjectListApi(MetadataBase):
         return Response({"results": objects_list(_language(request))})
 
     def post(self, request):
-        data = _translated(_only(_payload(request), OBJECT_KEYS), ("label", "label_plural"))
+        data = _translated(
+            _only(_payload(request), OBJECT_KEYS, ("api_name", "label", "label_plural", "module")),
+            ("label", "label_plural"),
+        )
         obj = object_definition_create(user=request.user, **data)
         return Response(object_describe(obj.api_name, _language(request)), status=201)
 
@@ -110,7 +118,10 @@ class ObjectDetailApi(MetadataBase):
 class FieldListApi(MetadataBase):
     def post(self, request, api_name: str):
         object_require(api_name)
-        data = _translated(_only(_payload(request), FIELD_KEYS), ("label", "help_text"))
+        data = _translated(
+            _only(_payload(request), FIELD_KEYS, ("api_name", "label", "type")),
+            ("label", "help_text"),
+        )
         field = custom_field_create(object_api_name=api_name, user=request.user, **data)
         return Response(field_describe(field, _language(request)), status=201)
 

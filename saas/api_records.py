@@ -19,9 +19,10 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 from rest_framework.request import Request
@@ -168,6 +169,101 @@ _MISSING = re.compile(r"missing \d+ required keyword-only arguments?: (.+)$")
 _UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
 
 
+# Keys the crm services take beside model columns, with the JSON type they need.
+_EXTRA_TYPES: dict[str, tuple[type, ...]] = {
+    "emails": (list,),
+    "phones": (list,),
+    "addresses": (list,),
+    "external_ids": (list,),
+    "guests": (list,),
+    "custom": (dict,),
+    "guest": (int,),
+    "property": (int,),
+    "booker_guest": (int,),
+    "booker_company": (int,),
+    "room_type": (int,),
+    "rate_plan": (int,),
+}
+_ITEM_TYPES: dict[str, tuple[type, ...]] = {
+    "emails": (str,),
+    "phones": (str,),
+    "addresses": (dict,),
+    "external_ids": (dict,),
+    "guests": (int,),
+}
+
+
+def _types_check(model: type[models.Model], payload: dict) -> None:
+    """Each value must have the JSON type its field takes; a 400 naming the field and
+    the type beats a server error deep in a service."""
+    errors: dict[str, str] = {}
+    for key, value in payload.items():
+        if value is None:
+            continue
+        expected: tuple[type, ...] | None = _EXTRA_TYPES.get(key)
+        if expected is None:
+            try:
+                field = model._meta.get_field(key)
+            except FieldDoesNotExist:  # unknown keys are the service's to refuse, by name
+                continue
+            internal = field.get_internal_type()
+            if field.many_to_one:
+                expected = (int,)
+            elif internal in ("CharField", "TextField", "EmailField", "SlugField"):
+                expected = (str,)
+            elif internal in ("DateField", "DateTimeField"):
+                expected = (str,)
+                if isinstance(value, str):
+                    try:
+                        if internal == "DateField":
+                            date.fromisoformat(value)
+                        else:
+                            datetime.fromisoformat(value.replace("Z", "+00:00"))
+                    except ValueError:
+                        errors[key] = f"{key} must be a date as YYYY-MM-DD."
+                        continue
+            elif internal in (
+                "IntegerField",
+                "PositiveIntegerField",
+                "SmallIntegerField",
+                "PositiveSmallIntegerField",
+                "BigIntegerField",
+            ):
+                expected = (int,)
+            elif internal == "DecimalField":
+                expected = (int, float, str)
+            elif internal == "BooleanField":
+                expected = (bool,)
+            elif internal == "ArrayField":
+                expected = (list,)
+            else:
+                continue
+        wrong = isinstance(value, bool) and bool not in expected
+        if wrong or not isinstance(value, expected):
+            names = " or ".join(_JSON_NAMES[t] for t in expected)
+            errors[key] = f"{key} must be {names}."
+            continue
+        item_types = _ITEM_TYPES.get(key)
+        if (
+            item_types
+            and isinstance(value, list)
+            and any(not isinstance(item, item_types) or isinstance(item, bool) for item in value)
+        ):
+            errors[key] = f"Each item of {key} must be {_JSON_NAMES[item_types[0]]}."
+    if errors:
+        raise ValidationError(errors)
+
+
+_JSON_NAMES = {
+    str: "text",
+    int: "a whole number",
+    float: "a number",
+    bool: "true or false",
+    list: "a list",
+    dict: "an object",
+}
+
+
 def _call_service(service: Callable[..., models.Model], *args) -> models.Model:
     """Call a crm service with the payload as keywords; a missing or unknown keyword is
     the client's mistake (400 naming the field), not a server error."""
@@ -261,6 +357,7 @@ class _Resource:
         if not isinstance(payload, dict):
             raise ValidationError({"body": "Send a JSON object."})
         if self.builtin:
+            _types_check(self.snap.model(), payload)
             return _call_service(self._writable().create, dict(payload), user)
         from metadata.services.records import record_create
 
@@ -275,6 +372,7 @@ class _Resource:
         if not isinstance(payload, dict):
             raise ValidationError({"body": "Send a JSON object."})
         if self.builtin:
+            _types_check(self.snap.model(), payload)
             return _call_service(self._writable().update, obj, dict(payload), user)
         from metadata.services.records import record_update
 
@@ -407,6 +505,8 @@ class RecordListApi(RecordBase):
         if not sort:
             queryset = queryset.order_by("pk")
         q = request.query_params.get("q", "").strip()
+        if "\x00" in q:
+            raise ValidationError({"q": "The search cannot contain NUL characters."})
         if q:
             queryset = resource.search(queryset, q)
         limit, offset = _limit(request), _cursor_decode(request.query_params.get("cursor"))

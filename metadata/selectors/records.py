@@ -143,11 +143,13 @@ def custom_filter(
     snap = object_snapshot(object_api_name)
     queryset = queryset.all()
     for name, op, raw in filters:
+        if isinstance(raw, str) and "\x00" in raw:
+            raise ValidationError({name: "Filter values cannot contain NUL characters."})
         try:
             queryset, condition = _condition(queryset, snap, name, op, raw)
+            queryset = queryset.filter(condition)
         except (ValueError, TypeError) as exc:
             raise ValidationError({name: f"Invalid filter value: {exc}"}) from None
-        queryset = queryset.filter(condition)
     ordering = []
     for item in order_by:
         descending = item.startswith("-")
