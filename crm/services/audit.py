@@ -8,6 +8,17 @@ from django.db import models
 
 from crm.models import RecordChange
 from crm.services.common import json_safe
+from metadata import events
+
+# How each audit action is announced to webhooks and workflows.
+_EVENT_ACTIONS: dict[str, str] = {
+    RecordChange.Action.CREATE: events.CREATED,
+    RecordChange.Action.UPDATE: events.UPDATED,
+    RecordChange.Action.DELETE: events.DELETED,
+    RecordChange.Action.MERGE: events.MERGED,
+    RecordChange.Action.UNMERGE: events.UPDATED,
+    RecordChange.Action.ERASE: events.ERASED,
+}
 
 # Never copied into the trail in clear; the trail only says that they changed.
 SENSITIVE_FIELDS = frozenset({"id_document_number", "id_document_expiry"})
@@ -47,7 +58,17 @@ def changes_record(
         for field in sorted(set(old) | set(new))
         if json_safe(old.get(field)) != json_safe(new.get(field))
     ]
-    return RecordChange.objects.bulk_create(rows)
+    saved = RecordChange.objects.bulk_create(rows)
+    if action in _EVENT_ACTIONS and (rows or action != RecordChange.Action.UPDATE):
+        events.record_event_emit(
+            object_api_name=object_api_name,
+            action=_EVENT_ACTIONS[action],
+            record_id=record_id,
+            old={k: _shown(k, v) for k, v in old.items()},
+            new={k: _shown(k, v) for k, v in new.items()},
+            user_id=user_id,
+        )
+    return saved
 
 
 def event_record(
@@ -59,8 +80,18 @@ def event_record(
     field: str = "",
     old=None,
     new=None,
+    announce: bool = True,
 ) -> RecordChange:
     """A whole-record event (creation, merge, erasure...) as a single row."""
+    if announce and action in _EVENT_ACTIONS:
+        events.record_event_emit(
+            object_api_name=object_api_name,
+            action=_EVENT_ACTIONS[action],
+            record_id=record_id,
+            old={field: _shown(field, old)} if field else {},
+            new={field: _shown(field, new)} if field else {},
+            user_id=user_id,
+        )
     return RecordChange.objects.create(
         object_api_name=object_api_name,
         record_id=str(record_id),

@@ -298,6 +298,8 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
             field="merge",
             new={"survivor": survivor.pk, "merged": duplicate_pk, "log": log.pk, "other": other},
             user_id=user_id_of(user),
+            # Subscribers hear of a merge once, on the surviving profile.
+            announce=record_id == survivor.pk,
         )
     return log
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from metadata import events
 from metadata.definitions import object_snapshot, snapshot
 from metadata.models import Record
 from tenants.errors import ApplicationError, Conflict, NotFound
@@ -59,7 +60,7 @@ def record_create(
     clean = custom_values_clean(object_api_name=object_api_name, values=data)
     try:
         with transaction.atomic():
-            return Record.objects.create(
+            record = Record.objects.create(
                 object=snap.definition,
                 name=name,
                 external_id=external_id or None,
@@ -71,6 +72,22 @@ def record_create(
             f"A {object_api_name} with external id {external_id} already exists.",
             field="external_id",
         ) from exc
+    events.record_event_emit(
+        object_api_name=object_api_name,
+        action=events.CREATED,
+        record_id=record.pk,
+        new=_event_values(record),
+    )
+    return record
+
+
+def _event_values(record: Record) -> dict:
+    return {
+        "name": record.name,
+        "external_id": record.external_id,
+        "owner_id": record.owner_id,
+        "custom": dict(record.data),
+    }
 
 
 @transaction.atomic
@@ -86,6 +103,7 @@ def record_update(
 
     snap = _custom_object(record.object.api_name)
     _standard(name, external_id)
+    old = _event_values(record)
     if data is not None:
         record.data = custom_values_clean(
             object_api_name=snap.api_name,
@@ -101,12 +119,21 @@ def record_update(
     if owner_id is not None:
         record.owner_id = owner_id
     record.save()
+    events.record_event_emit(
+        object_api_name=snap.api_name,
+        action=events.UPDATED,
+        record_id=record.pk,
+        old=old,
+        new=_event_values(record),
+    )
     return record
 
 
 @transaction.atomic
 def record_delete(*, record: Record) -> None:
+    old, pk, api_name = _event_values(record), record.pk, record.object.api_name
     record.delete()
+    events.record_event_emit(object_api_name=api_name, action=events.DELETED, record_id=pk, old=old)
 
 
 def record_get(*, object_api_name: str, record_id: int) -> Record:
