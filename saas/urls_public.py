@@ -4,10 +4,12 @@ from django.urls import path
 
 from billing import views as billing_views
 from saas import views
+from saas.ui import i18n
 
 urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("pricing/", billing_views.pricing, name="pricing"),
     path("signup/", billing_views.signup, name="signup"),
+    path("i18n/language/", i18n.set_language, name="set_language"),
     path("stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
 ]

@@ -1,20 +1,87 @@
 """URLs served on a hotel group's own domain."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
 from saas import access_views, views
+from saas.ui import designer, guests, i18n
+
+password_reset = [
+    path(
+        "password/reset/",
+        auth_views.PasswordResetView.as_view(
+            email_template_name="registration/password_reset_email.txt",
+            subject_template_name="registration/password_reset_subject.txt",
+            success_url=reverse_lazy("password_reset_done"),
+        ),
+        name="password_reset",
+    ),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(
+            success_url=reverse_lazy("password_reset_complete")
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+settings_urls = [
+    path("settings/", designer.settings_home, name="settings_home"),
+    path("settings/objects/", designer.object_list, name="settings_objects"),
+    path("settings/objects/<slug:api_name>/fields/", designer.field_list, name="settings_fields"),
+    path(
+        "settings/objects/<slug:api_name>/fields/new/",
+        designer.field_create,
+        name="settings_field_create",
+    ),
+    path(
+        "settings/objects/<slug:api_name>/fields/choice-row/",
+        designer.field_choice_row,
+        name="settings_field_choice_row",
+    ),
+    path(
+        "settings/objects/<slug:api_name>/fields/<slug:name>/",
+        designer.field_edit,
+        name="settings_field_edit",
+    ),
+    path(
+        "settings/objects/<slug:api_name>/fields/<slug:name>/archive/",
+        designer.field_archive,
+        name="settings_field_archive",
+    ),
+    path(
+        "settings/objects/<slug:api_name>/fields/<slug:name>/type/",
+        designer.field_type_change,
+        name="settings_field_type_change",
+    ),
+]
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    *password_reset,
+    path("i18n/language/", i18n.set_language, name="set_language"),
     path("login/verify/", access_views.two_factor_verify_view, name="two_factor_verify"),
     path("account/two-factor/", access_views.two_factor_enrol_view, name="two_factor_enrol"),
     path("access/audit/", access_views.audit_log_view, name="audit_log"),
     path("account/password/", views.PasswordChange.as_view(), name="password_change"),
-    path("guests/", views.guest_list, name="guest_list"),
+    path("guests/", guests.guest_list, name="guest_list"),
+    path("guests/new/", guests.guest_create_view, name="guest_create"),
+    path("guests/<int:guest_id>/", guests.guest_detail, name="guest_detail"),
+    path("guests/<int:guest_id>/edit/", guests.guest_edit_view, name="guest_edit"),
+    *settings_urls,
     path("jobs/diagnostic/", views.job_diagnostic_start, name="job_diagnostic_start"),
     path("billing/", billing_views.tenant_billing, name="billing"),
     path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),

@@ -5,8 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -14,7 +12,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Guest, Property, Reservation
-from tenants.access import policy, scoping
 from tenants.jobs.models import Job
 from tenants.jobs.services import job_enqueue
 from tenants.users.services import user_password_changed
@@ -39,21 +36,6 @@ def home(request):
         "jobs": Job.objects.all()[:5],
     }
     return render(request, "home.html", context)
-
-
-@login_required
-def guest_list(request):
-    policy.object_require(request.user, "guest", "view")
-    query = (request.GET.get("q") or "").strip()
-    guests = scoping.filter_by_properties(
-        Guest.objects.all(), request.user, lookup="reservations__property_id"
-    ).distinct()
-    if query:
-        guests = guests.filter(
-            Q(surname__icontains=query) | Q(given_name__icontains=query) | Q(email__icontains=query)
-        )
-    page = Paginator(guests, 50).get_page(request.GET.get("page"))
-    return render(request, "crm/guest_list.html", {"page": page, "q": query})
 
 
 @login_required

@@ -35,3 +35,21 @@ def guest_consents_current(*, guest: Guest) -> dict[tuple[str, str], GuestConsen
     for consent in guest.consents.order_by("channel", "purpose", "-recorded_at", "-pk"):
         current.setdefault((consent.channel, consent.purpose), consent)
     return current
+
+
+def guest_reservations(*, guest: Guest) -> QuerySet:
+    """The guest's reservations (as primary guest), newest arrival first."""
+    from crm.models import Reservation
+
+    return Reservation.objects.filter(guest=guest).select_related("property", "room_type")
+
+
+def guest_duplicate_suggestions(*, guest: Guest) -> QuerySet:
+    """Open duplicate suggestions that name this guest, with both profiles loaded."""
+    from crm.models import DuplicateSuggestion
+
+    return (
+        DuplicateSuggestion.objects.filter(status=DuplicateSuggestion.Status.OPEN)
+        .filter(Q(guest_a=guest) | Q(guest_b=guest))
+        .select_related("guest_a", "guest_b")
+    )

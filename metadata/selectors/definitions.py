@@ -98,3 +98,25 @@ def objects_list(language: str | None, *, enabled_only: bool = True) -> list[dic
             }
         )
     return sorted(out, key=lambda o: o["api_name"])
+
+
+def object_fields_for_admin(api_name: str, language: str | None) -> list[dict]:
+    """Every field of an object for the field designer, archived ones included (with
+    ``archived``), in section and position order."""
+    snap = object_snapshot(api_name)
+    out = []
+    for field in snap.fields.values():
+        described = field_describe(field, language)
+        described["archived"] = field.archived_at is not None
+        described["translations"] = {
+            code: {
+                "label": getattr(field, f"label_{code.replace('-', '_')}", "") or "",
+                "help_text": getattr(field, f"help_text_{code.replace('-', '_')}", "") or "",
+            }
+            for code, _name in settings.LANGUAGES
+        }
+        described["choice_labels"] = [
+            {"value": c["value"], "labels": dict(c.get("labels") or {})} for c in field.choices
+        ]
+        out.append(described)
+    return sorted(out, key=lambda f: (f["archived"], f["section"], f["position"], f["api_name"]))

@@ -33,6 +33,8 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # htmx itself comes from this package's static files, never copied into the repo.
+    "django_htmx",
     # Its tables also exist in public so a sign-in attempt there never meets a missing
     # table; the ones that count are in each tenant's schema.
     "axes",
@@ -82,7 +84,8 @@ MIDDLEWARE = [
     # Serves collected static files itself, so gunicorn needs no web server in front for them.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, limited to the tenant's enabled languages.
+    "saas.ui.i18n.TenantLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -92,6 +95,7 @@ MIDDLEWARE = [
     # Replays the first answer to an API write repeated with the same Idempotency-Key.
     "tenants.integrations.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so it turns a lockout noticed during authentication into its response.
     "axes.middleware.AxesMiddleware",
@@ -109,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "billing.middleware.billing_banner",
+                "saas.ui.i18n.languages",
             ],
         },
     },

@@ -1,0 +1,259 @@
+"""Guest screens: the list (search, filters on standard and custom fields, pages,
+export), the 360° profile, and the create/edit form generated from metadata."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from crm.models import Guest
+from crm.selectors.guests import (
+    guest_consents_current,
+    guest_duplicate_suggestions,
+    guest_get,
+    guest_reservations,
+    guests_list,
+)
+from crm.selectors.timeline import timeline_for
+from crm.services.guests import guest_create, guest_update
+from metadata.selectors.definitions import object_describe
+from metadata.selectors.records import custom_filter
+from saas.ui.errors import errors_by_field
+from saas.ui.records import (
+    CUSTOM_PREFIX,
+    GUEST_FIELDS,
+    RecordForm,
+    country_choices,
+    language_choices,
+)
+from tenants.access import policy, scoping
+from tenants.context import current_tenant
+from tenants.errors import ApplicationError
+
+PAGE_SIZE = 50
+STANDARD_FILTERS = ("customer_type", "nationality")
+
+
+def _scoped(user):
+    return scoping.filter_by_properties(
+        guests_list(), user, lookup="reservations__property_id"
+    ).distinct()
+
+
+def _filterable_custom(user) -> list[dict]:
+    """Filterable custom fields of guests that the user may see, labelled in the
+    reader's language."""
+    fields = [f for f in object_describe("guest", get_language())["fields"] if f["filterable"]]
+    visible = policy.fields_visible(user, "guest", fields=[f["api_name"] for f in fields])
+    return [f for f in fields if f["api_name"] in visible]
+
+
+@login_required
+def guest_list(request):
+    policy.object_require(request.user, "guest", "view")
+    query = (request.GET.get("q") or "").strip()
+    custom_fields = _filterable_custom(request.user)
+    filters, chosen = [], {}
+    for name in STANDARD_FILTERS:
+        value = (request.GET.get(name) or "").strip()
+        if value:
+            filters.append((name, "eq", value))
+            chosen[name] = value
+    for described in custom_fields:
+        param = CUSTOM_PREFIX + described["api_name"]
+        value = (request.GET.get(param) or "").strip()
+        if value:
+            filters.append((described["api_name"], "eq", value))
+            chosen[param] = value
+    guests = _scoped(request.user)
+    if query:
+        guests = guests_list(query=query).filter(pk__in=guests.values("pk"))
+    error = None
+    try:
+        guests = custom_filter(guests, object_api_name="guest", filters=filters)
+        page = Paginator(guests, PAGE_SIZE).get_page(request.GET.get("page"))
+        list(page)  # a bad filter value fails here, inside the try
+    except ValidationError as exc:
+        error = " ".join(m for messages_ in errors_by_field(exc).values() for m in messages_)
+        page = Paginator(Guest.objects.none(), PAGE_SIZE).get_page(1)
+    rows = [
+        (
+            guest,
+            [{"field": f, "value": (guest.custom or {}).get(f["api_name"])} for f in custom_fields],
+        )
+        for guest in page
+    ]
+    params = {"q": query, **chosen} if query else dict(chosen)
+    export_query = urlencode({"file_format": "csv", **params})
+    return render(
+        request,
+        "crm/guest_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "q": query,
+            "chosen": chosen,
+            "custom_fields": custom_fields,
+            "filter_params": urlencode(params),
+            "error": error,
+            "countries": country_choices(),
+            "customer_types": [(str(v), str(label)) for v, label in _customer_types()],
+            "can_create": policy.object_allowed(request.user, "guest", "create"),
+            "export_url": f"/api/v1/guests/export/?{export_query}"
+            if policy.object_allowed(request.user, "guest", "export")
+            else None,
+        },
+        status=400 if error else 200,
+    )
+
+
+def _choices() -> dict:
+    return {"countries": country_choices(), "languages": language_choices()}
+
+
+def _customer_types():
+    return next(s.choices for s in GUEST_FIELDS if s.name == "customer_type")
+
+
+def _guest_for(user, guest_id: int) -> Guest:
+    if not _scoped(user).filter(pk=guest_id).exists():
+        raise Http404(_("There is no such guest."))
+    return guest_get(guest_id=guest_id)
+
+
+def _profile_rows(user, guest: Guest) -> tuple[list[dict], list[dict]]:
+    """The standard and custom values the user may see (sensitive reads are audited by
+    the policy, as the API does)."""
+    data = {spec.name: getattr(guest, spec.name, None) for spec in GUEST_FIELDS}
+    data["id"] = guest.pk
+    data["custom"] = dict(guest.custom or {})
+    masked = policy.record_mask(user, "guest", data)
+    standard = []
+    for spec in GUEST_FIELDS:
+        if spec.name not in masked:
+            continue
+        value = masked[spec.name]
+        if spec.choices:
+            value = {str(k): str(v) for k, v in spec.choices}.get(str(value or ""), value)
+        if spec.widget == "tags":
+            value = ", ".join(value or [])
+        standard.append(
+            {
+                "name": spec.name,
+                "label": str(spec.label),
+                "section": str(spec.section),
+                "value": value,
+                "widget": spec.widget,
+            }
+        )
+    values = masked.get("custom", {})
+    described_fields = object_describe("guest", get_language())["fields"]
+    visible = policy.fields_visible(user, "guest", fields=[f["api_name"] for f in described_fields])
+    custom = [
+        {"field": f, "value": values.get(f["api_name"]), "section": f["section"]}
+        for f in described_fields
+        if f["api_name"] in visible
+    ]
+    return standard, custom
+
+
+@login_required
+def guest_detail(request, guest_id: int):
+    policy.object_require(request.user, "guest", "view")
+    guest = _guest_for(request.user, guest_id)
+    standard, custom = _profile_rows(request.user, guest)
+    reservations = scoping.filter_by_properties(guest_reservations(guest=guest), request.user)
+    return render(
+        request,
+        "crm/guest_detail.html",
+        {
+            "guest": guest,
+            "standard": standard,
+            "custom": custom,
+            "reservations": reservations[:50]
+            if policy.object_allowed(request.user, "reservation", "view")
+            else None,
+            "consents": sorted(
+                guest_consents_current(guest=guest).values(), key=lambda c: (c.channel, c.purpose)
+            ),
+            "activities": timeline_for(object_api_name="guest", record_id=guest.pk)[:50],
+            "duplicates": guest_duplicate_suggestions(guest=guest),
+            "base_currency": getattr(current_tenant(), "base_currency", ""),
+            "can_edit": policy.object_allowed(request.user, "guest", "edit"),
+        },
+    )
+
+
+def _save(request, form: RecordForm, save):
+    try:
+        payload = form.payload()
+        guest = save(payload)
+    except (ValidationError, ApplicationError) as exc:
+        if isinstance(exc, ApplicationError) and exc.status_code in (403, 404):
+            raise
+        form.add_errors(errors_by_field(exc))
+        return None
+    return guest
+
+
+@login_required
+def guest_create_view(request):
+    policy.object_require(request.user, "guest", "create")
+    form = RecordForm(
+        object_api_name="guest",
+        user=request.user,
+        data=request.POST if request.method == "POST" else None,
+    )
+    if request.method == "POST":
+        guest = _save(
+            request,
+            form,
+            lambda payload: guest_create(
+                user=request.user,
+                given_name=payload.pop("given_name", ""),
+                surname=payload.pop("surname", ""),
+                **payload,
+            ),
+        )
+        if guest is not None:
+            messages.success(request, _("Guest profile created."))
+            return redirect("guest_detail", guest_id=guest.pk)
+    return render(
+        request,
+        "crm/guest_form.html",
+        {"form": form, "guest": None, **_choices()},
+        status=400 if form.has_errors else 200,
+    )
+
+
+@login_required
+def guest_edit_view(request, guest_id: int):
+    policy.object_require(request.user, "guest", "edit")
+    guest = _guest_for(request.user, guest_id)
+    form = RecordForm(
+        object_api_name="guest",
+        user=request.user,
+        instance=guest,
+        data=request.POST if request.method == "POST" else None,
+    )
+    if request.method == "POST":
+        saved = _save(
+            request, form, lambda payload: guest_update(guest=guest, user=request.user, **payload)
+        )
+        if saved is not None:
+            messages.success(request, _("Changes saved."))
+            return redirect("guest_detail", guest_id=guest.pk)
+    return render(
+        request,
+        "crm/guest_form.html",
+        {"form": form, "guest": guest, **_choices()},
+        status=400 if form.has_errors else 200,
+    )
