@@ -6,6 +6,8 @@ Every write goes through metadata's services, so the rules and messages are the 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -32,7 +34,7 @@ from tenants.errors import ApplicationError
 
 MAX_CHOICES = 200
 FLAGS = ("required", "unique", "filterable", "sensitive")
-TYPE_LABELS = {
+TYPE_LABELS: dict[str, Any] = {
     FieldType.TEXT: _lazy("Text"),
     FieldType.LONG_TEXT: _lazy("Long text"),
     FieldType.INTEGER: _lazy("Integer"),

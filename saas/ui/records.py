@@ -285,7 +285,9 @@ class RecordForm:
         """What the service takes. Raises ValidationError (keyed by field) when a value
         cannot even be given the JSON type of its field; the API says the same then."""
         assert self.data is not None
-        data, custom, errors = {}, {}, {}
+        data: dict[str, Any] = {}
+        custom: dict[str, Any] = {}
+        errors: dict[str, str] = {}
         for item in self.inputs:
             if not item.editable:
                 continue
