@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 
 from tenants.access import policy
@@ -91,17 +91,17 @@ def two_factor_enrol_view(request):
 
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(
-        choices=[("", _lazy("Any action")), *AuditEvent.Action.choices], required=False
+        choices=[("", gettext_lazy("Any action")), *AuditEvent.Action.choices], required=False
     )
-    object = forms.CharField(required=False, max_length=150, label=_lazy("Object"))
-    actor = forms.EmailField(required=False, label=_lazy("User e-mail"))
-    since = forms.DateField(required=False, label=_lazy("From (date)"))
-    until = forms.DateField(required=False, label=_lazy("To (date, inclusive)"))
+    object = forms.CharField(required=False, max_length=150, label=gettext_lazy("Object"))
+    actor = forms.EmailField(required=False, label=gettext_lazy("User e-mail"))
+    since = forms.DateField(required=False, label=gettext_lazy("From (date)"))
+    until = forms.DateField(required=False, label=gettext_lazy("To (date, inclusive)"))
 
     def clean(self):
         data = super().clean()
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
-            self.add_error("until", _lazy("The end date is before the start date."))
+            self.add_error("until", gettext_lazy("The end date is before the start date."))
         return data
 
 

@@ -13,6 +13,8 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import get_language, gettext, to_locale
 
+from metadata.currency import money_round
+
 register = template.Library()
 
 
@@ -68,7 +70,9 @@ def money(amount, currency: str) -> str:
     if amount in (None, "") or not currency:
         return ""
     try:
-        return format_currency(Decimal(str(amount)), currency, locale=_locale())
+        # The platform's rounding (half up to the minor unit), not Babel's half-even.
+        rounded = money_round(Decimal(str(amount)), currency)
+        return format_currency(rounded, currency, locale=_locale())
     except (InvalidOperation, ValueError):
         return f"{amount} {currency}"
 

@@ -12,9 +12,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from metadata.models import FieldType
@@ -35,23 +34,23 @@ from tenants.errors import ApplicationError
 MAX_CHOICES = 200
 FLAGS = ("required", "unique", "filterable", "sensitive")
 TYPE_LABELS: dict[str, Any] = {
-    FieldType.TEXT: _lazy("Text"),
-    FieldType.LONG_TEXT: _lazy("Long text"),
-    FieldType.INTEGER: _lazy("Integer"),
-    FieldType.DECIMAL: _lazy("Decimal"),
-    FieldType.MONEY: _lazy("Money"),
-    FieldType.PERCENT: _lazy("Percent"),
-    FieldType.BOOLEAN: _lazy("Yes / no"),
-    FieldType.DATE: _lazy("Date"),
-    FieldType.DATETIME: _lazy("Date and time"),
-    FieldType.CHOICE: _lazy("Choice"),
-    FieldType.MULTI_CHOICE: _lazy("Multiple choice"),
-    FieldType.EMAIL: _lazy("E-mail"),
-    FieldType.PHONE: _lazy("Phone"),
-    FieldType.URL: _lazy("URL"),
-    FieldType.COUNTRY: _lazy("Country"),
-    FieldType.LANGUAGE: _lazy("Language"),
-    FieldType.REFERENCE: _lazy("Reference"),
+    FieldType.TEXT: gettext_lazy("Text"),
+    FieldType.LONG_TEXT: gettext_lazy("Long text"),
+    FieldType.INTEGER: gettext_lazy("Integer"),
+    FieldType.DECIMAL: gettext_lazy("Decimal"),
+    FieldType.MONEY: gettext_lazy("Money"),
+    FieldType.PERCENT: gettext_lazy("Percent"),
+    FieldType.BOOLEAN: gettext_lazy("Yes / no"),
+    FieldType.DATE: gettext_lazy("Date"),
+    FieldType.DATETIME: gettext_lazy("Date and time"),
+    FieldType.CHOICE: gettext_lazy("Choice"),
+    FieldType.MULTI_CHOICE: gettext_lazy("Multiple choice"),
+    FieldType.EMAIL: gettext_lazy("E-mail"),
+    FieldType.PHONE: gettext_lazy("Phone"),
+    FieldType.URL: gettext_lazy("URL"),
+    FieldType.COUNTRY: gettext_lazy("Country"),
+    FieldType.LANGUAGE: gettext_lazy("Language"),
+    FieldType.REFERENCE: gettext_lazy("Reference"),
 }
 
 
