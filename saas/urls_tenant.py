@@ -5,7 +5,7 @@ from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
 from saas import access_views, views
-from saas.ui import designer, guests, i18n
+from saas.ui import admin_views, designer, guests, i18n, operations
 
 password_reset = [
     path(
@@ -38,6 +38,19 @@ password_reset = [
 
 settings_urls = [
     path("settings/", designer.settings_home, name="settings_home"),
+    path("settings/modules/", admin_views.modules_view, name="settings_modules"),
+    path("settings/api-keys/", admin_views.api_keys_view, name="settings_api_keys"),
+    path(
+        "settings/api-keys/<int:key_id>/revoke/",
+        admin_views.api_key_revoke_view,
+        name="settings_api_key_revoke",
+    ),
+    path("settings/users/", admin_views.users_view, name="settings_users"),
+    path(
+        "settings/users/<int:user_id>/roles/",
+        admin_views.user_roles_view,
+        name="settings_user_roles",
+    ),
     path("settings/objects/", designer.object_list, name="settings_objects"),
     path("settings/objects/<slug:api_name>/fields/", designer.field_list, name="settings_fields"),
     path(
@@ -68,7 +81,7 @@ settings_urls = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", operations.dashboard, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     *password_reset,
@@ -81,6 +94,13 @@ urlpatterns = [
     path("guests/new/", guests.guest_create_view, name="guest_create"),
     path("guests/<int:guest_id>/", guests.guest_detail, name="guest_detail"),
     path("guests/<int:guest_id>/edit/", guests.guest_edit_view, name="guest_edit"),
+    path("reservations/", operations.reservation_list, name="reservation_list"),
+    path(
+        "reservations/<int:reservation_id>/",
+        operations.reservation_detail,
+        name="reservation_detail",
+    ),
+    path("companies/", operations.company_list, name="company_list"),
     *settings_urls,
     path("jobs/diagnostic/", views.job_diagnostic_start, name="job_diagnostic_start"),
     path("billing/", billing_views.tenant_billing, name="billing"),

@@ -73,8 +73,19 @@ def languages(request) -> dict:
     from tenants.access import policy
 
     user = getattr(request, "user", None)
-    is_admin = bool(user is not None and user.is_authenticated and policy.is_tenant_admin(user))
-    return {"ui_languages": tenant_languages(), "ui_is_admin": is_admin}
+    signed_in = bool(user is not None and user.is_authenticated and current_tenant() is not None)
+    signed_in = signed_in and getattr(current_tenant(), "schema_name", "public") != "public"
+    can = {}
+    if signed_in:
+        can = {
+            name: policy.object_allowed(user, name, "view")
+            for name in ("guest", "reservation", "company")
+        }
+    return {
+        "ui_languages": tenant_languages(),
+        "ui_is_admin": signed_in and policy.is_tenant_admin(user),
+        "ui_can": can,
+    }
 
 
 @require_POST

@@ -1,0 +1,178 @@
+"""Tenant admin settings beyond the field designer: modules on/off, API keys, staff
+users and their roles. Each write is one service call; refusals show its message."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from metadata.services.modules import module_set_enabled, modules_available
+from saas.ui.designer import admin_require
+from saas.ui.errors import errors_by_field
+from tenants.access.models import Role
+from tenants.access.selectors import role_list
+from tenants.access.services import user_roles_set
+from tenants.errors import ApplicationError, NotFound
+from tenants.integrations.models import ApiKey
+from tenants.integrations.selectors import api_keys_list
+from tenants.integrations.services import api_key_create, api_key_revoke
+from tenants.modules import module_catalogue
+from tenants.users.selectors import users_list
+from tenants.users.services import user_create
+
+
+def _messages_of(exc: ValidationError | ApplicationError) -> list[str]:
+    return [m for messages_ in errors_by_field(exc).values() for m in messages_]
+
+
+# --- modules ------------------------------------------------------------------------
+
+
+@login_required
+def modules_view(request):
+    admin_require(request.user)
+    if request.method == "POST":
+        key = request.POST.get("key", "")
+        try:
+            module_set_enabled(
+                key=key, enabled=request.POST.get("enabled") == "1", user=request.user
+            )
+        except (ValidationError, ApplicationError) as exc:
+            for message in _messages_of(exc):
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Modules saved."))
+        return redirect("settings_modules")
+    catalogue = module_catalogue()
+    rows = [
+        {
+            "key": key,
+            "label": catalogue[key].label if key in catalogue else key,
+            "enabled": enabled,
+            "core": key in catalogue and catalogue[key].core,
+        }
+        for key, enabled in sorted(modules_available().items())
+    ]
+    return render(request, "settings/modules.html", {"modules": rows})
+
+
+# --- API keys -----------------------------------------------------------------------
+
+SCOPE_CHOICES = ("*", "guests:read", "guests:write", "reservations:read", "reservations:write",
+                 "sales:read", "sales:write")  # fmt: skip
+
+
+@login_required
+def api_keys_view(request):
+    admin_require(request.user)
+    errors: list[str] = []
+    created = None
+    values = {"name": "", "scopes": [], "expires": ""}
+    if request.method == "POST":
+        values = {
+            "name": request.POST.get("name", ""),
+            "scopes": request.POST.getlist("scopes"),
+            "expires": request.POST.get("expires", ""),
+        }
+        expires_at = None
+        try:
+            if values["expires"]:
+                try:
+                    day = datetime.fromisoformat(values["expires"]).date()
+                except ValueError:
+                    raise ValidationError(
+                        {"expires_at": "expires_at must be a date as YYYY-MM-DD."}
+                    ) from None
+                expires_at = timezone.make_aware(datetime.combine(day, time.max))
+            created = api_key_create(
+                name=values["name"],
+                user=request.user,
+                scopes=values["scopes"],
+                expires_at=expires_at,
+            )
+        except (ValidationError, ApplicationError) as exc:
+            errors = _messages_of(exc)
+    return render(
+        request,
+        "settings/api_keys.html",
+        {
+            "keys": api_keys_list(),
+            "created": created,
+            "errors": errors,
+            "values": values,
+            "scope_choices": SCOPE_CHOICES,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def api_key_revoke_view(request, key_id: int):
+    admin_require(request.user)
+    key = ApiKey.objects.filter(pk=key_id).first()
+    if key is None:
+        raise NotFound(_("There is no such API key."), field="key")
+    api_key_revoke(key=key)
+    messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
+    return redirect("settings_api_keys")
+
+
+# --- users and roles ----------------------------------------------------------------
+
+
+@login_required
+def users_view(request):
+    admin_require(request.user)
+    errors: list[str] = []
+    created = None
+    if request.method == "POST":
+        try:
+            user, password = user_create(
+                email=request.POST.get("email", ""),
+                full_name=request.POST.get("full_name", ""),
+                created_by=request.user,
+            )
+            user_roles_set(
+                user=user,
+                roles=Role.objects.filter(key__in=request.POST.getlist("roles")),
+                actor=request.user,
+            )
+            created = {"email": user.email, "password": password}
+        except (ValidationError, ApplicationError) as exc:
+            errors = _messages_of(exc)
+    return render(
+        request,
+        "settings/users.html",
+        {"users": users_list(), "roles": role_list(), "created": created, "errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def user_roles_view(request, user_id: int):
+    admin_require(request.user)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None:
+        raise NotFound(_("There is no such user."), field="user")
+    try:
+        user_roles_set(
+            user=user,
+            roles=Role.objects.filter(key__in=request.POST.getlist("roles")),
+            actor=request.user,
+        )
+    except (ValidationError, ApplicationError) as exc:
+        for message in _messages_of(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Roles of %(email)s saved.") % {"email": user.email})
+    return redirect("settings_users")

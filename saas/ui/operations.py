@@ -1,0 +1,134 @@
+"""Daily screens: the dashboard, reservations (list and detail) and companies."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from crm.models import Company, Reservation
+from crm.selectors.operations import (
+    activities_recent,
+    arrivals_on,
+    companies_list,
+    guests_count,
+    in_house,
+    properties_list,
+    reservation_get,
+    reservations_list,
+    tasks_open,
+)
+from tenants.access import policy, scoping
+from tenants.jobs.models import Job
+
+PAGE_SIZE = 50
+
+
+@login_required
+def dashboard(request):
+    if request.user.must_change_password:
+        return redirect("password_change")
+    user = request.user
+    can_reservations = policy.object_allowed(user, "reservation", "view")
+    arrivals = scoping.filter_by_properties(arrivals_on(day=timezone.localdate()), user)
+    context = {
+        "properties": scoping.filter_by_properties(properties_list(), user, lookup="id"),
+        "guest_count": guests_count() if policy.object_allowed(user, "guest", "view") else None,
+        "arrivals": arrivals[:20] if can_reservations else None,
+        "arrivals_today": arrivals.count() if can_reservations else None,
+        "in_house": scoping.filter_by_properties(in_house(), user).count()
+        if can_reservations
+        else None,
+        "activities": activities_recent(limit=10),
+        "tasks": tasks_open(assignee=user)[:10],
+        "jobs": Job.objects.all()[:5] if policy.is_tenant_admin(user) else [],
+    }
+    return render(request, "home.html", context)
+
+
+def _day(raw: str | None) -> tuple[date | None, str | None]:
+    if not raw:
+        return None, None
+    try:
+        return date.fromisoformat(raw), None
+    except ValueError:
+        return None, _("%(value)s is not a date as YYYY-MM-DD.") % {"value": raw}
+
+
+@login_required
+def reservation_list(request):
+    policy.object_require(request.user, "reservation", "view")
+    status = request.GET.get("status") or ""
+    errors = []
+    arrival_from, error = _day(request.GET.get("arrival_from"))
+    errors += [error] if error else []
+    arrival_to, error = _day(request.GET.get("arrival_to"))
+    errors += [error] if error else []
+    if status and status not in Reservation.Status.values:
+        errors.append(_("%(value)s is not a reservation status.") % {"value": status})
+        status = ""
+    raw_property = request.GET.get("property") or ""
+    property_id = int(raw_property) if raw_property.isdigit() else None
+    reservations = scoping.filter_by_properties(
+        reservations_list(
+            query=(request.GET.get("q") or "").strip(),
+            status=status,
+            property_id=property_id,
+            arrival_from=arrival_from,
+            arrival_to=arrival_to,
+        ),
+        request.user,
+    )
+    page = Paginator(reservations, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "crm/reservation_list.html",
+        {
+            "page": page,
+            "errors": errors,
+            "values": request.GET,
+            "statuses": Reservation.Status.choices,
+            "properties": scoping.filter_by_properties(
+                properties_list(), request.user, lookup="id"
+            ),
+            "query": query.urlencode(),
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def reservation_detail(request, reservation_id: int):
+    policy.object_require(request.user, "reservation", "view")
+    try:
+        reservation = reservation_get(reservation_id=reservation_id)
+    except Reservation.DoesNotExist:
+        raise Http404(_("There is no such reservation.")) from None
+    scoping.property_require(request.user, reservation.property_id)
+    return render(
+        request,
+        "crm/reservation_detail.html",
+        {
+            "r": reservation,
+            "can_see_guest": policy.object_allowed(request.user, "guest", "view"),
+        },
+    )
+
+
+@login_required
+def company_list(request):
+    policy.object_require(request.user, "company", "view")
+    query = (request.GET.get("q") or "").strip()
+    page = Paginator(companies_list(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "crm/company_list.html",
+        {"page": page, "q": query, "kinds": dict(Company.Kind.choices)},
+    )

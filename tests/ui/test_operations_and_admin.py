@@ -1,0 +1,164 @@
+"""The dashboard, reservations, companies, and the admin pages for modules, API keys,
+users and roles."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from crm.services.activities import activity_create
+from crm.services.companies import company_create
+from crm.services.guests import guest_create
+from crm.services.properties import property_create
+from crm.services.reservations import reservation_create
+from tenants.access.models import Role
+from tenants.access.services import user_property_scope_set
+from tenants.integrations.models import ApiKey
+from tenants.users.models import User
+from tests.access.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _stays():
+    today = timezone.localdate()
+    paris = property_create(code="PAR", name="Alpha Paris", country="FR", currency="EUR")
+    nice = property_create(code="NCE", name="Alpha Nice", country="FR", currency="EUR")
+    ana = guest_create(given_name="Ana", surname="Lima")
+    bo = guest_create(given_name="Bo", surname="Chen")
+    here = reservation_create(
+        property=paris,
+        guest=ana,
+        confirmation_number="PAR-1",
+        arrival=today,
+        departure=today + timedelta(days=2),
+        total_amount=Decimal("1234.5"),
+        currency="EUR",
+    )
+    there = reservation_create(
+        property=nice,
+        guest=bo,
+        confirmation_number="NCE-1",
+        arrival=today + timedelta(days=10),
+        departure=today + timedelta(days=11),
+        total_amount=Decimal("99"),
+        currency="EUR",
+    )
+    return paris, nice, here, there
+
+
+def test_dashboard_shows_todays_arrivals_and_recent_activity(make_user, alpha):
+    _paris, _nice, here, _there = _stays()
+    activity_create(
+        object_api_name="guest", record_id=here.guest_id, kind="note", subject="Likes a quiet room"
+    )
+    page = client_for(make_user("front_office"), alpha).get("/").content.decode()
+
+    assert "PAR-1" in page and "Ana Lima" in page and "NCE-1" not in page
+    assert "Likes a quiet room" in page
+    assert "Background jobs" not in page  # administrators only
+
+
+def test_reservation_list_filters_and_detail_respect_hotel_scope(make_user, alpha):
+    paris, nice, here, there = _stays()
+    clerk = make_user("front_office")
+    user_property_scope_set(user=clerk, property_ids=[paris.pk])
+    client = client_for(clerk, alpha)
+
+    listing = client.get("/reservations/").content.decode()
+    assert "PAR-1" in listing and "NCE-1" not in listing
+    assert "€1,234.50" in listing
+    assert client.get(f"/reservations/{here.pk}/").status_code == 200
+    refused = client.get(f"/reservations/{there.pk}/")
+    assert refused.status_code == 403
+    assert f"not allowed to work with property {nice.pk}" in refused.content.decode()
+
+    admin = client_for(make_user("tenant_admin"), alpha)
+    later = admin.get(
+        "/reservations/", {"arrival_from": (timezone.localdate() + timedelta(days=5)).isoformat()}
+    ).content.decode()
+    assert "NCE-1" in later and "PAR-1" not in later
+    bad = admin.get("/reservations/", {"arrival_from": "tomorrow", "status": "lost"})
+    assert bad.status_code == 400
+    text = bad.content.decode()
+    assert "tomorrow is not a date as YYYY-MM-DD." in text
+    assert "lost is not a reservation status." in text
+
+
+def test_companies_list_and_search(make_user, alpha):
+    company_create(name="Globex Travel", kind="travel_agent", country="US")
+    company_create(name="Initech", kind="corporate")
+    client = client_for(make_user("sales"), alpha)
+
+    page = client.get("/companies/", {"q": "globex"}).content.decode()
+
+    assert "Globex Travel" in page and "Initech" not in page and "Travel agent" in page
+
+
+def test_modules_page_switches_a_module_and_reports_refusals(make_user, alpha):
+    client = client_for(make_user("tenant_admin"), alpha)
+    page = client.get("/settings/modules/").content.decode()
+    assert 'id="module-guests"' in page
+
+    off = client.post("/settings/modules/", {"key": "marketing", "enabled": "0"}, follow=True)
+    alpha.refresh_from_db()
+    assert "marketing" not in alpha.enabled_modules
+    assert "Modules saved." in off.content.decode()
+    client.post("/settings/modules/", {"key": "marketing", "enabled": "1"})
+    alpha.refresh_from_db()
+    assert "marketing" in alpha.enabled_modules
+
+    core = client.post("/settings/modules/", {"key": "guests", "enabled": "0"}, follow=True)
+    assert "guests is a core module and stays on." in core.content.decode()
+
+
+def test_api_keys_are_created_once_shown_and_revoked(make_user, alpha):
+    admin = make_user("tenant_admin")
+    client = client_for(admin, alpha)
+
+    made = client.post("/settings/api-keys/", {"name": "Opera PMS", "scopes": ["guests:read"]})
+    text = made.content.decode()
+    assert made.status_code == 200 and "Opera PMS" in text
+    key = ApiKey.objects.get(name="Opera PMS")
+    assert f"atr_{key.prefix}_" in text and key.scopes == ["guests:read"]
+    assert f"atr_{key.prefix}_" not in client.get("/settings/api-keys/").content.decode()
+
+    bad = client.post("/settings/api-keys/", {"name": "", "scopes": []})
+    assert bad.status_code == 400 and "A name is required." in bad.content.decode()
+
+    client.post(f"/settings/api-keys/{key.pk}/revoke/")
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_users_and_roles(make_user, alpha):
+    admin = make_user("tenant_admin")
+    client = client_for(admin, alpha)
+
+    made = client.post(
+        "/settings/users/", {"email": "new.clerk@alpha.test", "roles": ["front_office"]}
+    )
+    assert made.status_code == 200
+    user = User.objects.get(email="new.clerk@alpha.test")
+    assert user.must_change_password
+    assert list(user.access_roles.values_list("key", flat=True)) == ["front_office"]
+    assert 'id="one-time-password"' in made.content.decode()
+
+    client.post(f"/settings/users/{user.pk}/roles/", {"roles": ["sales", "marketing"]})
+    assert sorted(Role.objects.filter(users=user).values_list("key", flat=True)) == [
+        "marketing",
+        "sales",
+    ]
+    duplicate = client.post("/settings/users/", {"email": "new.clerk@alpha.test"})
+    assert duplicate.status_code == 400
+    assert "new.clerk@alpha.test already has an account." in duplicate.content.decode()
+
+    clerk = client_for(make_user("front_office"), alpha)
+    assert clerk.get("/settings/users/").status_code == 403
+    assert (
+        clerk.post(f"/settings/users/{user.pk}/roles/", {"roles": ["tenant_admin"]}).status_code
+        == 403
+    )
