@@ -16,7 +16,7 @@ install: $(BIN)/.installed
 
 messages: install
 	@if command -v msgfmt >/dev/null 2>&1 && ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then \
-		$(BIN)/python manage.py compilemessages --verbosity 0; fi
+		$(BIN)/python manage.py compilemessages --verbosity 0 --ignore=.venv --ignore=staticfiles; fi
 
 lint: install
 	$(BIN)/ruff check .
