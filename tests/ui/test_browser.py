@@ -8,9 +8,14 @@ import json
 import urllib.request
 
 import pytest
-from playwright.sync_api import Page, expect
 
 from tests.conftest import PASSWORD
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api",
+    reason="browser tests need the playwright package: pip install -e '.[dev]'",
+)
+Page, expect = sync_api.Page, sync_api.expect
 
 # The django_db mark makes pytest-django create the test database even when only these
 # tests run; what they check is committed by the server's own connections.
