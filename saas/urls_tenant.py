@@ -46,6 +46,8 @@ settings_urls = [
         name="settings_api_key_revoke",
     ),
     path("settings/users/", admin_views.users_view, name="settings_users"),
+    path("settings/workspace/", admin_views.workspace_view, name="settings_workspace"),
+    path("settings/templates/", admin_views.templates_view, name="settings_templates"),
     path(
         "settings/users/<int:user_id>/roles/",
         admin_views.user_roles_view,
@@ -92,6 +94,7 @@ urlpatterns = [
     path("account/password/", views.PasswordChange.as_view(), name="password_change"),
     path("guests/", guests.guest_list, name="guest_list"),
     path("guests/new/", guests.guest_create_view, name="guest_create"),
+    path("guests/duplicates/", guests.duplicate_review, name="guest_duplicates"),
     path("guests/<int:guest_id>/", guests.guest_detail, name="guest_detail"),
     path("guests/<int:guest_id>/edit/", guests.guest_edit_view, name="guest_edit"),
     path("reservations/", operations.reservation_list, name="reservation_list"),

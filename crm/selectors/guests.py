@@ -53,3 +53,12 @@ def guest_duplicate_suggestions(*, guest: Guest) -> QuerySet:
         .filter(Q(guest_a=guest) | Q(guest_b=guest))
         .select_related("guest_a", "guest_b")
     )
+
+
+def duplicate_suggestions_open() -> QuerySet:
+    """Every open duplicate suggestion with both profiles, most likely first."""
+    from crm.models import DuplicateSuggestion
+
+    return DuplicateSuggestion.objects.filter(
+        status=DuplicateSuggestion.Status.OPEN
+    ).select_related("guest_a", "guest_b")

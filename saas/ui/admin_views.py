@@ -176,3 +176,106 @@ def user_roles_view(request, user_id: int):
     else:
         messages.success(request, _("Roles of %(email)s saved.") % {"email": user.email})
     return redirect("settings_users")
+
+
+# --- languages, currencies, time zone -----------------------------------------------
+
+
+@login_required
+def workspace_view(request):
+    """The hotel group's languages, currencies and time zone."""
+    from django.conf import settings as django_settings
+
+    from tenants.context import current_tenant
+    from tenants.services.workspace import tenant_settings_update
+
+    admin_require(request.user)
+    tenant = current_tenant()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            tenant = tenant_settings_update(
+                tenant=tenant,
+                enabled_languages=request.POST.getlist("languages"),
+                default_language=request.POST.get("default_language", ""),
+                enabled_currencies=request.POST.get("currencies", "").split(","),
+                timezone=request.POST.get("timezone", ""),
+            )
+        except ValidationError as exc:
+            errors = errors_by_field(exc)
+        else:
+            messages.success(request, _("Workspace settings saved."))
+            return redirect("settings_workspace")
+    import zoneinfo
+
+    return render(
+        request,
+        "settings/workspace.html",
+        {
+            "tenant": tenant,
+            "languages": django_settings.LANGUAGES,
+            "timezones": sorted(zoneinfo.available_timezones()),
+            "errors": errors,
+            "values": request.POST if request.method == "POST" else None,
+        },
+        status=400 if errors else 200,
+    )
+
+
+# --- metadata templates -------------------------------------------------------------
+
+
+@login_required
+def templates_view(request):
+    """Export this tenant's definitions; import a file or a shipped template, dry run
+    first (the plan of creates, updates and conflicts), then apply."""
+    import json
+
+    from django.http import JsonResponse
+
+    from metadata.services.templates import (
+        blueprint_load,
+        blueprint_names,
+        metadata_export,
+        metadata_import,
+    )
+
+    admin_require(request.user)
+    if request.GET.get("download") == "1":
+        response = JsonResponse(metadata_export(), json_dumps_params={"indent": 2})
+        response["Content-Disposition"] = 'attachment; filename="atrium-metadata.json"'
+        return response
+    report, errors, document = None, [], ""
+    if request.method == "POST":
+        document = request.POST.get("document", "")
+        try:
+            if request.FILES.get("file"):
+                document = request.FILES["file"].read().decode("utf-8", errors="replace")
+            if request.POST.get("blueprint"):
+                data = blueprint_load(request.POST["blueprint"])
+                document = json.dumps(data)
+            else:
+                try:
+                    data = json.loads(document)
+                except ValueError as exc:
+                    raise ValidationError({"document": f"Not JSON: {exc}."}) from None
+            report = metadata_import(
+                data=data, dry_run=request.POST.get("apply") != "1", user=request.user
+            )
+        except (ValidationError, ApplicationError) as exc:
+            errors = _messages_of(exc)
+        else:
+            if not report["dry_run"]:
+                messages.success(request, _("Template applied."))
+                return redirect("settings_templates")
+    return render(
+        request,
+        "settings/templates.html",
+        {
+            "blueprints": blueprint_names(),
+            "report": report,
+            "errors": errors,
+            "document": document,
+        },
+        status=400 if errors else 200,
+    )

@@ -71,11 +71,45 @@ def settings_home(request):
 
 @login_required
 def object_list(request):
+    """Record types, and a form to add one of the tenant's own (a custom object)."""
+    from metadata.services.definitions import object_definition_create
+    from metadata.services.modules import modules_available
+
     admin_require(request.user)
+    languages = tenant_languages()
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data = request.POST
+        labels = {c: (data.get(f"label-{c}") or "").strip() for c, _n in languages}
+        plurals = {c: (data.get(f"plural-{c}") or "").strip() for c, _n in languages}
+        main = next((c for c in ("en", *labels) if labels.get(c)), "en")
+        try:
+            created = object_definition_create(
+                api_name=(data.get("api_name") or "").strip(),
+                label=labels.get(main, ""),
+                label_plural=plurals.get(main, ""),
+                module=data.get("module") or "",
+                translations={
+                    c: {"label": labels[c], "label_plural": plurals[c]} for c, _n in languages
+                },
+                user=request.user,
+            )
+        except (ValidationError, ApplicationError) as exc:
+            errors = errors_by_field(exc)
+        else:
+            messages.success(request, _("Record type %(name)s added.") % {"name": created.api_name})
+            return redirect("settings_fields", api_name=created.api_name)
     return render(
         request,
         "settings/objects.html",
-        {"objects": objects_list(get_language(), enabled_only=False)},
+        {
+            "objects": objects_list(get_language(), enabled_only=False),
+            "languages": languages,
+            "modules": sorted(modules_available()),
+            "errors": errors,
+            "values": request.POST,
+        },
+        status=400 if errors else 200,
     )
 
 

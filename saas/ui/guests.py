@@ -107,6 +107,7 @@ def guest_list(request):
             "countries": country_choices(),
             "customer_types": [(str(v), str(label)) for v, label in _customer_types()],
             "can_create": policy.object_allowed(request.user, "guest", "create"),
+            "can_edit": policy.object_allowed(request.user, "guest", "edit"),
             "export_url": f"/api/v1/guests/export/?{export_query}"
             if policy.object_allowed(request.user, "guest", "export")
             else None,
@@ -256,4 +257,64 @@ def guest_edit_view(request, guest_id: int):
         "crm/guest_form.html",
         {"form": form, "guest": guest, **_choices()},
         status=400 if form.has_errors else 200,
+    )
+
+
+@login_required
+def duplicate_review(request):
+    """Open duplicate suggestions: merge one profile into the other, or dismiss."""
+    from crm.models import DuplicateSuggestion
+    from crm.selectors.guests import duplicate_suggestions_open
+    from crm.services.dedupe import duplicate_dismiss, duplicates_find, guest_merge
+
+    policy.object_require(request.user, "guest", "edit")
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "find":
+            found = duplicates_find()
+            messages.success(request, _("%(count)s new possible duplicates.") % {"count": found})
+            return redirect("guest_duplicates")
+        suggestion = DuplicateSuggestion.objects.filter(
+            pk=request.POST.get("suggestion") or 0, status=DuplicateSuggestion.Status.OPEN
+        ).first()
+        if suggestion is None:
+            raise Http404(_("There is no such open suggestion."))
+        pair = {suggestion.guest_a_id, suggestion.guest_b_id}
+        for guest_id in pair:
+            _guest_for(request.user, guest_id)  # both within the user's hotels
+        if action == "dismiss":
+            duplicate_dismiss(suggestion=suggestion, user=request.user)
+            messages.success(request, _("Marked as not a duplicate."))
+        elif action == "merge":
+            policy.object_require(request.user, "guest", "delete")
+            raw = request.POST.get("survivor") or ""
+            survivor_id = int(raw) if raw.isdigit() else 0
+            if survivor_id not in pair:
+                raise Http404(_("There is no such guest."))
+            (duplicate_id,) = pair - {survivor_id}
+            try:
+                guest_merge(
+                    survivor=guest_get(guest_id=survivor_id),
+                    duplicate=guest_get(guest_id=duplicate_id),
+                    user=request.user,
+                )
+            except (ValidationError, ApplicationError) as exc:
+                for text in (m for ms in errors_by_field(exc).values() for m in ms):
+                    messages.error(request, text)
+            else:
+                messages.success(request, _("Profiles merged."))
+                return redirect("guest_detail", guest_id=survivor_id)
+        return redirect("guest_duplicates")
+    suggestions = [
+        s
+        for s in duplicate_suggestions_open()[:200]
+        if _scoped(request.user).filter(pk__in=[s.guest_a_id, s.guest_b_id]).count() == 2
+    ]
+    return render(
+        request,
+        "crm/guest_duplicates.html",
+        {
+            "suggestions": suggestions,
+            "can_merge": policy.object_allowed(request.user, "guest", "delete"),
+        },
     )

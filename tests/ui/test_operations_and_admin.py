@@ -162,3 +162,142 @@ def test_users_and_roles(make_user, alpha):
         clerk.post(f"/settings/users/{user.pk}/roles/", {"roles": ["tenant_admin"]}).status_code
         == 403
     )
+
+
+def test_duplicates_are_found_dismissed_and_merged(make_user, alpha):
+    from crm.models import DuplicateSuggestion, Guest
+
+    a = guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"])
+    b = guest_create(given_name="Ana", surname="Lima", emails=["ANA@example.com"])
+    c = guest_create(given_name="Bo", surname="Chen", phones=["+351912345678"])
+    d = guest_create(given_name="Bob", surname="Chen", phones=["+351912345678"])
+    # Merging deletes a profile: it needs the delete right (administrators here).
+    client = client_for(make_user("tenant_admin"), alpha)
+
+    found = client.post("/guests/duplicates/", {"action": "find"}, follow=True)
+    page = found.content.decode()
+    assert "2 new possible duplicates." in page and "Same e-mail" in page
+    by_pair = {(s.guest_a_id, s.guest_b_id): s for s in DuplicateSuggestion.objects.all()}
+    email_pair, phone_pair = by_pair[(a.pk, b.pk)], by_pair[(c.pk, d.pk)]
+
+    client.post("/guests/duplicates/", {"action": "dismiss", "suggestion": phone_pair.pk})
+    phone_pair.refresh_from_db()
+    assert phone_pair.status == "dismissed"
+
+    merged = client.post(
+        "/guests/duplicates/",
+        {"action": "merge", "suggestion": email_pair.pk, "survivor": b.pk},
+    )
+    assert merged.status_code == 302 and merged["Location"] == f"/guests/{b.pk}/"
+    assert not Guest.objects.filter(pk=a.pk).exists()
+    clerk = client_for(make_user("front_office"), alpha)
+    refused = clerk.post(
+        "/guests/duplicates/", {"action": "merge", "suggestion": phone_pair.pk, "survivor": c.pk}
+    )
+    assert refused.status_code == 404  # dismissed: no longer an open suggestion
+
+
+def test_front_office_cannot_merge(make_user, alpha):
+    from crm.models import DuplicateSuggestion
+    from crm.services.dedupe import duplicates_find
+
+    guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"])
+    guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"])
+    duplicates_find()
+    pair = DuplicateSuggestion.objects.get()
+    clerk = client_for(make_user("front_office"), alpha)
+
+    page = clerk.get("/guests/duplicates/").content.decode()
+    assert "Not a duplicate" in page and "Keep A" not in page
+    refused = clerk.post(
+        "/guests/duplicates/",
+        {"action": "merge", "suggestion": pair.pk, "survivor": pair.guest_a_id},
+    )
+    assert refused.status_code == 403
+    assert "Your roles do not allow you to delete" in refused.content.decode()
+
+
+def test_workspace_languages_currencies_and_time_zone(make_user, alpha):
+    client = client_for(make_user("tenant_admin"), alpha)
+    saved = client.post(
+        "/settings/workspace/",
+        {
+            "languages": ["en", "zh-hans", "zh-hant"],
+            "default_language": "en",
+            "currencies": "usd, JPY",
+            "timezone": "Asia/Hong_Kong",
+        },
+    )
+    assert saved.status_code == 302
+    alpha.refresh_from_db()
+    assert alpha.enabled_languages == ["en", "zh-hans", "zh-hant"]
+    assert alpha.enabled_currencies == ["EUR", "USD", "JPY"]  # the base currency stays
+    assert alpha.timezone == "Asia/Hong_Kong"
+    # The switcher now offers Traditional Chinese.
+    assert 'value="zh-hant"' in client.get("/").content.decode()
+
+    bad = client.post(
+        "/settings/workspace/",
+        {
+            "languages": ["en"],
+            "default_language": "en",
+            "currencies": "EURO",
+            "timezone": "Mars/Base",
+        },
+    )
+    assert bad.status_code == 400
+    text = bad.content.decode()
+    assert "EURO" in text and "Mars/Base" in text
+    alpha.refresh_from_db()
+    assert alpha.timezone == "Asia/Hong_Kong"
+    from tenants.services.workspace import tenant_settings_update
+
+    tenant_settings_update(
+        tenant=alpha,
+        enabled_languages=["en", "zh-hans"],
+        enabled_currencies=[],
+        timezone="Europe/Paris",
+    )
+
+
+def test_record_type_designer_adds_a_custom_object(make_user, alpha):
+    client = client_for(make_user("tenant_admin"), alpha)
+    made = client.post(
+        "/settings/objects/",
+        {
+            "api_name": "supplier",
+            "module": "guests",
+            "label-en": "Supplier",
+            "plural-en": "Suppliers",
+            "label-zh-hans": "供应商",
+            "plural-zh-hans": "供应商",
+        },
+    )
+    assert made.status_code == 302 and made["Location"] == "/settings/objects/supplier/fields/"
+    from metadata.models import ObjectDefinition
+
+    supplier = ObjectDefinition.objects.get(api_name="supplier")
+    assert supplier.label_zh_hans == "供应商" and supplier.label_plural_en == "Suppliers"
+    again = client.post("/settings/objects/", {"api_name": "supplier", "module": "guests"})
+    assert again.status_code == 400 and "supplier is already taken." in again.content.decode()
+
+
+def test_metadata_template_dry_run_then_apply(make_user, alpha):
+    from metadata.models import ObjectDefinition
+
+    client = client_for(make_user("tenant_admin"), alpha)
+    dry = client.post("/settings/templates/", {"blueprint": "supply_chain"})
+    text = dry.content.decode()
+    assert dry.status_code == 200 and "to create" in text
+    assert not ObjectDefinition.objects.filter(is_builtin=False).exists()
+
+    document = dry.context["document"]
+    applied = client.post("/settings/templates/", {"document": document, "apply": "1"})
+    assert applied.status_code == 302
+    assert ObjectDefinition.objects.filter(is_builtin=False).exists()
+    exported = client.get("/settings/templates/?download=1")
+    assert exported["Content-Disposition"] == 'attachment; filename="atrium-metadata.json"'
+    assert exported.json()["objects"]
+
+    bad = client.post("/settings/templates/", {"document": "{not json"})
+    assert bad.status_code == 400 and "Not JSON" in bad.content.decode()
