@@ -195,9 +195,9 @@ def new_page(browser, live_site):
     """Pages in fresh browser contexts (one per user), closed after the test."""
     contexts = []
 
-    def make(*, locale: str = "en-GB"):
+    def make(*, locale: str = "en-GB", width: int = 1280, height: int = 860):
         context = browser.new_context(
-            base_url=live_site.url, locale=locale, viewport={"width": 1280, "height": 860}
+            base_url=live_site.url, locale=locale, viewport={"width": width, "height": height}
         )
         contexts.append(context)
         return context.new_page()

@@ -161,3 +161,33 @@ def test_front_office_does_not_see_the_identity_number_an_admin_does(new_page, l
     expect(admin.locator('[data-field="id_document_number"]')).to_have_text("K7654321")
     expect(admin.locator("dl.details dt", has_text="Identity number")).to_be_visible()
     shots(admin, "admin-profile")
+
+
+def test_keyboard_and_tablet(new_page, live_site, shots):
+    """Sign in and reach a guest with the keyboard alone, on a tablet-sized screen, and
+    nothing spills sideways out of the page."""
+    page = new_page(width=820, height=1180)
+    page.goto("/login/")
+    expect(page.get_by_label("E-mail")).to_be_focused()  # autofocus: type straight away
+    page.keyboard.type(live_site.staff_email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    page.goto("/guests/")
+    page.keyboard.press("Tab")  # the first stop skips the navigation
+    expect(page.locator(":focus")).to_have_text("Skip to content")
+    page.get_by_label("Search", exact=True).focus()
+    page.keyboard.type("Wong")
+    page.keyboard.press("Enter")
+    link = page.get_by_role("link", name="Wong, Mei")
+    link.focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Mei Wong")).to_be_visible()
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    assert page.evaluate(fits)
+    shots(page, "tablet-profile")
+    page.goto("/guests/")
+    assert page.evaluate(fits)
+    shots(page, "tablet-guest-list")

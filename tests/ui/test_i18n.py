@@ -38,7 +38,12 @@ def compiled():
     """The .mo files, as `make messages` builds them (they are not committed)."""
     if shutil.which("msgfmt") is None:
         pytest.skip("compiling catalogues needs gettext's msgfmt: apt-get install gettext")
-    call_command("compilemessages", verbosity=0, locale=["en", "zh_Hans", "zh_Hant"])
+    call_command(
+        "compilemessages",
+        verbosity=0,
+        locale=["en", "zh_Hans", "zh_Hant"],
+        ignore_patterns=[".venv", "staticfiles"],
+    )
     translation.trans_real._translations = {}  # forget catalogues loaded before
     yield
 
