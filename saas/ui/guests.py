@@ -84,6 +84,20 @@ def guest_list(request):
     except ValidationError as exc:
         error = " ".join(m for messages_ in errors_by_field(exc).values() for m in messages_)
         page = Paginator(Guest.objects.none(), PAGE_SIZE).get_page(1)
+    sensitive = [f["api_name"] for f in custom_fields if f["sensitive"]]
+    if sensitive and page.object_list:
+        # Showing a sensitive column is a sensitive read: audited as the API's lists are.
+        policy.records_mask(
+            request.user,
+            "guest",
+            [
+                {
+                    "id": g.pk,
+                    "custom": {k: v for k, v in (g.custom or {}).items() if k in sensitive},
+                }
+                for g in page
+            ],
+        )
     rows = [
         (
             guest,

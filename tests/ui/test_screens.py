@@ -332,3 +332,27 @@ def test_password_reset_by_email(tenant_a):
         from tenants.users.services import user_password_set
 
         user_password_set(email="admin@alpha.test", password=PASSWORD)
+
+
+def test_sensitive_custom_columns_follow_the_policy_and_are_audited(make_user, alpha):
+    from tenants.access.models import AuditEvent
+
+    custom_field_create(
+        object_api_name="guest",
+        api_name="loyalty_no",
+        label="Loyalty number",
+        type="text",
+        filterable=True,
+        sensitive=True,
+    )
+    guest = guest_create(given_name="Ana", surname="Lima", custom={"loyalty_no": "LX-991"})
+    clerk = client_for(make_user("front_office"), alpha)
+    admin = client_for(make_user("tenant_admin"), alpha)
+
+    hidden = clerk.get("/guests/").content.decode()
+    assert "Lima" in hidden and "LX-991" not in hidden and "Loyalty number" not in hidden
+    assert clerk.get("/guests/", {"custom.loyalty_no": "LX-991"}).status_code == 200
+    shown = admin.get("/guests/").content.decode()
+    assert "Loyalty number" in shown and "LX-991" in shown
+    event = AuditEvent.objects.filter(action="sensitive_read", fields__contains=["loyalty_no"])
+    assert event.filter(details__record_ids__contains=[str(guest.pk)]).exists()
