@@ -5,7 +5,7 @@ from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
 from saas import access_views, views
-from saas.ui import admin_views, designer, guests, i18n, operations
+from saas.ui import admin_views, designer, guests, i18n, imports, operations
 
 password_reset = [
     path(
@@ -104,6 +104,8 @@ urlpatterns = [
         name="reservation_detail",
     ),
     path("companies/", operations.company_list, name="company_list"),
+    path("imports/", imports.import_wizard, name="import_wizard"),
+    path("imports/jobs/<uuid:job_id>/", imports.import_job, name="import_job"),
     *settings_urls,
     path("jobs/diagnostic/", views.job_diagnostic_start, name="job_diagnostic_start"),
     path("billing/", billing_views.tenant_billing, name="billing"),

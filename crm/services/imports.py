@@ -8,6 +8,7 @@ every error they have and skipped; valid rows are imported."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -1026,3 +1027,52 @@ def import_job_handle(job) -> dict:
         Path(payload["path"]).unlink(missing_ok=True)
     report["file_name"] = payload.get("file_name", "")
     return report
+
+
+# --- the wizard: check an upload, then import it ------------------------------------
+
+UPLOAD_RE = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
+
+
+def import_upload_check(*, object_api_name: str, file_name: str, content: bytes, user=None) -> dict:
+    """Keep an uploaded file and dry-run it now: the report of every row (nothing is
+    written) plus ``upload``, the name to start the real import with later."""
+    if object_api_name not in IMPORT_OBJECTS:
+        known = ", ".join(IMPORT_OBJECTS)
+        raise ValidationError(
+            {"object_api_name": f"{object_api_name} cannot be imported ({known})."}
+        )
+    file_format_of(file_name)
+    if not content:
+        raise ValidationError({"file": "The file is empty."})
+    folder = _upload_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    upload = f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()}"
+    (folder / upload).write_bytes(content)
+    try:
+        report = import_file(
+            object_api_name=object_api_name, path=folder / upload, dry_run=True, user=user
+        )
+    except (ValueError, UnicodeDecodeError) as exc:
+        (folder / upload).unlink(missing_ok=True)
+        raise ValidationError({"file": f"{file_name} cannot be read: {exc}"}) from None
+    except ValidationError:
+        (folder / upload).unlink(missing_ok=True)
+        raise
+    return {**report, "upload": upload}
+
+
+def import_upload_start(*, object_api_name: str, upload: str, file_name: str, user=None):
+    """Queue the real import of a file kept by ``import_upload_check``."""
+    path = _upload_dir() / upload
+    if not UPLOAD_RE.match(upload or "") or not path.is_file():
+        raise ValidationError({"upload": "That upload is gone; upload the file again."})
+    content = path.read_bytes()
+    path.unlink(missing_ok=True)
+    return import_start(
+        object_api_name=object_api_name,
+        file_name=file_name,
+        content=content,
+        dry_run=False,
+        user=user,
+    )

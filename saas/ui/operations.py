@@ -24,7 +24,7 @@ from crm.selectors.operations import (
     tasks_open,
 )
 from tenants.access import policy, scoping
-from tenants.jobs.models import Job
+from tenants.jobs.selectors import jobs_recent
 
 PAGE_SIZE = 50
 
@@ -46,7 +46,7 @@ def dashboard(request):
         else None,
         "activities": activities_recent(limit=10),
         "tasks": tasks_open(assignee=user)[:10],
-        "jobs": Job.objects.all()[:5] if policy.is_tenant_admin(user) else [],
+        "jobs": jobs_recent(limit=5) if policy.is_tenant_admin(user) else [],
     }
     return render(request, "home.html", context)
 
