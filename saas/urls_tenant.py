@@ -47,6 +47,11 @@ settings_urls = [
     ),
     path("settings/users/", admin_views.users_view, name="settings_users"),
     path("settings/workspace/", admin_views.workspace_view, name="settings_workspace"),
+    path(
+        "settings/exchange-rates/",
+        admin_views.exchange_rates_view,
+        name="settings_exchange_rates",
+    ),
     path("settings/templates/", admin_views.templates_view, name="settings_templates"),
     path(
         "settings/users/<int:user_id>/roles/",

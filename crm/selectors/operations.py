@@ -80,3 +80,10 @@ def companies_list(*, query: str = "") -> QuerySet[Company]:
     if query:
         companies = companies.filter(name__icontains=query)
     return companies.order_by("name", "pk")
+
+
+def exchange_rates_list() -> QuerySet:
+    """Dated exchange rates, newest first per currency."""
+    from crm.models import ExchangeRate
+
+    return ExchangeRate.objects.order_by("currency", "-valid_from")

@@ -279,3 +279,63 @@ def templates_view(request):
         },
         status=400 if errors else 200,
     )
+
+
+# --- exchange rates -----------------------------------------------------------------
+
+
+@login_required
+def exchange_rates_view(request):
+    """Dated rates from each enabled currency to the base currency (revenue in the base
+    currency is computed with them)."""
+    from decimal import Decimal, InvalidOperation
+
+    from crm.selectors.operations import exchange_rates_list
+    from crm.services.properties import exchange_rate_set
+    from tenants.context import current_tenant
+
+    admin_require(request.user)
+    tenant = current_tenant()
+    errors: list[str] = []
+    if request.method == "POST":
+        try:
+            raw_rate = (request.POST.get("rate") or "").strip()
+            raw_day = (request.POST.get("valid_from") or "").strip()
+            problems = {}
+            try:
+                rate = Decimal(raw_rate)
+                if not rate.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                problems["rate"] = _("%(value)s is not a number.") % {"value": raw_rate or "-"}
+            try:
+                day = datetime.fromisoformat(raw_day).date()
+            except ValueError:
+                problems["valid_from"] = _("%(value)s is not a date as YYYY-MM-DD.") % {
+                    "value": raw_day or "-"
+                }
+            if problems:
+                raise ValidationError(problems)
+            exchange_rate_set(
+                currency=request.POST.get("currency", ""),
+                base_currency=tenant.base_currency,
+                rate=rate,
+                valid_from=day,
+            )
+        except (ValidationError, ApplicationError) as exc:
+            errors = _messages_of(exc)
+        else:
+            messages.success(request, _("Exchange rate saved."))
+            return redirect("settings_exchange_rates")
+    return render(
+        request,
+        "settings/exchange_rates.html",
+        {
+            "rates": exchange_rates_list()[:200],
+            "tenant": tenant,
+            "currencies": [c for c in tenant.enabled_currencies if c != tenant.base_currency],
+            "errors": errors,
+            "values": request.POST,
+        },
+        status=400 if errors else 200,
+    )

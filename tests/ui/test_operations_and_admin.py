@@ -301,3 +301,34 @@ def test_metadata_template_dry_run_then_apply(make_user, alpha):
 
     bad = client.post("/settings/templates/", {"document": "{not json"})
     assert bad.status_code == 400 and "Not JSON" in bad.content.decode()
+
+
+def test_exchange_rates(make_user, alpha):
+    from crm.models import ExchangeRate
+    from tenants.services.workspace import tenant_settings_update
+
+    tenant_settings_update(tenant=alpha, enabled_currencies=["EUR", "USD"])
+    client = client_for(make_user("tenant_admin"), alpha)
+    page = client.get("/settings/exchange-rates/").content.decode()
+    assert '<option value="USD"' in page and '<option value="EUR"' not in page
+
+    saved = client.post(
+        "/settings/exchange-rates/",
+        {"currency": "USD", "rate": "0.92", "valid_from": "2026-01-01"},
+    )
+    assert saved.status_code == 302
+    rate = ExchangeRate.objects.get()
+    assert (rate.currency, rate.base_currency, str(rate.rate.normalize())) == ("USD", "EUR", "0.92")
+
+    bad = client.post(
+        "/settings/exchange-rates/", {"currency": "USD", "rate": "-1", "valid_from": "2026-01-01"}
+    )
+    assert bad.status_code == 400
+    assert "An exchange rate must be greater than zero." in bad.content.decode()
+    worse = client.post(
+        "/settings/exchange-rates/", {"currency": "USD", "rate": "abc", "valid_from": "soon"}
+    )
+    text = worse.content.decode()
+    assert worse.status_code == 400
+    assert "abc is not a number." in text and "soon is not a date as YYYY-MM-DD." in text
+    tenant_settings_update(tenant=alpha, enabled_currencies=[])
