@@ -28,6 +28,10 @@ class CrmConfig(AppConfig):
 
         register_job_kind(JOB_KIND, import_job_handle)
 
+        from crm.workflows import register as workflows_register
+
+        workflows_register()
+
 
 def _register_builtin_objects() -> None:
     """Tell the metadata engine which record types crm stores, so tenants can add custom
@@ -48,6 +52,7 @@ def _register_builtin_objects() -> None:
             "Reservations",
             "calendar",
         ),
+        ("case", "crm.Case", "service", "Case", "Cases", "life-buoy"),
     ):
         builtin_object_register(
             BuiltinObject(
@@ -69,6 +74,7 @@ def _register_access_objects() -> None:
     for api_name, module in (
         ("property", "guests"), ("room_type", "reservations"), ("rate_plan", "reservations"),
         ("guest", "guests"), ("company", "sales"), ("reservation", "reservations"),
+        ("case", "service"),
     ):  # fmt: skip
         object_register(api_name, module=module)
     object_register(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from saas import access_api, api_metadata, api_records, api_views
+from saas import access_api, api_metadata, api_records, api_views, api_workflows
 
 urlpatterns = [
     path("me/", api_views.MeApi.as_view(), name="api_me"),
@@ -49,6 +49,44 @@ urlpatterns = [
         "metadata/objects/<slug:api_name>/fields/<slug:field>/type-change/",
         api_metadata.FieldTypeChangeApi.as_view(),
         name="api_md_field_type_change",
+    ),
+    # Workflows (before the generic collections, whose <slug> would take "workflows").
+    path("workflows/", api_workflows.WorkflowListApi.as_view(), name="api_workflows"),
+    path(
+        "workflows/actions/",
+        api_workflows.WorkflowActionListApi.as_view(),
+        name="api_workflow_actions",
+    ),
+    path(
+        "workflows/templates/",
+        api_workflows.WorkflowTemplateListApi.as_view(),
+        name="api_workflow_templates",
+    ),
+    path(
+        "workflows/templates/<slug:name>/import/",
+        api_workflows.WorkflowTemplateImportApi.as_view(),
+        name="api_workflow_template_import",
+    ),
+    path(
+        "workflows/runs/<int:run_id>/",
+        api_workflows.WorkflowRunDetailApi.as_view(),
+        name="api_workflow_run",
+    ),
+    path("workflows/<str:ref>/", api_workflows.WorkflowDetailApi.as_view(), name="api_workflow"),
+    path(
+        "workflows/<str:ref>/dry-run/",
+        api_workflows.WorkflowDryRunApi.as_view(),
+        name="api_workflow_dry_run",
+    ),
+    path(
+        "workflows/<str:ref>/run/",
+        api_workflows.WorkflowRunApi.as_view(),
+        name="api_workflow_run_now",
+    ),
+    path(
+        "workflows/<str:ref>/runs/",
+        api_workflows.WorkflowRunListApi.as_view(),
+        name="api_workflow_runs",
     ),
     path(
         "reservations/ota",

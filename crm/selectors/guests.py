@@ -35,3 +35,14 @@ def guest_consents_current(*, guest: Guest) -> dict[tuple[str, str], GuestConsen
     for consent in guest.consents.order_by("channel", "purpose", "-recorded_at", "-pk"):
         current.setdefault((consent.channel, consent.purpose), consent)
     return current
+
+
+def guest_consent_state(*, guest_id: int, channel: str, purpose: str) -> bool | None:
+    """The latest consent of a guest for a channel and purpose: True (opted in), False
+    (opted out or withdrawn) or None (never asked)."""
+    return (
+        GuestConsent.objects.filter(guest_id=guest_id, channel=channel, purpose=purpose)
+        .order_by("-recorded_at", "-pk")
+        .values_list("opted_in", flat=True)
+        .first()
+    )

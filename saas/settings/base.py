@@ -250,6 +250,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atrium <no-reply@atrium.localhost>")
 
 # --- REST framework ------------------------------------------------------------------
@@ -300,12 +301,36 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.billing_lifecycle",
         "schedule": 60 * 60,
     },
+    # Date-relative and cron workflow triggers; each tenant's check is spread over a
+    # minute (ATRIUM_WORKFLOW_SPREAD_SECONDS) and only active tenants are checked.
+    "workflows-schedule": {
+        "task": "metadata.tasks.workflows_schedule_everywhere",
+        "schedule": 5 * 60,
+    },
     "expire-temporary-grants": {
         "task": "tenants.access.tasks.temporary_grants_expire_everywhere",
         "schedule": 5 * 60,
     },
 }
 ATRIUM_JOB_RETENTION_DAYS = env_int("ATRIUM_JOB_RETENTION_DAYS", 30)
+
+# --- Workflows -------------------------------------------------------------------------
+# Runs per second per tenant (token bucket; a plan may set workflow_runs_per_second).
+ATRIUM_WORKFLOW_RATE_PER_SECOND = env_int("ATRIUM_WORKFLOW_RATE_PER_SECOND", 50)
+ATRIUM_WORKFLOW_BURST = env_int("ATRIUM_WORKFLOW_BURST", 100)
+# A chain of workflows triggering each other stops at this many.
+ATRIUM_WORKFLOW_MAX_DEPTH = env_int("ATRIUM_WORKFLOW_MAX_DEPTH", 5)
+# How far back a scheduler check looks for date-relative and cron occurrences (it
+# overlaps the previous check; each occurrence runs once).
+ATRIUM_WORKFLOW_LOOKBACK_MINUTES = env_int("ATRIUM_WORKFLOW_LOOKBACK_MINUTES", 6 * 60)
+ATRIUM_WORKFLOW_SPREAD_SECONDS = env_int("ATRIUM_WORKFLOW_SPREAD_SECONDS", 60)
+# Run workflows in the writing process instead of Celery (tests without a worker only).
+ATRIUM_WORKFLOWS_INLINE = env_bool("ATRIUM_WORKFLOWS_INLINE", False)
+ATRIUM_SMS_PROVIDER = env_str(
+    "ATRIUM_SMS_PROVIDER", "metadata.workflows.messaging.LocalSmsProvider"
+)
+# Links in messages (unsubscribe) point at the tenant's domain with this scheme.
+ATRIUM_URL_SCHEME = env_str("ATRIUM_URL_SCHEME", "https")
 
 LOGGING = {
     "version": 1,
