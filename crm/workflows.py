@@ -203,7 +203,10 @@ def _text(config: dict, key: str, *, required: bool, limit: int) -> Any:
         if not isinstance(text, str) or len(text) > limit:
             raise _fail(key, f"The {key} is text of at most {limit} characters.")
         for variable in templating.template_variables(text):
-            if variable.split(".")[0] not in templating.ROOTS:
+            if (
+                not templating.VARIABLE_RE.fullmatch(f"{{{{ {variable} }}}}")
+                or variable.split(".")[0] not in templating.ROOTS
+            ):
                 raise _fail(key, f"Unknown variable {{{{ {variable} }}}}.", "variable")
     return value
 

@@ -175,7 +175,10 @@ def _texts(config: dict, key: str, *, required: bool = True) -> dict[str, str]:
         if not isinstance(text, str):
             raise _fail(key, f"The {language} {key} must be text.")
         for variable in templating.template_variables(text):
-            if variable.split(".")[0] not in templating.ROOTS:
+            if (
+                not templating.VARIABLE_RE.fullmatch(f"{{{{ {variable} }}}}")
+                or variable.split(".")[0] not in templating.ROOTS
+            ):
                 raise _fail(key, f"Unknown variable {{{{ {variable} }}}}; variables start with "
                             f"{', '.join(sorted(templating.ROOTS))}.", "variable")  # fmt: skip
         if "{%" in text:

@@ -110,13 +110,17 @@ def conditions_clean(
                 filters=[(field, op, leaf.get("value"))],
             )
         except ValidationError as exc:
-            messages = exc.messages
             raise _fail(
                 f"{leaf_path}.field" if _is_field_error(exc) else f"{leaf_path}.value",
-                "; ".join(messages),
-                getattr(exc, "code", None) or "invalid",
+                "; ".join(exc.messages),
+                _code(exc),
             ) from None
     return tree
+
+
+def _code(exc: ValidationError) -> str:
+    errors = [e for es in exc.error_dict.values() for e in es] if hasattr(exc, "error_dict") else []
+    return next((e.code for e in errors if e.code), None) or "invalid"
 
 
 def _is_field_error(exc: ValidationError) -> bool:

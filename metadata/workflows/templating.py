@@ -19,8 +19,13 @@ VARIABLE_RE = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)*)\s*\}\}")
 ROOTS = frozenset({"record", "guest", "property", "hotel", "workflow", "unsubscribe_url", "today"})
 
 
+BRACES_RE = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
 def template_variables(text: str) -> list[str]:
-    return VARIABLE_RE.findall(text or "")
+    """Every ``{{ ... }}`` in the text, as written; anything that is not a plain dotted
+    lower-case name is returned too, so that validation refuses it."""
+    return [m.strip() for m in BRACES_RE.findall(text or "")]
 
 
 def _lookup(context: dict, name: str) -> Any:

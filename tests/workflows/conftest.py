@@ -45,3 +45,29 @@ def runs_of(workflow) -> list[WorkflowRun]:
 
 def outbox() -> list[OutboxMessage]:
     return list(OutboxMessage.objects.order_by("pk"))
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server; Django's SMTP backend pointed at it."""
+    from tests.workflows.smtp import smtp_server
+
+    controller, inbox = smtp_server()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    yield inbox
+    controller.stop()
+
+
+def staff(email: str, *roles: str):
+    """A staff user holding the given roles."""
+    from tenants.access.models import Role
+    from tenants.access.services import user_roles_set
+    from tenants.users.services import user_create
+
+    user, _ = user_create(email=email)
+    if roles:
+        user_roles_set(user=user, roles=Role.objects.filter(key__in=roles))
+    return user
