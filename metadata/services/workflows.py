@@ -146,7 +146,7 @@ def workflow_update(
 ) -> Workflow:
     """Change a workflow. A change of trigger, conditions or actions writes a new version;
     runs already started keep the version they started with."""
-    workflow = Workflow.objects.select_for_update().select_related("current_version").get(
+    workflow = Workflow.objects.select_for_update(of=("self",)).select_related("current_version").get(
         pk=workflow.pk
     )
     before = _json(workflow_as_dict(workflow))
