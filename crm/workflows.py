@@ -79,8 +79,13 @@ def _recipient(*, record, channel: str, path: str = "") -> Recipient | None:
     if guest is None or guest.erased_at is not None:
         return None
     address = guest.email if channel == "email" else guest.phone
-    return Recipient(subject_type="guest", subject_id=guest.pk, address=address or "",
-                     language=guest.language or "", name=guest.full_name)  # fmt: skip
+    return Recipient(
+        subject_type="guest",
+        subject_id=guest.pk,
+        address=address or "",
+        language=guest.language or "",
+        name=guest.full_name,
+    )
 
 
 def guest_message_allowed(*, recipient: Recipient, channel: str, purpose: str) -> bool:
@@ -133,8 +138,13 @@ def _property_vars(prop, language: str) -> dict:
     if prop is None:
         return {}
     name = getattr(prop, f"name_{language.replace('-', '_')}", None) or prop.name
-    return {"id": prop.pk, "name": name, "code": prop.code, "city": prop.city,
-            "country": prop.country}  # fmt: skip
+    return {
+        "id": prop.pk,
+        "name": name,
+        "code": prop.code,
+        "city": prop.city,
+        "country": prop.country,
+    }
 
 
 def _guest_context(*, record, language: str) -> dict:
@@ -237,11 +247,17 @@ def _assignee(config: dict):
     if config.get("role"):
         return (
             User.objects.filter(is_active=True, role_assignments__role__key=config["role"])
-            .annotate(open_tasks=models.Count("assigned_activities", filter=models.Q(
-                assigned_activities__kind="task", assigned_activities__completed_at=None)))
+            .annotate(
+                open_tasks=models.Count(
+                    "assigned_activities",
+                    filter=models.Q(
+                        assigned_activities__kind="task", assigned_activities__completed_at=None
+                    ),
+                )
+            )
             .order_by("open_tasks", "pk")
             .first()
-        )  # fmt: skip
+        )
     return None
 
 
@@ -259,7 +275,9 @@ def _task_validate(config: dict, object_api_name: str) -> dict:
     if unknown:
         raise _fail(unknown[0], f"{unknown[0]} is not a setting of create_task.")
     due = config.get("due_in_hours")
-    if due is not None and (isinstance(due, bool) or not isinstance(due, int) or not 0 <= due <= 8784):
+    if due is not None and (
+        isinstance(due, bool) or not isinstance(due, int) or not 0 <= due <= 8784
+    ):
         raise _fail("due_in_hours", "Give whole hours from 0 to 8784.")
     if not object_api_name:
         raise _fail("subject", "A task is logged against the workflow's record.", "no_object")
@@ -274,26 +292,47 @@ def _task_validate(config: dict, object_api_name: str) -> dict:
 def _task_run(ctx: RunContext, config: dict) -> Outcome:
     subject = _rendered(ctx, config["subject"])[:200]
     body = _rendered(ctx, config.get("body"))
-    due = timezone.now() + timedelta(hours=config["due_in_hours"]) if "due_in_hours" in config else None
+    due = (
+        timezone.now() + timedelta(hours=config["due_in_hours"])
+        if "due_in_hours" in config
+        else None
+    )
     assignee = _assignee(config)
-    detail = {"subject": subject, "body": body, "due_at": due.isoformat() if due else None,
-              "assignee": getattr(assignee, "email", None)}  # fmt: skip
+    detail = {
+        "subject": subject,
+        "body": body,
+        "due_at": due.isoformat() if due else None,
+        "assignee": getattr(assignee, "email", None),
+    }
     if ctx.dry_run:
         return Outcome(detail=detail)
     from crm.services.activities import activity_create
 
     task = activity_create(
-        object_api_name=ctx.object_api_name, record_id=ctx.record_id, kind="task",
-        subject=subject, body=body, due_at=due, assignee=assignee,
-    )  # fmt: skip
+        object_api_name=ctx.object_api_name,
+        record_id=ctx.record_id,
+        kind="task",
+        subject=subject,
+        body=body,
+        due_at=due,
+        assignee=assignee,
+    )
     return Outcome(detail={**detail, "task_id": task.pk})
 
 
 def _case_validate(config: dict, object_api_name: str) -> dict:
     from crm.models import Case
 
-    allowed = {"subject", "description", "kind", "category", "priority", "deadline_in_hours",
-               "assign_to", "role"}  # fmt: skip
+    allowed = {
+        "subject",
+        "description",
+        "kind",
+        "category",
+        "priority",
+        "deadline_in_hours",
+        "assign_to",
+        "role",
+    }
     unknown = sorted(set(config) - allowed)
     if unknown:
         raise _fail(unknown[0], f"{unknown[0]} is not a setting of create_case.")
@@ -301,9 +340,11 @@ def _case_validate(config: dict, object_api_name: str) -> dict:
         "subject": _text(config, "subject", required=True, limit=200),
         "description": _text(config, "description", required=False, limit=5000),
     }
-    for key, choices, default in (("kind", Case.Kind.values, "request"),
-                                  ("category", Case.Category.values, "other"),
-                                  ("priority", Case.Priority.values, "normal")):  # fmt: skip
+    for key, choices, default in (
+        ("kind", Case.Kind.values, "request"),
+        ("category", Case.Category.values, "other"),
+        ("priority", Case.Priority.values, "normal"),
+    ):
         value = config.get(key, default)
         if value not in choices:
             raise _fail(key, f"{value!r} is not one of {', '.join(choices)}.", "choice")
@@ -321,27 +362,41 @@ def _case_run(ctx: RunContext, config: dict) -> Outcome:
 
     record = ctx.record
     guest = _guest_of(record)
-    reservation = record if isinstance(record, Reservation) else getattr(record, "reservation", None)
+    reservation = (
+        record if isinstance(record, Reservation) else getattr(record, "reservation", None)
+    )
     subject = _rendered(ctx, config["subject"])[:200]
     hours = config.get("deadline_in_hours")
     deadline = timezone.now() + timedelta(hours=hours) if hours else None
     owner = _assignee(config)
-    detail = {"subject": subject, "kind": config["kind"], "category": config["category"],
-              "priority": config["priority"], "guest_id": getattr(guest, "pk", None),
-              "deadline": deadline.isoformat() if deadline else None,
-              "owner": getattr(owner, "email", None)}  # fmt: skip
+    detail = {
+        "subject": subject,
+        "kind": config["kind"],
+        "category": config["category"],
+        "priority": config["priority"],
+        "guest_id": getattr(guest, "pk", None),
+        "deadline": deadline.isoformat() if deadline else None,
+        "owner": getattr(owner, "email", None),
+    }
     if ctx.dry_run:
         return Outcome(detail=detail)
     from crm.services.cases import case_create
 
     case = case_create(
-        subject=subject, description=_rendered(ctx, config.get("description")),
-        kind=config["kind"], category=config["category"], priority=config["priority"],
+        subject=subject,
+        description=_rendered(ctx, config.get("description")),
+        kind=config["kind"],
+        category=config["category"],
+        priority=config["priority"],
         guest=guest if isinstance(guest, Guest) else None,
         reservation=reservation if isinstance(reservation, Reservation) else None,
-        property=getattr(record, "property", None) if not isinstance(record, Case | Guest) else None,
-        owner=owner, deadline=deadline, channel="workflow",
-    )  # fmt: skip
+        property=getattr(record, "property", None)
+        if not isinstance(record, Case | Guest)
+        else None,
+        owner=owner,
+        deadline=deadline,
+        channel="workflow",
+    )
     return Outcome(detail={**detail, "case_id": case.pk})
 
 
@@ -363,8 +418,12 @@ def _tag_run(add: bool):
         guest.refresh_from_db()
         tags = set(guest.tags or [])
         new = tags | {config["tag"]} if add else tags - {config["tag"]}
-        detail = {"guest_id": guest.pk, "tag": config["tag"], "tags": sorted(new),
-                  "changed": new != tags}  # fmt: skip
+        detail = {
+            "guest_id": guest.pk,
+            "tag": config["tag"],
+            "tags": sorted(new),
+            "changed": new != tags,
+        }
         if ctx.dry_run or new == tags:
             return Outcome(detail=detail)
         from crm.services.guests import guest_update
@@ -386,8 +445,11 @@ def register() -> None:
         Relation("case", "property", "property", "property_id"),
     ):
         registry.relation_register(relation)
-    for name, updater in (("guest", _guest_update), ("reservation", _reservation_update),
-                          ("case", _case_update)):  # fmt: skip
+    for name, updater in (
+        ("guest", _guest_update),
+        ("reservation", _reservation_update),
+        ("case", _case_update),
+    ):
         registry.record_updater_register(name, updater, fields=UPDATABLE[name])
     registry.owner_setter_register("case", _case_owner)
     for name in ("guest", "reservation", "case"):

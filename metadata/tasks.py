@@ -26,7 +26,9 @@ def workflow_run_execute(self, run_id: int) -> str:
     return run.status if run is not None else "not due"
 
 
-@shared_task(bind=True, name="metadata.tasks.outbox_deliver", max_retries=messaging.MAX_DELIVERY_ATTEMPTS)
+@shared_task(
+    bind=True, name="metadata.tasks.outbox_deliver", max_retries=messaging.MAX_DELIVERY_ATTEMPTS
+)
 def outbox_deliver(self, message_id: int) -> str:
     try:
         message = messaging.outbox_deliver(message_id=message_id)

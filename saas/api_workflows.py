@@ -8,7 +8,8 @@ run against a record, run now on records, read the run log, import templates.
     GET        /api/v1/workflows/runs/{run_id}/
     GET, PATCH /api/v1/workflows/{id or key}/
     POST       /api/v1/workflows/{id or key}/dry-run/       {"record_id": 12}
-    POST       /api/v1/workflows/{id or key}/run/           {"record_ids": [...]} or {"filters": [[f, op, v]]}
+    POST       /api/v1/workflows/{id or key}/run/           {"record_ids": [...]}
+                                                            or {"filters": [[f, op, v]]}
     GET        /api/v1/workflows/{id or key}/runs/          ?status=failed&record_id=12&limit=50
 """
 
@@ -18,6 +19,7 @@ from django.core.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from metadata.models import WorkflowRun
 from metadata.selectors.workflows import (
     run_as_dict,
     run_get,
@@ -35,10 +37,19 @@ from metadata.services.workflows import (
 from metadata.workflows.engine import workflow_dry_run, workflow_run_manual
 from metadata.workflows.registry import action_types
 from saas.api_metadata import AdminWrites
-from metadata.models import WorkflowRun
 
-CREATE_KEYS = {"key", "name", "translations", "description", "object", "owner_module",
-               "enabled", "trigger", "conditions", "actions"}  # fmt: skip
+CREATE_KEYS = {
+    "key",
+    "name",
+    "translations",
+    "description",
+    "object",
+    "owner_module",
+    "enabled",
+    "trigger",
+    "conditions",
+    "actions",
+}
 UPDATE_KEYS = CREATE_KEYS - {"key", "object"}
 
 
@@ -48,12 +59,14 @@ def _payload(request, allowed: set[str], required: tuple[str, ...] = ()) -> dict
     data = dict(request.data)
     unknown = sorted(set(data) - allowed)
     if unknown:
-        raise ValidationError({k: ValidationError(f"{k} is not a setting here.", code="unknown")
-                               for k in unknown})  # fmt: skip
+        raise ValidationError(
+            {k: ValidationError(f"{k} is not a setting here.", code="unknown") for k in unknown}
+        )
     missing = [k for k in required if data.get(k) in (None, "", [], {})]
     if missing:
-        raise ValidationError({k: ValidationError(f"{k} is required.", code="required")
-                               for k in missing})  # fmt: skip
+        raise ValidationError(
+            {k: ValidationError(f"{k} is required.", code="required") for k in missing}
+        )
     return data
 
 
@@ -73,12 +86,18 @@ class WorkflowListApi(WorkflowBase):
     def post(self, request):
         data = _payload(request, CREATE_KEYS, ("key", "name", "trigger", "actions"))
         workflow = workflow_create(
-            key=data["key"], name=data["name"], translations=data.get("translations"),
-            description=data.get("description") or "", object_api_name=data.get("object") or "",
-            owner_module=data.get("owner_module") or "", enabled=data.get("enabled", True),
-            trigger=data["trigger"], conditions=data.get("conditions"), actions=data["actions"],
+            key=data["key"],
+            name=data["name"],
+            translations=data.get("translations"),
+            description=data.get("description") or "",
+            object_api_name=data.get("object") or "",
+            owner_module=data.get("owner_module") or "",
+            enabled=data.get("enabled", True),
+            trigger=data["trigger"],
+            conditions=data.get("conditions"),
+            actions=data["actions"],
             user=request.user,
-        )  # fmt: skip
+        )
         return Response(workflow_as_dict(workflow), status=201)
 
 
@@ -101,19 +120,24 @@ class WorkflowDetailApi(WorkflowBase):
 class WorkflowDryRunApi(WorkflowBase):
     def post(self, request, ref: str):
         data = _payload(request, {"record_id"})
-        return Response(workflow_dry_run(workflow=workflow_get(ref=ref),
-                                         record_id=data.get("record_id", "")))  # fmt: skip
+        return Response(
+            workflow_dry_run(workflow=workflow_get(ref=ref), record_id=data.get("record_id", ""))
+        )
 
 
 class WorkflowRunApi(WorkflowBase):
     def post(self, request, ref: str):
         data = _payload(request, {"record_ids", "filters"})
         runs = workflow_run_manual(
-            workflow=workflow_get(ref=ref), record_ids=data.get("record_ids"),
-            filters=data.get("filters"), user=request.user,
-        )  # fmt: skip
-        return Response({"runs": [{"id": r.pk, "record_id": r.record_id, "status": r.status}
-                                  for r in runs]}, status=202)  # fmt: skip
+            workflow=workflow_get(ref=ref),
+            record_ids=data.get("record_ids"),
+            filters=data.get("filters"),
+            user=request.user,
+        )
+        return Response(
+            {"runs": [{"id": r.pk, "record_id": r.record_id, "status": r.status} for r in runs]},
+            status=202,
+        )
 
 
 class WorkflowRunListApi(WorkflowBase):
@@ -124,9 +148,12 @@ class WorkflowRunListApi(WorkflowBase):
         limit = request.query_params.get("limit", "50")
         if not limit.isdigit() or not 1 <= int(limit) <= 200:
             raise ValidationError({"limit": "The limit is 1-200."})
-        runs = workflow_runs(workflow=workflow_get(ref=ref), status=status,
-                             record_id=request.query_params.get("record_id", ""),
-                             limit=int(limit))  # fmt: skip
+        runs = workflow_runs(
+            workflow=workflow_get(ref=ref),
+            status=status,
+            record_id=request.query_params.get("record_id", ""),
+            limit=int(limit),
+        )
         return Response({"results": [run_as_dict(r) for r in runs]})
 
 
@@ -137,8 +164,14 @@ class WorkflowRunDetailApi(WorkflowBase):
 
 class WorkflowActionListApi(WorkflowBase):
     def get(self, request):
-        return Response({"results": [{"type": a.key, "label": a.label, "objects": list(a.objects)}
-                                     for a in action_types().values()]})  # fmt: skip
+        return Response(
+            {
+                "results": [
+                    {"type": a.key, "label": a.label, "objects": list(a.objects)}
+                    for a in action_types().values()
+                ]
+            }
+        )
 
 
 class WorkflowTemplateListApi(WorkflowBase):
@@ -152,7 +185,10 @@ class WorkflowTemplateImportApi(WorkflowBase):
         for key in ("dry_run", "enabled"):
             if key in data and not isinstance(data[key], bool):
                 raise ValidationError({key: f"{key} is true or false."})
-        plan = workflow_template_import(name=name, dry_run=data.get("dry_run", True),
-                                        enabled=data.get("enabled", False),
-                                        user=request.user)  # fmt: skip
+        plan = workflow_template_import(
+            name=name,
+            dry_run=data.get("dry_run", True),
+            enabled=data.get("enabled", False),
+            user=request.user,
+        )
         return Response(plan, status=200 if plan["dry_run"] else 201)

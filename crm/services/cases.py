@@ -49,7 +49,9 @@ def _validate(case: Case) -> None:
         ("status", Case.Status.values),
     ):
         if getattr(case, name) not in choices:
-            raise ValidationError({name: f"{getattr(case, name)!r} is not one of {', '.join(choices)}."})
+            raise ValidationError(
+                {name: f"{getattr(case, name)!r} is not one of {', '.join(choices)}."}
+            )
     if case.reservation is not None and case.guest is None:
         case.guest = case.reservation.guest
     if case.reservation is not None and case.property is None:
@@ -84,10 +86,18 @@ def case_create(
     user=None,
 ) -> Case:
     case = Case(
-        subject=subject, kind=kind, category=category, priority=priority,
-        description=description, channel=channel, guest=guest, reservation=reservation,
-        property=property, owner=owner, deadline=deadline,
-    )  # fmt: skip
+        subject=subject,
+        kind=kind,
+        category=category,
+        priority=priority,
+        description=description,
+        channel=channel,
+        guest=guest,
+        reservation=reservation,
+        property=property,
+        owner=owner,
+        deadline=deadline,
+    )
     case.custom = custom_clean(object_api_name="case", values=custom or {})
     _validate(case)
     _stamp(case, None)
@@ -114,9 +124,12 @@ def case_update(*, case: Case, custom: dict | None = None, user=None, **fields) 
         setattr(case, name, value)
     if custom is not None:
         case.custom = custom_clean(
-            object_api_name="case", values=custom, existing=case.custom, partial=True,
+            object_api_name="case",
+            values=custom,
+            existing=case.custom,
+            partial=True,
             record_id=case.pk,
-        )  # fmt: skip
+        )
     _validate(case)
     _stamp(case, old["status"])
     case.save()

@@ -64,8 +64,14 @@ def run_as_dict(run: WorkflowRun) -> dict:
         "finished": run.finished,
         "resume_at": run.resume_at,
         "steps": [
-            {"index": s.index, "action": s.action, "status": s.status, "detail": s.detail,
-             "error": s.error, "at": s.at}  # fmt: skip
+            {
+                "index": s.index,
+                "action": s.action,
+                "status": s.status,
+                "detail": s.detail,
+                "error": s.error,
+                "at": s.at,
+            }
             for s in run.steps.all()
         ],
     }

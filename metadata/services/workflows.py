@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -59,8 +58,9 @@ def _name_split(name: Any, translations: dict | None) -> tuple[str, dict]:
             translations.setdefault(lang, {})["name"] = text
         name = name.get("en") or next((v for v in name.values() if v), "")
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise ValidationError({"name": ValidationError("Give a name of 1-200 characters.",
-                                                       code="required")})  # fmt: skip
+        raise ValidationError(
+            {"name": ValidationError("Give a name of 1-200 characters.", code="required")}
+        )
     return name.strip(), translations
 
 
@@ -69,8 +69,13 @@ def _owner_module(owner_module: str, object_api_name: str) -> str:
         object_snapshot(object_api_name).definition.module if object_api_name else ""
     )
     if not module:
-        raise ValidationError({"owner_module": ValidationError("Name the module that owns this "
-                                                               "workflow.", code="required")})  # fmt: skip
+        raise ValidationError(
+            {
+                "owner_module": ValidationError(
+                    "Name the module that owns this workflow.", code="required"
+                )
+            }
+        )
     try:
         _module_check(module)
     except ValidationError as exc:
@@ -95,34 +100,55 @@ def workflow_create(
     user=None,
 ) -> Workflow:
     if not isinstance(key, str) or not KEY_RE.match(key):
-        raise ValidationError({"key": ValidationError(
-            "Use 2-60 lower-case letters, digits and underscores, starting with a letter.",
-            code="key")})  # fmt: skip
+        raise ValidationError(
+            {
+                "key": ValidationError(
+                    "Use 2-60 lower-case letters, digits and underscores, starting with a letter.",
+                    code="key",
+                )
+            }
+        )
     if Workflow.objects.filter(key=key).exists():
         raise ValidationError({"key": ValidationError(f"{key} is already taken.", code="taken")})
     if not isinstance(enabled, bool):
         raise ValidationError({"enabled": "enabled is true or false."})
     name, translations = _name_split(name, translations)
     trigger, conditions, actions = definition_clean(
-        object_api_name=object_api_name or "", trigger=trigger, conditions=conditions,
+        object_api_name=object_api_name or "",
+        trigger=trigger,
+        conditions=conditions,
         actions=actions,
-    )  # fmt: skip
+    )
     workflow = Workflow(
-        key=key, name=name, description=description or "",
-        object_api_name=object_api_name or "", trigger_type=trigger["type"],
-        owner_module=_owner_module(owner_module, object_api_name), enabled=enabled,
-        template=template, created_by_id=getattr(user, "pk", None),
-    )  # fmt: skip
+        key=key,
+        name=name,
+        description=description or "",
+        object_api_name=object_api_name or "",
+        trigger_type=trigger["type"],
+        owner_module=_owner_module(owner_module, object_api_name),
+        enabled=enabled,
+        template=template,
+        created_by_id=getattr(user, "pk", None),
+    )
     _apply_translations(workflow, translations, ("name",))
     _english_default(workflow, name=name)
     workflow.save()
     workflow.current_version = WorkflowVersion.objects.create(
-        workflow=workflow, number=1, trigger=trigger, conditions=conditions, actions=actions,
+        workflow=workflow,
+        number=1,
+        trigger=trigger,
+        conditions=conditions,
+        actions=actions,
         created_by_id=getattr(user, "pk", None),
-    )  # fmt: skip
+    )
     workflow.save(update_fields=["current_version"])
-    change_record(action="workflow.create", target=f"workflow:{key}", before=None,
-                  after=_json(workflow_as_dict(workflow)), user=user)  # fmt: skip
+    change_record(
+        action="workflow.create",
+        target=f"workflow:{key}",
+        before=None,
+        after=_json(workflow_as_dict(workflow)),
+        user=user,
+    )
     return workflow
 
 
@@ -146,8 +172,10 @@ def workflow_update(
 ) -> Workflow:
     """Change a workflow. A change of trigger, conditions or actions writes a new version;
     runs already started keep the version they started with."""
-    workflow = Workflow.objects.select_for_update(of=("self",)).select_related("current_version").get(
-        pk=workflow.pk
+    workflow = (
+        Workflow.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=workflow.pk)
     )
     before = _json(workflow_as_dict(workflow))
     if name is not None or translations:
@@ -165,7 +193,7 @@ def workflow_update(
     if owner_module is not None:
         workflow.owner_module = _owner_module(owner_module, workflow.object_api_name)
     current = workflow.current_version
-    if any(v is not None for v in (trigger, conditions, actions)):
+    if current is not None and any(v is not None for v in (trigger, conditions, actions)):
         new = definition_clean(
             object_api_name=workflow.object_api_name,
             trigger=trigger if trigger is not None else current.trigger,
@@ -174,16 +202,24 @@ def workflow_update(
         )
         if current is None or new != (current.trigger, current.conditions, current.actions):
             workflow.current_version = WorkflowVersion.objects.create(
-                workflow=workflow, number=(current.number if current else 0) + 1,
-                trigger=new[0], conditions=new[1], actions=new[2],
+                workflow=workflow,
+                number=(current.number if current else 0) + 1,
+                trigger=new[0],
+                conditions=new[1],
+                actions=new[2],
                 created_by_id=getattr(user, "pk", None),
-            )  # fmt: skip
+            )
             workflow.trigger_type = new[0]["type"]
     workflow.save()
     after = _json(workflow_as_dict(workflow))
     if after != before:
-        change_record(action="workflow.update", target=f"workflow:{workflow.key}",
-                      before=before, after=after, user=user)  # fmt: skip
+        change_record(
+            action="workflow.update",
+            target=f"workflow:{workflow.key}",
+            before=before,
+            after=after,
+            user=user,
+        )
     return workflow
 
 
@@ -210,9 +246,15 @@ def workflow_templates() -> list[dict]:
     for name in workflow_template_names():
         data = workflow_template_load(name)
         for item in data["workflows"]:
-            out.append({"template": name, "key": item["key"], "name": item["name"],
-                        "object": item.get("object", ""),
-                        "trigger": item["trigger"]})  # fmt: skip
+            out.append(
+                {
+                    "template": name,
+                    "key": item["key"],
+                    "name": item["name"],
+                    "object": item.get("object", ""),
+                    "trigger": item["trigger"],
+                }
+            )
     return out
 
 
@@ -228,31 +270,47 @@ def workflow_template_import(
     steps = []
     with transaction.atomic():
         for item in data["workflows"]:
-            existing = Workflow.objects.filter(key=item["key"]).select_related("current_version").first()
+            existing = (
+                Workflow.objects.filter(key=item["key"]).select_related("current_version").first()
+            )
             definition = definition_clean(
-                object_api_name=item.get("object", ""), trigger=item["trigger"],
-                conditions=item.get("conditions"), actions=item["actions"],
-            )  # fmt: skip
+                object_api_name=item.get("object", ""),
+                trigger=item["trigger"],
+                conditions=item.get("conditions"),
+                actions=item["actions"],
+            )
             if existing is None:
                 action = "create"
             else:
                 v = existing.current_version
-                action = "unchanged" if v and definition == (v.trigger, v.conditions, v.actions) else "update"
+                action = (
+                    "unchanged"
+                    if v and definition == (v.trigger, v.conditions, v.actions)
+                    else "update"
+                )
             steps.append({"key": item["key"], "action": action})
             if dry_run or action == "unchanged":
                 continue
             if action == "create":
                 workflow_create(
-                    key=item["key"], name=item["name"], object_api_name=item.get("object", ""),
-                    trigger=item["trigger"], conditions=item.get("conditions"),
-                    actions=item["actions"], owner_module=item.get("owner_module", ""),
-                    description=item.get("description", ""), enabled=enabled, template=name,
+                    key=item["key"],
+                    name=item["name"],
+                    object_api_name=item.get("object", ""),
+                    trigger=item["trigger"],
+                    conditions=item.get("conditions"),
+                    actions=item["actions"],
+                    owner_module=item.get("owner_module", ""),
+                    description=item.get("description", ""),
+                    enabled=enabled,
+                    template=name,
                     user=user,
-                )  # fmt: skip
-            else:
-                workflow_update(workflow=existing, trigger=item["trigger"],
-                                conditions=item.get("conditions") or {}, actions=item["actions"],
-                                user=user)  # fmt: skip
+                )
+            elif existing is not None:
+                workflow_update(
+                    workflow=existing,
+                    trigger=item["trigger"],
+                    conditions=item.get("conditions") or {},
+                    actions=item["actions"],
+                    user=user,
+                )
     return {"template": name, "dry_run": dry_run, "steps": steps}
-
-

@@ -5,14 +5,14 @@ crm adds its own (tasks, cases, tags) to the same registry."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from metadata.definitions import object_snapshot
-from metadata.models import OutboxMessage, Workflow
+from metadata.models import OutboxMessage, Record, Workflow
 from metadata.workflows import registry, templating
 from metadata.workflows.registry import ActionType, Outcome, RunContext
 from tenants.context import current_tenant
@@ -45,7 +45,11 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if hasattr(value, "pk"):
         return value.pk
-    return value if isinstance(value, str | int | float | bool | type(None) | list | dict) else str(value)
+    return (
+        value
+        if isinstance(value, str | int | float | bool | type(None) | list | dict)
+        else str(value)
+    )
 
 
 def tenant_languages() -> list[str]:
@@ -61,8 +65,9 @@ def message_context(ctx: RunContext, language: str) -> dict:
             context = provider(record=ctx.record, language=language)
         else:  # a tenant-defined object's record: its name and values
             data = getattr(ctx.record, "data", {}) or {}
-            context = {"record": {"id": ctx.record.pk, "name": getattr(ctx.record, "name", ""),
-                                  **data}}  # fmt: skip
+            context = {
+                "record": {"id": ctx.record.pk, "name": getattr(ctx.record, "name", ""), **data}
+            }
     workflow = Workflow.objects.filter(pk=ctx.workflow_id).first()
     context["workflow"] = {"name": getattr(workflow, "name", "")}
     from django.utils import timezone
@@ -88,27 +93,35 @@ def _update_validate(config: dict, object_api_name: str) -> dict:
 
         try:
             custom_values_clean(
-                object_api_name=object_api_name, values={bare: config.get("value")},
-                existing={}, partial=True,
-            )  # fmt: skip
+                object_api_name=object_api_name,
+                values={bare: config.get("value")},
+                existing={},
+                partial=True,
+            )
         except ValidationError as exc:
             raise _fail("value", "; ".join(exc.messages), "value") from None
         return {"field": f"custom.{bare}", "value": config.get("value")}
     if snap.builtin is None:
         if name != "name":
-            raise _fail("field", f"{object_api_name} has no field {name!r} a workflow can set.",
-                        "field")  # fmt: skip
+            raise _fail(
+                "field", f"{object_api_name} has no field {name!r} a workflow can set.", "field"
+            )
         return {"field": name, "value": str(config.get("value") or "")}
     hook = registry.record_updater(object_api_name)
     if hook is None or name not in hook[1]:
         allowed = ", ".join(sorted(hook[1])) if hook else "none"
-        raise _fail("field", f"A workflow cannot set {object_api_name}.{name} (standard fields it "
-                    f"can set: {allowed}; or any custom field).", "field")  # fmt: skip
+        raise _fail(
+            "field",
+            f"A workflow cannot set {object_api_name}.{name} (standard fields it "
+            f"can set: {allowed}; or any custom field).",
+            "field",
+        )
     field = snap.model()._meta.get_field(name)
-    choices = [str(c[0]) for c in field.choices or []]
+    choices = [str(c[0]) for c in getattr(field, "choices", None) or []]
     if choices and str(config.get("value")) not in choices:
-        raise _fail("value", f"{config.get('value')!r} is not one of {', '.join(choices)}.",
-                    "choice")  # fmt: skip
+        raise _fail(
+            "value", f"{config.get('value')!r} is not one of {', '.join(choices)}.", "choice"
+        )
     return {"field": name, "value": config.get("value")}
 
 
@@ -130,18 +143,21 @@ def _update_run(ctx: RunContext, config: dict) -> Outcome:
             from metadata.services.values import custom_values_clean
 
             custom_values_clean(
-                object_api_name=ctx.object_api_name, values={custom_name: value},
-                existing=getattr(ctx.record, snap.values_column), partial=True,
+                object_api_name=ctx.object_api_name,
+                values={custom_name: value},
+                existing=getattr(ctx.record, snap.values_column),
+                partial=True,
                 record_id=ctx.record.pk,
-            )  # fmt: skip
+            )
         return Outcome(detail=detail)
     if snap.builtin is None:
         from metadata.services.records import record_update
 
+        record = cast(Record, ctx.record)
         if custom_name:
-            record_update(record=ctx.record, data={custom_name: value})
+            record_update(record=record, data={custom_name: value})
         else:
-            record_update(record=ctx.record, name=value)
+            record_update(record=record, name=value)
     else:
         hook = registry.record_updater(ctx.object_api_name)
         assert hook is not None  # validated when saved
@@ -167,8 +183,9 @@ def _texts(config: dict, key: str, *, required: bool = True) -> dict[str, str]:
     if isinstance(texts, str):
         texts = {"en": texts}
     if not isinstance(texts, dict) or not any(isinstance(v, str) and v for v in texts.values()):
-        raise _fail(key, f'Give the {key} per language: {{"en": "...", "zh-hans": "..."}}.',
-                    "required")  # fmt: skip
+        raise _fail(
+            key, f'Give the {key} per language: {{"en": "...", "zh-hans": "..."}}.', "required"
+        )
     for language, text in texts.items():
         if language not in LANGUAGES:
             raise _fail(key, f"{language} is not a supported language.", "language")
@@ -179,26 +196,41 @@ def _texts(config: dict, key: str, *, required: bool = True) -> dict[str, str]:
                 not templating.VARIABLE_RE.fullmatch(f"{{{{ {variable} }}}}")
                 or variable.split(".")[0] not in templating.ROOTS
             ):
-                raise _fail(key, f"Unknown variable {{{{ {variable} }}}}; variables start with "
-                            f"{', '.join(sorted(templating.ROOTS))}.", "variable")  # fmt: skip
+                raise _fail(
+                    key,
+                    f"Unknown variable {{{{ {variable} }}}}; variables start with "
+                    f"{', '.join(sorted(templating.ROOTS))}.",
+                    "variable",
+                )
         if "{%" in text:
-            raise _fail(key, "Templates substitute {{ variables }} only; {% tags %} are not "
-                        "allowed.", "template_tag")  # fmt: skip
+            raise _fail(
+                key,
+                "Templates substitute {{ variables }} only; {% tags %} are not allowed.",
+                "template_tag",
+            )
     return texts
 
 
 def _message_validate(channel: str):
     def validate(config: dict, object_api_name: str) -> dict:
-        keys = {"subject", "body", "purpose", "to"} if channel == "email" else {"body", "purpose",
-                                                                                 "to"}  # fmt: skip
+        keys = (
+            {"subject", "body", "purpose", "to"}
+            if channel == "email"
+            else {"body", "purpose", "to"}
+        )
         _only(config, keys)
         purpose = config.get("purpose", "service")
         if purpose not in ("service", "marketing"):
-            raise _fail("purpose", "The purpose is service or marketing (marketing needs the "
-                        "guest's opt-in).")  # fmt: skip
+            raise _fail(
+                "purpose",
+                "The purpose is service or marketing (marketing needs the guest's opt-in).",
+            )
         if not object_api_name or registry.recipient_resolver(object_api_name) is None:
-            raise _fail("to", f"Messages cannot be addressed from {object_api_name or 'no'} "
-                        "records.", "recipient")  # fmt: skip
+            raise _fail(
+                "to",
+                f"Messages cannot be addressed from {object_api_name or 'no'} records.",
+                "recipient",
+            )
         out = {"purpose": purpose, "body": _texts(config, "body")}
         if channel == "email":
             out["subject"] = _texts(config, "subject")
@@ -218,23 +250,33 @@ def _message_run(channel: str):
             else None
         )
         if recipient is None or not recipient.address:
-            return Outcome(detail={"reason": f"no {channel} address for this record"},
-                           status="skipped")  # fmt: skip
+            return Outcome(
+                detail={"reason": f"no {channel} address for this record"}, status="skipped"
+            )
         checker = registry.consent_checker(recipient.subject_type)
         purpose = config["purpose"]
         if checker is None or not checker(recipient=recipient, channel=channel, purpose=purpose):
             return Outcome(
-                detail={"reason": "consent", "recipient": recipient.address,
-                        "message": f"{recipient.subject_type} {recipient.subject_id} has not "
-                        f"agreed to {purpose} messages by {channel}."},
+                detail={
+                    "reason": "consent",
+                    "recipient": recipient.address,
+                    "message": f"{recipient.subject_type} {recipient.subject_id} has not "
+                    f"agreed to {purpose} messages by {channel}.",
+                },
                 status="skipped",
-            )  # fmt: skip
-        language = templating.pick_language(config["body"], [recipient.language, *tenant_languages()])
+            )
+        language = templating.pick_language(
+            config["body"], [recipient.language, *tenant_languages()]
+        )
         from metadata.workflows.messaging import unsubscribe_token, unsubscribe_url
 
         url = unsubscribe_url(
-            unsubscribe_token(subject_type=recipient.subject_type, subject_id=recipient.subject_id,
-                              channel=channel, purpose=purpose)  # fmt: skip
+            unsubscribe_token(
+                subject_type=recipient.subject_type,
+                subject_id=recipient.subject_id,
+                channel=channel,
+                purpose=purpose,
+            )
         )
         context = {**message_context(ctx, language), "unsubscribe_url": url}
         body_template = config["body"].get(language) or ""
@@ -245,20 +287,31 @@ def _message_run(channel: str):
         subject = ""
         if channel == "email":
             subject_lang = templating.pick_language(config["subject"], [language])
-            subject = templating.render(config["subject"][subject_lang], context,
-                                        language=language)[:300]  # fmt: skip
-        detail = {"channel": channel, "recipient": recipient.address, "language": language,
-                  "subject": subject, "body": body}  # fmt: skip
+            subject = templating.render(
+                config["subject"][subject_lang], context, language=language
+            )[:300]
+        detail = {
+            "channel": channel,
+            "recipient": recipient.address,
+            "language": language,
+            "subject": subject,
+            "body": body,
+        }
         if ctx.dry_run:
             return Outcome(detail=detail)
         from metadata.workflows.messaging import outbox_enqueue
 
         message = outbox_enqueue(
-            channel=channel, run_id=ctx.run_id, object_api_name=ctx.object_api_name,
-            record_id=ctx.record_id, recipient=recipient.address, language=language,
-            subject=subject, body=body,
+            channel=channel,
+            run_id=ctx.run_id,
+            object_api_name=ctx.object_api_name,
+            record_id=ctx.record_id,
+            recipient=recipient.address,
+            language=language,
+            subject=subject,
+            body=body,
             headers={"List-Unsubscribe": f"<{url}>"} if channel == "email" else {},
-        )  # fmt: skip
+        )
         return Outcome(detail={**detail, "outbox_id": message.pk})
 
     return run
@@ -309,15 +362,19 @@ def _active_users():
 def _owner_validate(config: dict, object_api_name: str) -> dict:
     _only(config, {"strategy", "users", "role", "field", "map", "default"})
     snap = object_snapshot(object_api_name) if object_api_name else None
-    if snap is None or (snap.builtin is not None and registry.owner_setter(object_api_name) is None):
-        raise _fail("strategy", f"{object_api_name or 'These'} records have no owner to assign.",
-                    "no_owner")  # fmt: skip
+    if snap is None or (
+        snap.builtin is not None and registry.owner_setter(object_api_name) is None
+    ):
+        raise _fail(
+            "strategy", f"{object_api_name or 'These'} records have no owner to assign.", "no_owner"
+        )
     strategy = config.get("strategy", "round_robin")
     emails: list[str] = []
     if strategy == "round_robin":
         if bool(config.get("users")) == bool(config.get("role")):
-            raise _fail("users", "Give either users (e-mails) or a role to rotate through.",
-                        "required")  # fmt: skip
+            raise _fail(
+                "users", "Give either users (e-mails) or a role to rotate through.", "required"
+            )
         if config.get("role"):
             from tenants.access.models import Role
 
@@ -341,16 +398,22 @@ def _owner_validate(config: dict, object_api_name: str) -> dict:
         emails = [str(e).lower() for e in mapping.values()]
         if config.get("default"):
             emails.append(str(config["default"]).lower())
-        out = {"strategy": strategy, "field": field,
-               "map": {str(k): str(v).lower() for k, v in mapping.items()},
-               "default": str(config.get("default") or "").lower()}  # fmt: skip
+        out = {
+            "strategy": strategy,
+            "field": field,
+            "map": {str(k): str(v).lower() for k, v in mapping.items()},
+            "default": str(config.get("default") or "").lower(),
+        }
     else:
         raise _fail("strategy", "The strategy is round_robin or by_field.")
     known = set(_active_users().filter(email__in=emails).values_list("email", flat=True))
     missing = sorted(set(emails) - known)
     if missing:
-        raise _fail("users" if strategy == "round_robin" else "map",
-                    f"No active user with the e-mail {missing[0]}.", "user")  # fmt: skip
+        raise _fail(
+            "users" if strategy == "round_robin" else "map",
+            f"No active user with the e-mail {missing[0]}.",
+            "user",
+        )
     return out
 
 
@@ -359,11 +422,17 @@ def _owner_pick(ctx: RunContext, config: dict, step_index: int) -> int | None:
         from metadata.workflows.conditions import field_value
 
         name = config["field"]
-        values = {name: plain(getattr(ctx.record, name + ("_id" if name in _fk_names(ctx.record)
-                                                             else ""), None))}  # fmt: skip
+        values = {
+            name: plain(
+                getattr(ctx.record, name + ("_id" if name in _fk_names(ctx.record) else ""), None)
+            )
+        }
         if name not in values or values[name] is None:
-            values = {"custom": getattr(ctx.record, object_snapshot(ctx.object_api_name)
-                                        .values_column, {})}  # fmt: skip
+            values = {
+                "custom": getattr(
+                    ctx.record, object_snapshot(ctx.object_api_name).values_column, {}
+                )
+            }
         email = config["map"].get(str(field_value(values, name)), config["default"])
         return _active_users().filter(email=email).values_list("pk", flat=True).first()
     users = _active_users().order_by("pk")
@@ -401,7 +470,7 @@ def _owner_run(ctx: RunContext, config: dict) -> Outcome:
     else:
         from metadata.services.records import record_update
 
-        record_update(record=ctx.record, owner_id=user_id)
+        record_update(record=cast(Record, ctx.record), owner_id=user_id)
     return Outcome(detail=detail)
 
 
@@ -431,12 +500,20 @@ def _wait_run(ctx: RunContext, config: dict) -> Outcome:
 def register_builtin_actions() -> None:
     for action in (
         ActionType("update_field", "Update a field", _update_validate, _update_run),
-        ActionType("send_email", "Send an e-mail", _message_validate(OutboxMessage.Channel.EMAIL),
-                   _message_run(OutboxMessage.Channel.EMAIL)),
-        ActionType("send_sms", "Send an SMS", _message_validate(OutboxMessage.Channel.SMS),
-                   _message_run(OutboxMessage.Channel.SMS)),
+        ActionType(
+            "send_email",
+            "Send an e-mail",
+            _message_validate(OutboxMessage.Channel.EMAIL),
+            _message_run(OutboxMessage.Channel.EMAIL),
+        ),
+        ActionType(
+            "send_sms",
+            "Send an SMS",
+            _message_validate(OutboxMessage.Channel.SMS),
+            _message_run(OutboxMessage.Channel.SMS),
+        ),
         ActionType("webhook", "Call the outbound webhooks", _webhook_validate, _webhook_run),
         ActionType("assign_owner", "Assign an owner", _owner_validate, _owner_run),
         ActionType("wait", "Wait", _wait_validate, _wait_run),
-    ):  # fmt: skip
+    ):
         registry.action_register(action)

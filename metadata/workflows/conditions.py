@@ -27,7 +27,7 @@ def _fail(path: str, message: str, code: str = "invalid") -> ValidationError:
     return ValidationError({path: ValidationError(message, code=code)})
 
 
-def _split(object_api_name: str, name: str, path: str) -> tuple[str, str, registry.Relation | None]:
+def _split(object_api_name: str, name: Any, path: str) -> tuple[str, str, registry.Relation | None]:
     """(object, field, relation) of a leaf field: ``guest.vip_level`` on a reservation."""
     if not isinstance(name, str) or not name:
         raise _fail(path, "Name the field the condition tests.", "required")
@@ -133,7 +133,7 @@ def _q(object_api_name: str, tree: dict) -> Q:
     if not tree:
         return Q()
     if "all" in tree or "any" in tree:
-        parts = [_q(object_api_name, item) for item in tree.get("all") or tree.get("any")]
+        parts = [_q(object_api_name, item) for item in tree.get("all") or tree.get("any") or []]
         combined = parts[0]
         for part in parts[1:]:
             combined = (combined & part) if "all" in tree else (combined | part)
@@ -157,9 +157,11 @@ def conditions_queryset(*, object_api_name: str, tree: dict) -> QuerySet:
 def conditions_met(*, object_api_name: str, record_id: str, tree: dict) -> bool:
     if not tree:
         return True
-    return conditions_queryset(object_api_name=object_api_name, tree=tree).filter(
-        pk=record_id
-    ).exists()
+    return (
+        conditions_queryset(object_api_name=object_api_name, tree=tree)
+        .filter(pk=record_id)
+        .exists()
+    )
 
 
 # --- old and new values of an event (record updated / deleted) ------------------------
@@ -205,7 +207,9 @@ def _equal(actual: Any, expected: Any) -> bool:
     a, b = _number(actual), _number(expected)
     if a is not None and b is not None:
         return a == b
-    return str(actual if actual is not None else "") == str(expected if expected is not None else "")
+    return str(actual if actual is not None else "") == str(
+        expected if expected is not None else ""
+    )
 
 
 def field_value(values: dict, name: str) -> Any:
@@ -226,4 +230,6 @@ def values_meet(values: dict, tree: dict) -> bool:
         return all(values_meet(values, item) for item in tree["all"])
     if "any" in tree:
         return any(values_meet(values, item) for item in tree["any"])
-    return value_matches(field_value(values, tree["field"]), tree.get("op", "eq"), tree.get("value"))
+    return value_matches(
+        field_value(values, tree["field"]), tree.get("op", "eq"), tree.get("value")
+    )

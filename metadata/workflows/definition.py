@@ -24,8 +24,11 @@ TRIGGERS = (
     "schedule",
     "manual",
 )
-EVENT_TRIGGERS = {"record_created": "created", "record_updated": "updated",
-                  "record_deleted": "deleted"}  # fmt: skip
+EVENT_TRIGGERS = {
+    "record_created": "created",
+    "record_updated": "updated",
+    "record_deleted": "deleted",
+}
 MAX_ACTIONS = 20
 TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
@@ -35,12 +38,13 @@ def _fail(path: str, message: str, code: str = "invalid") -> ValidationError:
 
 
 def field_kind(object_api_name: str, name: str) -> str | None:
-    """"date", "datetime" or "value" for a field of the object; None if there is none."""
+    """ "date", "datetime" or "value" for a field of the object; None if there is none."""
     snap = object_snapshot(object_api_name)
     bare = name[len("custom.") :] if name.startswith("custom.") else name
     custom = snap.active_fields.get(bare)
     if custom is not None:
-        return {FieldType.DATE: "date", FieldType.DATETIME: "datetime"}.get(custom.type, "value")
+        kinds = {FieldType.DATE.value: "date", FieldType.DATETIME.value: "datetime"}
+        return kinds.get(str(custom.type), "value")
     if name.startswith("custom."):
         return None
     try:
@@ -69,8 +73,9 @@ def _value_test(raw: Any, path: str) -> dict:
         raise _fail(path, 'Give {"op": ..., "value": ...}.')
     op = raw.get("op", "eq")
     if op not in OPERATORS:
-        raise _fail(f"{path}.op", f"Unknown operator {op!r}; use one of {', '.join(OPERATORS)}.",
-                    "operator")  # fmt: skip
+        raise _fail(
+            f"{path}.op", f"Unknown operator {op!r}; use one of {', '.join(OPERATORS)}.", "operator"
+        )
     return {"op": op, "value": raw.get("value")}
 
 
@@ -79,8 +84,11 @@ def trigger_clean(object_api_name: str, trigger: Any) -> dict:
         raise _fail("trigger", 'Give the trigger as an object: {"type": ...}.', "required")
     kind = trigger.get("type")
     if kind not in TRIGGERS:
-        raise _fail("trigger.type", f"Unknown trigger {kind!r}; use one of {', '.join(TRIGGERS)}.",
-                    "trigger")  # fmt: skip
+        raise _fail(
+            "trigger.type",
+            f"Unknown trigger {kind!r}; use one of {', '.join(TRIGGERS)}.",
+            "trigger",
+        )
     allowed = {
         "record_created": {"type"},
         "record_deleted": {"type"},
@@ -92,9 +100,8 @@ def trigger_clean(object_api_name: str, trigger: Any) -> dict:
     unknown = sorted(set(trigger) - allowed)
     if unknown:
         raise _fail(f"trigger.{unknown[0]}", f"{unknown[0]} is not a setting of {kind} triggers.")
-    if kind in EVENT_TRIGGERS or kind == "date_relative":
-        if not object_api_name:
-            raise _fail("object", f"A {kind} trigger needs an object.", "required")
+    if (kind in EVENT_TRIGGERS or kind == "date_relative") and not object_api_name:
+        raise _fail("object", f"A {kind} trigger needs an object.", "required")
     out: dict[str, Any] = {"type": kind}
     if kind == "record_updated":
         fields = trigger.get("fields") or []
@@ -111,7 +118,9 @@ def trigger_clean(object_api_name: str, trigger: Any) -> dict:
             path = f"trigger.changes[{i}]"
             if not isinstance(change, dict) or set(change) - {"field", "from", "to"}:
                 raise _fail(path, 'Give {"field": ..., "from": {...}, "to": {...}}.')
-            item = {"field": _field_check(object_api_name, change.get("field"), f"{path}.field")}
+            item: dict[str, Any] = {
+                "field": _field_check(object_api_name, change.get("field"), f"{path}.field")
+            }
             for end in ("from", "to"):
                 if end in change:
                     item[end] = _value_test(change[end], f"{path}.{end}")
@@ -157,11 +166,18 @@ def actions_clean(object_api_name: str, actions: Any) -> list[dict]:
         kind = action.get("type")
         action_type = known.get(kind) if isinstance(kind, str) else None
         if action_type is None:
-            raise _fail(f"{path}.type", f"Unknown action {kind!r}; use one of "
-                        f"{', '.join(sorted(known))}.", "action")  # fmt: skip
+            raise _fail(
+                f"{path}.type",
+                f"Unknown action {kind!r}; use one of {', '.join(sorted(known))}.",
+                "action",
+            )
         if action_type.objects and object_api_name not in action_type.objects:
-            raise _fail(f"{path}.type", f"{kind} works on {', '.join(action_type.objects)} "
-                        f"records, not {object_api_name or 'no record'}.", "object")  # fmt: skip
+            raise _fail(
+                f"{path}.type",
+                f"{kind} works on {', '.join(action_type.objects)} "
+                f"records, not {object_api_name or 'no record'}.",
+                "object",
+            )
         config = {k: v for k, v in action.items() if k != "type"}
         try:
             cleaned = action_type.validate(config, object_api_name)
@@ -182,7 +198,9 @@ def definition_clean(
         try:
             object_snapshot(object_api_name)
         except Exception:
-            raise _fail("object", f"There is no object named {object_api_name!r}.", "object") from None
+            raise _fail(
+                "object", f"There is no object named {object_api_name!r}.", "object"
+            ) from None
     clean_trigger = trigger_clean(object_api_name, trigger)
     clean_conditions = conditions_clean(
         object_api_name=object_api_name,

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -117,8 +118,7 @@ def _occurrence(trigger: dict, event: events.RecordEvent) -> str:
     # One run per transition of the watched fields: the same change reported twice (a
     # PMS retry, a redelivered message) is the same occurrence.
     names = sorted(
-        set(trigger.get("fields") or [])
-        | {c["field"] for c in trigger.get("changes") or []}
+        set(trigger.get("fields") or []) | {c["field"] for c in trigger.get("changes") or []}
         or event.changed
     )
     transition = {n: [field_value(event.old, n), field_value(event.new, n)] for n in names}
@@ -177,7 +177,9 @@ def record_event_handle(event: events.RecordEvent) -> None:
             log.info("workflow %s not retriggered by its own change", workflow.key)
             continue
         if depth > _max_depth():
-            log.warning("workflow %s not triggered: chain %s is at the depth cap", workflow.key, chain)
+            log.warning(
+                "workflow %s not triggered: chain %s is at the depth cap", workflow.key, chain
+            )
             continue
         if trigger_type == "record_updated" and not _update_matches(version.trigger, event):
             continue
@@ -190,8 +192,12 @@ def record_event_handle(event: events.RecordEvent) -> None:
             record_id=event.record_id,
             occurrence_key=_occurrence(version.trigger, event),
             trigger_type=trigger_type,
-            event={"old": event.old, "new": event.new, "origin": event.origin,
-                   "user_id": event.user_id},  # fmt: skip
+            event={
+                "old": event.old,
+                "new": event.new,
+                "origin": event.origin,
+                "user_id": event.user_id,
+            },
             depth=depth,
         )
 
@@ -208,10 +214,16 @@ def record_load(object_api_name: str, record_id: str) -> Model | None:
         return None
 
 
-def _step_log(run: WorkflowRun | None, index: int, action: str, status: str, detail=None,
-              error: str = "") -> dict:  # fmt: skip
-    entry = {"index": index, "action": action, "status": status, "detail": detail or {},
-             "error": error}  # fmt: skip
+def _step_log(
+    run: WorkflowRun | None, index: int, action: str, status: str, detail=None, error: str = ""
+) -> dict:
+    entry = {
+        "index": index,
+        "action": action,
+        "status": status,
+        "detail": detail or {},
+        "error": error,
+    }
     if run is not None:
         WorkflowRunStep.objects.create(run=run, **entry)
     return entry
@@ -268,19 +280,25 @@ def workflow_run_execute(*, run_id: int) -> WorkflowRun | None:
     version = run.version
     record = record_load(run.object_api_name, run.record_id)
     ctx = registry.RunContext(
-        workflow_id=run.workflow_id, version_id=version.pk, run_id=run.pk,
-        object_api_name=run.object_api_name, record_id=run.record_id, record=record,
-        event=run.event, user_id=run.event.get("user_id"),
-    )  # fmt: skip
+        workflow_id=run.workflow_id,
+        version_id=version.pk,
+        run_id=run.pk,
+        object_api_name=run.object_api_name,
+        record_id=run.record_id,
+        record=record,
+        event=run.event,
+        user_id=run.event.get("user_id"),
+    )
     if run.next_step == 0 and not run.steps.filter(index=-1).exists():
         if run.trigger_type != "record_deleted":
             if run.object_api_name and run.record_id and record is None:
                 _step_log(run, -1, "conditions", "failed", error="The record no longer exists.")
                 return _finish(run, Status.FAILED, "The record no longer exists.")
             met = record is None or conditions_met(
-                object_api_name=run.object_api_name, record_id=run.record_id,
+                object_api_name=run.object_api_name,
+                record_id=run.record_id,
                 tree=version.conditions,
-            )  # fmt: skip
+            )
         else:
             met = True  # checked on the record's last values when it was deleted
         _step_log(run, -1, "conditions", "succeeded" if met else "skipped", {"met": met})
@@ -304,9 +322,13 @@ def workflow_run_execute(*, run_id: int) -> WorkflowRun | None:
                     run.resume_at = timezone.now() + timedelta(seconds=outcome.wait_seconds)
                     _step_log(run, index, kind, "waiting", outcome.detail)
                     _finish(run, Status.WAITING)
-                    countdown = outcome.wait_seconds
                     transaction.on_commit(
-                        lambda: task_send("workflow_run_execute", run.pk, countdown=countdown)
+                        functools.partial(
+                            task_send,
+                            "workflow_run_execute",
+                            run.pk,
+                            countdown=outcome.wait_seconds,
+                        )
                     )
                     return run
                 _step_log(run, index, kind, outcome.status, outcome.detail)
@@ -343,29 +365,39 @@ def workflow_dry_run(*, workflow: Workflow, record_id: Any = "") -> dict:
     record = None
     if workflow.object_api_name:
         if record_id in (None, ""):
-            raise ValidationError({"record_id": ValidationError("Choose a record.", code="required")})
+            raise ValidationError(
+                {"record_id": ValidationError("Choose a record.", code="required")}
+            )
         record = record_load(workflow.object_api_name, str(record_id))
         if record is None:
             raise NotFound(f"No {workflow.object_api_name} with id {record_id}.", field="record_id")
     report: dict[str, Any] = {
-        "workflow": workflow.key, "version": version.number,
-        "object": workflow.object_api_name, "record_id": str(record_id or ""),
-    }  # fmt: skip
+        "workflow": workflow.key,
+        "version": version.number,
+        "object": workflow.object_api_name,
+        "record_id": str(record_id or ""),
+    }
     steps: list[dict] = []
     try:
         with transaction.atomic():
             met = record is None or conditions_met(
-                object_api_name=workflow.object_api_name, record_id=str(record.pk),
+                object_api_name=workflow.object_api_name,
+                record_id=str(record.pk),
                 tree=version.conditions,
-            )  # fmt: skip
+            )
             report["conditions_met"] = met
-            steps.append(_step_log(None, -1, "conditions", "succeeded" if met else "skipped",
-                                   {"met": met}))  # fmt: skip
+            steps.append(
+                _step_log(None, -1, "conditions", "succeeded" if met else "skipped", {"met": met})
+            )
             ctx = registry.RunContext(
-                workflow_id=workflow.pk, version_id=version.pk, run_id=None,
-                object_api_name=workflow.object_api_name, record_id=str(record_id or ""),
-                record=record, dry_run=True,
-            )  # fmt: skip
+                workflow_id=workflow.pk,
+                version_id=version.pk,
+                run_id=None,
+                object_api_name=workflow.object_api_name,
+                record_id=str(record_id or ""),
+                record=record,
+                dry_run=True,
+            )
             for index, action_config in enumerate(version.actions if met else []):
                 config = dict(action_config)
                 kind = config.pop("type")
@@ -408,15 +440,17 @@ def workflow_run_manual(
             raise ValidationError({"record_ids": "Give a non-empty list of record ids."})
         if len(record_ids) > MANUAL_MAX:
             raise ValidationError({"record_ids": f"At most {MANUAL_MAX} records per run."})
-        found = set(
+        found = {
             str(pk)
             for pk in records_queryset(object_api_name=workflow.object_api_name)
             .filter(pk__in=[r for r in record_ids if str(r).isdigit()])
             .values_list("pk", flat=True)
-        )
+        }
         missing = [str(r) for r in record_ids if str(r) not in found]
         if missing:
-            raise NotFound(f"No {workflow.object_api_name} with id {missing[0]}.", field="record_ids")
+            raise NotFound(
+                f"No {workflow.object_api_name} with id {missing[0]}.", field="record_ids"
+            )
         ids = [str(r) for r in record_ids]
     elif filters is not None:
         if not isinstance(filters, list) or not all(
@@ -439,10 +473,14 @@ def workflow_run_manual(
     with transaction.atomic():
         for record_id in ids:
             run = run_create(
-                workflow=workflow, version=version, object_api_name=workflow.object_api_name,
-                record_id=record_id, occurrence_key=occurrence, trigger_type="manual",
+                workflow=workflow,
+                version=version,
+                object_api_name=workflow.object_api_name,
+                record_id=record_id,
+                occurrence_key=occurrence,
+                trigger_type="manual",
                 event={"user_id": getattr(user, "pk", None)},
-            )  # fmt: skip
+            )
             if run is not None:
                 runs.append(run)
     return runs

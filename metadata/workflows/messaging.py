@@ -52,7 +52,7 @@ class LocalSmsProvider:
 
 
 def sms_provider() -> SmsProvider:
-    return import_string(settings.ATRIUM_SMS_PROVIDER)()
+    return import_string(str(settings.ATRIUM_SMS_PROVIDER))()
 
 
 def unsubscribe_token(*, subject_type: str, subject_id: int, channel: str, purpose: str) -> str:
@@ -71,8 +71,12 @@ def unsubscribe_token_read(token: str) -> dict[str, Any] | None:
         return None
     if not isinstance(data, dict) or data.get("t") != current_schema():
         return None
-    return {"subject_type": data["s"], "subject_id": data["i"], "channel": data["c"],
-            "purpose": data["p"]}  # fmt: skip
+    return {
+        "subject_type": data["s"],
+        "subject_id": data["i"],
+        "channel": data["c"],
+        "purpose": data["p"],
+    }
 
 
 def tenant_base_url() -> str:

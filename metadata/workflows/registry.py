@@ -139,9 +139,7 @@ def relations_of(object_api_name: str) -> list[Relation]:
     return [r for (obj, _), r in _relations.items() if obj == object_api_name]
 
 
-def recipient_resolver_register(
-    object_api_name: str, resolver: RecipientResolver
-) -> None:
+def recipient_resolver_register(object_api_name: str, resolver: RecipientResolver) -> None:
     _recipients[object_api_name] = resolver
 
 

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from metadata.definitions import object_snapshot
-from metadata.models import Workflow, WorkflowRun
+from metadata.models import Workflow, WorkflowRun, WorkflowVersion
 from metadata.selectors.records import custom_filter
 from metadata.workflows.conditions import conditions_queryset
 from metadata.workflows.cron import cron_fire_times
@@ -57,9 +57,17 @@ def _is_custom(object_api_name: str, name: str) -> bool:
     return _bare(name) in object_snapshot(object_api_name).active_fields
 
 
-def _candidates(workflow: Workflow):
+def _version(workflow: Workflow) -> WorkflowVersion:
     version = workflow.current_version
-    return conditions_queryset(object_api_name=workflow.object_api_name, tree=version.conditions)
+    if version is None:
+        raise ValueError(f"workflow {workflow.key} has no version")
+    return version
+
+
+def _candidates(workflow: Workflow):
+    return conditions_queryset(
+        object_api_name=workflow.object_api_name, tree=_version(workflow).conditions
+    )
 
 
 def _values(queryset, object_api_name: str, name: str) -> list[tuple[int, object]]:
@@ -79,25 +87,29 @@ def _date_in(queryset, object_api_name: str, name: str, days: list[date], kind: 
             starts = [datetime.combine(d, time.min, tzinfo=zone) for d in days]
             out = queryset.none()
             for start in starts:
-                out = out | custom_filter(queryset, object_api_name=object_api_name, filters=[
-                    (_bare(name), "gte", start.isoformat()),
-                    (_bare(name), "lt", (start + timedelta(days=1)).isoformat()),
-                ])  # fmt: skip
+                out = out | custom_filter(
+                    queryset,
+                    object_api_name=object_api_name,
+                    filters=[
+                        (_bare(name), "gte", start.isoformat()),
+                        (_bare(name), "lt", (start + timedelta(days=1)).isoformat()),
+                    ],
+                )
             return out
         return queryset.filter(condition)
     return custom_filter(
-        queryset, object_api_name=object_api_name,
+        queryset,
+        object_api_name=object_api_name,
         filters=[(_bare(name), "in", [d.isoformat() for d in days])],
-    )  # fmt: skip
+    )
 
 
 def date_trigger_scan(workflow: Workflow, *, now: datetime | None = None) -> list[WorkflowRun]:
-    version = workflow.current_version
-    trigger = version.trigger
+    trigger = _version(workflow).trigger
     now = now or timezone.now()
     zone = tenant_zone()
     name, offset, unit = trigger["field"], trigger["offset"], trigger["unit"]
-    kind = field_kind(workflow.object_api_name, name)
+    kind = field_kind(workflow.object_api_name, name) or "date"
     queryset = _candidates(workflow)
     start = now - _lookback()
     found: list[tuple[str, str]] = []  # (record id, occurrence key)
@@ -107,8 +119,9 @@ def date_trigger_scan(workflow: Workflow, *, now: datetime | None = None) -> lis
         fire_days = [
             local_today - timedelta(days=k)
             for k in range(0, _lookback().days + 2)
-            if start < datetime.combine(local_today - timedelta(days=k), time(hour, minute),
-                                        tzinfo=zone) <= now  # fmt: skip
+            if start
+            < datetime.combine(local_today - timedelta(days=k), time(hour, minute), tzinfo=zone)
+            <= now
         ]
         if trigger.get("yearly"):
             for day in fire_days:
@@ -119,10 +132,13 @@ def date_trigger_scan(workflow: Workflow, *, now: datetime | None = None) -> lis
                 condition = Q()
                 for month, dom in wanted:
                     if _is_custom(workflow.object_api_name, name):
-                        condition |= Q(pk__in=custom_filter(
-                            queryset, object_api_name=workflow.object_api_name,
-                            filters=[(_bare(name), "contains", f"-{month:02d}-{dom:02d}")],
-                        ).values("pk"))  # fmt: skip
+                        condition |= Q(
+                            pk__in=custom_filter(
+                                queryset,
+                                object_api_name=workflow.object_api_name,
+                                filters=[(_bare(name), "contains", f"-{month:02d}-{dom:02d}")],
+                            ).values("pk")
+                        )
                     else:
                         condition |= Q(**{f"{name}__month": month, f"{name}__day": dom})
                 for pk in queryset.filter(condition).values_list("pk", flat=True):
@@ -130,8 +146,9 @@ def date_trigger_scan(workflow: Workflow, *, now: datetime | None = None) -> lis
         else:
             targets = {day - timedelta(days=offset): day for day in fire_days}
             if targets:
-                matched = _date_in(queryset, workflow.object_api_name, name, list(targets), kind,
-                                   zone)  # fmt: skip
+                matched = _date_in(
+                    queryset, workflow.object_api_name, name, list(targets), kind, zone
+                )
                 for pk, value in _values(matched, workflow.object_api_name, name):
                     value_day = _as_date(value, zone)
                     found.append((str(pk), f"date:{value_day.isoformat() if value_day else value}"))
@@ -143,18 +160,28 @@ def date_trigger_scan(workflow: Workflow, *, now: datetime | None = None) -> lis
             days = [low_d + timedelta(days=i) for i in range((high_d - low_d).days + 1)]
             matched = _date_in(queryset, workflow.object_api_name, name, days, kind, zone)
             for pk, value in _values(matched, workflow.object_api_name, name):
-                moment = datetime.combine(_as_date(value, zone), time.min, tzinfo=zone) + shift
+                value_day = _as_date(value, zone)
+                if value_day is None:
+                    continue
+                moment = datetime.combine(value_day, time.min, tzinfo=zone) + shift
                 if start < moment <= now:
                     found.append((str(pk), f"at:{moment.isoformat()}"))
         elif _is_custom(workflow.object_api_name, name):
-            matched = custom_filter(queryset, object_api_name=workflow.object_api_name, filters=[
-                (_bare(name), "gt", low.isoformat()), (_bare(name), "lte", high.isoformat())])
+            matched = custom_filter(
+                queryset,
+                object_api_name=workflow.object_api_name,
+                filters=[
+                    (_bare(name), "gt", low.isoformat()),
+                    (_bare(name), "lte", high.isoformat()),
+                ],
+            )
             for pk, value in _values(matched, workflow.object_api_name, name):
                 found.append((str(pk), f"at:{value}"))
         else:
             matched = queryset.filter(**{f"{name}__gt": low, f"{name}__lte": high})
             for pk, value in _values(matched, workflow.object_api_name, name):
-                found.append((str(pk), f"at:{value.isoformat()}"))
+                shown = value.isoformat() if isinstance(value, datetime) else value
+                found.append((str(pk), f"at:{shown}"))
     return _runs(workflow, "date_relative", found)
 
 
@@ -177,7 +204,7 @@ def cron_trigger_scan(workflow: Workflow, *, now: datetime | None = None) -> lis
     zone = tenant_zone()
     local_now = now.astimezone(zone)
     fire_times = cron_fire_times(
-        workflow.current_version.trigger["cron"], start=local_now - _lookback(), end=local_now
+        _version(workflow).trigger["cron"], start=local_now - _lookback(), end=local_now
     )
     found: list[tuple[str, str]] = []
     for moment in fire_times:
@@ -196,7 +223,7 @@ def _runs(workflow: Workflow, trigger_type: str, found: list[tuple[str, str]]) -
     # per record per check (the constraint still guards against concurrent checks).
     done = set(
         WorkflowRun.objects.filter(
-            version=workflow.current_version, occurrence_key__in={k for _, k in found}
+            version=_version(workflow), occurrence_key__in={k for _, k in found}
         ).values_list("record_id", "occurrence_key")
     )
     with transaction.atomic():
@@ -204,10 +231,13 @@ def _runs(workflow: Workflow, trigger_type: str, found: list[tuple[str, str]]) -
             if (record_id, key) in done:
                 continue
             run = run_create(
-                workflow=workflow, version=workflow.current_version,
-                object_api_name=workflow.object_api_name, record_id=record_id,
-                occurrence_key=key, trigger_type=trigger_type,
-            )  # fmt: skip
+                workflow=workflow,
+                version=_version(workflow),
+                object_api_name=workflow.object_api_name,
+                record_id=record_id,
+                occurrence_key=key,
+                trigger_type=trigger_type,
+            )
             if run is not None:
                 runs.append(run)
     return runs
@@ -218,8 +248,9 @@ def waiting_runs_resume(*, now: datetime | None = None) -> int:
     catches any message lost meanwhile)."""
     now = now or timezone.now()
     ids = list(
-        WorkflowRun.objects.filter(status=WorkflowRun.Status.WAITING, resume_at__lte=now)
-        .values_list("pk", flat=True)[:1000]
+        WorkflowRun.objects.filter(
+            status=WorkflowRun.Status.WAITING, resume_at__lte=now
+        ).values_list("pk", flat=True)[:1000]
     )
     for run_id in ids:
         task_send("workflow_run_execute", run_id)

@@ -28,10 +28,17 @@ def test_create_read_update_with_versions(tenant_a, inline):
     assert made.status_code == 201, made.content
     body = made.json()
     assert (body["key"], body["name"], body["version"], body["owner_module"]) == (
-        "vip_welcome", "VIP welcome", 1, "guests")
+        "vip_welcome",
+        "VIP welcome",
+        1,
+        "guests",
+    )
     assert body["translations"]["zh-hans"] == {"name": "贵宾欢迎"}
-    changed = patch(client, "/api/v1/workflows/vip_welcome/",
-                    {"actions": [{"type": "add_tag", "tag": "very-vip"}], "enabled": False})
+    changed = patch(
+        client,
+        "/api/v1/workflows/vip_welcome/",
+        {"actions": [{"type": "add_tag", "tag": "very-vip"}], "enabled": False},
+    )
     assert changed.status_code == 200, changed.content
     assert (changed.json()["version"], changed.json()["enabled"]) == (2, False)
     detail = client.get(f"/api/v1/workflows/{body['id']}/").json()
@@ -51,8 +58,11 @@ def test_create_read_update_with_versions(tenant_a, inline):
         ({"trigger": {"type": "record_updated", "fields": ["shoe"]}}, "trigger.fields[0]", "field"),
         ({"trigger": {"type": "date_relative", "field": "surname"}}, "trigger.field", "field"),
         ({"trigger": {"type": "schedule", "cron": "61 * * * *"}}, "trigger.cron", "invalid"),
-        ({"conditions": {"all": [{"field": "vip_level", "op": "near", "value": 1}]}},
-         "conditions.all[0].op", "operator"),
+        (
+            {"conditions": {"all": [{"field": "vip_level", "op": "near", "value": 1}]}},
+            "conditions.all[0].op",
+            "operator",
+        ),
         ({"actions": [{"type": "teleport"}]}, "actions[0].type", "action"),
         ({"actions": [{"type": "add_tag"}]}, "actions[0].tag", "required"),
         ({"actions": []}, "actions", "required"),
@@ -76,8 +86,12 @@ def test_dry_run_manual_run_and_run_log(tenant_a, inline, django_capture_on_comm
     dry = post(client, "/api/v1/workflows/vip_welcome/dry-run/", {"record_id": guest.pk})
     assert dry.status_code == 200, dry.content
     assert dry.json()["steps"][1]["detail"]["tags"] == ["vip"]
-    assert post(client, "/api/v1/workflows/vip_welcome/dry-run/", {"record_id": 999999}).json()[
-        "errors"][0]["field"] == "record_id"
+    assert (
+        post(client, "/api/v1/workflows/vip_welcome/dry-run/", {"record_id": 999999}).json()[
+            "errors"
+        ][0]["field"]
+        == "record_id"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         ran = post(client, "/api/v1/workflows/vip_welcome/run/", {"record_ids": [guest.pk]})
     assert ran.status_code == 202, ran.content
@@ -105,27 +119,53 @@ def test_templates_list_and_import(tenant_a, inline):
     client = api(tenant_a)
     listed = client.get("/api/v1/workflows/templates/").json()["results"]
     assert {t["template"] for t in listed} == {
-        "pre_arrival", "post_stay_survey", "vip_arrival", "birthday_greeting", "win_back",
-        "complaint_escalation"}
+        "pre_arrival",
+        "post_stay_survey",
+        "vip_arrival",
+        "birthday_greeting",
+        "win_back",
+        "complaint_escalation",
+    }
     plan = post(client, "/api/v1/workflows/templates/post_stay_survey/import/", {})
-    assert plan.status_code == 200 and plan.json()["steps"] == [{"key": "post_stay_survey", "action": "create"}]
-    applied = post(client, "/api/v1/workflows/templates/post_stay_survey/import/", {"dry_run": False})
+    assert plan.status_code == 200 and plan.json()["steps"] == [
+        {"key": "post_stay_survey", "action": "create"}
+    ]
+    applied = post(
+        client, "/api/v1/workflows/templates/post_stay_survey/import/", {"dry_run": False}
+    )
     assert applied.status_code == 201
     again = post(client, "/api/v1/workflows/templates/post_stay_survey/import/", {"dry_run": False})
     assert again.json()["steps"] == [{"key": "post_stay_survey", "action": "unchanged"}]
-    assert post(client, "/api/v1/workflows/templates/nope/import/", {}).json()["errors"][0]["field"] == "template"
-    assert post(client, "/api/v1/workflows/templates/win_back/import/", {"dry_run": "no"}).status_code == 400
+    assert (
+        post(client, "/api/v1/workflows/templates/nope/import/", {}).json()["errors"][0]["field"]
+        == "template"
+    )
+    assert (
+        post(client, "/api/v1/workflows/templates/win_back/import/", {"dry_run": "no"}).status_code
+        == 400
+    )
     actions = {a["type"] for a in client.get("/api/v1/workflows/actions/").json()["results"]}
-    assert {"update_field", "create_task", "create_case", "send_email", "send_sms", "webhook",
-            "add_tag", "remove_tag", "assign_owner", "wait"} <= actions
+    assert {
+        "update_field",
+        "create_task",
+        "create_case",
+        "send_email",
+        "send_sms",
+        "webhook",
+        "add_tag",
+        "remove_tag",
+        "assign_owner",
+        "wait",
+    } <= actions
 
 
 def test_only_administrators_change_workflows(tenant_a):
+    from django.test import Client
+
     from tenants.access.models import Role
     from tenants.access.services import user_roles_set
     from tenants.integrations.services import api_key_create
     from tenants.users.services import user_create
-    from django.test import Client
 
     with tenant_context(tenant_a):
         user, _ = user_create(email="desk@alpha.test")

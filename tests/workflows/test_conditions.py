@@ -20,13 +20,19 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def guests(alpha):
     custom_field_create(object_api_name="guest", api_name="points", label="Points", type="integer")
-    custom_field_create(object_api_name="guest", api_name="tier", label="Tier", type="choice",
-                        choices=["gold", "silver"])  # fmt: skip
+    custom_field_create(
+        object_api_name="guest",
+        api_name="tier",
+        label="Tier",
+        type="choice",
+        choices=["gold", "silver"],
+    )
     return {
-        "ana": make_guest(given_name="Ana", vip_level=3, nationality="PT",
-                          custom={"points": 500, "tier": "gold"}),
+        "ana": make_guest(
+            given_name="Ana", vip_level=3, nationality="PT", custom={"points": 500, "tier": "gold"}
+        ),
         "bo": make_guest(given_name="Bo", vip_level=0, custom={"points": 20}),
-    }  # fmt: skip
+    }
 
 
 def met(guest, tree) -> bool:
@@ -63,11 +69,17 @@ def test_each_operator_on_standard_and_custom_fields(guests, field, op, value, a
 
 
 def test_and_or_nesting(guests):
-    tree = {"any": [
-        {"all": [{"field": "vip_level", "op": "gte", "value": 3},
-                 {"field": "points", "op": "lt", "value": 100}]},
-        {"field": "given_name", "op": "eq", "value": "Bo"},
-    ]}  # fmt: skip
+    tree = {
+        "any": [
+            {
+                "all": [
+                    {"field": "vip_level", "op": "gte", "value": 3},
+                    {"field": "points", "op": "lt", "value": 100},
+                ]
+            },
+            {"field": "given_name", "op": "eq", "value": "Bo"},
+        ]
+    }
     assert not met(guests["ana"], tree)
     assert met(guests["bo"], tree)
     assert met(guests["ana"], {})  # no conditions: always
@@ -77,8 +89,12 @@ def test_related_record_fields(alpha):
     prop = make_property()
     vip = make_reservation(property=prop, guest=make_guest(vip_level=2))
     plain = make_reservation(property=prop, guest=make_guest(vip_level=0))
-    tree = {"all": [{"field": "guest.vip_level", "op": "gte", "value": 1},
-                    {"field": "status", "op": "eq", "value": "reserved"}]}  # fmt: skip
+    tree = {
+        "all": [
+            {"field": "guest.vip_level", "op": "gte", "value": 1},
+            {"field": "status", "op": "eq", "value": "reserved"},
+        ]
+    }
     assert conditions_met(object_api_name="reservation", record_id=str(vip.pk), tree=tree)
     assert not conditions_met(object_api_name="reservation", record_id=str(plain.pk), tree=tree)
     arrival = {"all": [{"field": "arrival", "op": "gte", "value": "2026-03-01"}]}
@@ -89,12 +105,32 @@ def test_related_record_fields(alpha):
 @pytest.mark.parametrize(
     ("conditions", "field", "code"),
     [
-        ({"all": [{"field": "shoe_size", "op": "eq", "value": 1}]}, "conditions.all[0].field", "field"),
-        ({"all": [{"field": "vip_level", "op": "between", "value": 1}]}, "conditions.all[0].op", "operator"),
-        ({"all": [{"field": "points", "op": "gte", "value": "lots"}]}, "conditions.all[0].value", "invalid"),
-        ({"any": [{"field": "hotel.name", "op": "eq", "value": "x"}]}, "conditions.any[0].field", "relation"),
+        (
+            {"all": [{"field": "shoe_size", "op": "eq", "value": 1}]},
+            "conditions.all[0].field",
+            "field",
+        ),
+        (
+            {"all": [{"field": "vip_level", "op": "between", "value": 1}]},
+            "conditions.all[0].op",
+            "operator",
+        ),
+        (
+            {"all": [{"field": "points", "op": "gte", "value": "lots"}]},
+            "conditions.all[0].value",
+            "invalid",
+        ),
+        (
+            {"any": [{"field": "hotel.name", "op": "eq", "value": "x"}]},
+            "conditions.any[0].field",
+            "relation",
+        ),
         ({"all": []}, "conditions.all", "invalid"),
-        ({"all": [{"field": "vip_level", "value": 1, "colour": "red"}]}, "conditions.all[0]", "invalid"),
+        (
+            {"all": [{"field": "vip_level", "value": 1, "colour": "red"}]},
+            "conditions.all[0]",
+            "invalid",
+        ),
         ({"all": "vip"}, "conditions.all", "invalid"),
     ],
 )

@@ -23,11 +23,13 @@ from tests.workflows.worker import worker_start, worker_stop
 @pytest.fixture
 def smtp_and_worker(django_db_setup):
     controller, inbox = smtp_server()
-    proc, lines = worker_start({
-        "ATRIUM_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-        "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(controller.port),
-    })  # fmt: skip
+    proc, lines = worker_start(
+        {
+            "ATRIUM_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(controller.port),
+        }
+    )
     yield inbox, lines
     worker_stop(proc)
     controller.stop()
@@ -50,28 +52,41 @@ def test_checkout_through_the_api_sends_the_post_stay_email(
     template = workflow_template_load("post_stay_survey")["workflows"][0]
     with django_db_blocker.unblock():
         client = api(tenant_a)
-        made = post(client, "/api/v1/workflows/", {
-            "key": "e2e_post_stay",
-            "name": template["name"],
-            "object": "reservation",
-            "trigger": {"type": "record_updated", "fields": ["status"],
-                        "changes": [{"field": "status", "to": {"op": "eq", "value": "checked_out"}}]},
-            "actions": template["actions"],
-        })  # fmt: skip
+        made = post(
+            client,
+            "/api/v1/workflows/",
+            {
+                "key": "e2e_post_stay",
+                "name": template["name"],
+                "object": "reservation",
+                "trigger": {
+                    "type": "record_updated",
+                    "fields": ["status"],
+                    "changes": [{"field": "status", "to": {"op": "eq", "value": "checked_out"}}],
+                },
+                "actions": template["actions"],
+            },
+        )
         assert made.status_code == 201, made.content
         with tenant_context(tenant_a):
             prop = make_property(name="Harbour Lisbon")
-            guest = make_guest(given_name="Wei", surname="Chen", language="zh-hans",
-                               emails=["wei.e2e@example.com"])  # fmt: skip
-            reservation = make_reservation(property=prop, guest=guest, arrival=date(2026, 4, 1),
-                                           status="in_house")  # fmt: skip
+            guest = make_guest(
+                given_name="Wei", surname="Chen", language="zh-hans", emails=["wei.e2e@example.com"]
+            )
+            reservation = make_reservation(
+                property=prop, guest=guest, arrival=date(2026, 4, 1), status="in_house"
+            )
         try:
-            moved = patch(client, f"/api/v1/reservations/{reservation.pk}/", {"status": "checked_out"})
+            moved = patch(
+                client, f"/api/v1/reservations/{reservation.pk}/", {"status": "checked_out"}
+            )
             assert moved.status_code == 200, moved.content
 
             def sent():
                 with tenant_context(tenant_a):
-                    return OutboxMessage.objects.filter(status="sent", record_id=str(reservation.pk)).first()
+                    return OutboxMessage.objects.filter(
+                        status="sent", record_id=str(reservation.pk)
+                    ).first()
 
             message = _wait(sent, lines)
             assert (message.recipient, message.language) == ("wei.e2e@example.com", "zh-hans")
@@ -85,7 +100,9 @@ def test_checkout_through_the_api_sends_the_post_stay_email(
             log = client.get("/api/v1/workflows/e2e_post_stay/runs/").json()["results"]
             assert [r["status"] for r in log] == ["succeeded"]
             assert [(s["action"], s["status"]) for s in log[0]["steps"]] == [
-                ("conditions", "succeeded"), ("send_email", "succeeded")]
+                ("conditions", "succeeded"),
+                ("send_email", "succeeded"),
+            ]
             assert log[0]["steps"][1]["detail"]["outbox_id"] == message.pk
             with tenant_context(tenant_b):
                 assert not WorkflowRun.objects.exists()
@@ -115,9 +132,12 @@ def test_the_post_stay_actions_also_fit_a_checkout_trigger(tenant_a):
     with tenant_context(tenant_a):
         trigger, _, actions = definition_clean(
             object_api_name="reservation",
-            trigger={"type": "record_updated", "changes": [
-                {"field": "status", "to": {"op": "eq", "value": "checked_out"}}]},
-            conditions={}, actions=template["actions"],
-        )  # fmt: skip
+            trigger={
+                "type": "record_updated",
+                "changes": [{"field": "status", "to": {"op": "eq", "value": "checked_out"}}],
+            },
+            conditions={},
+            actions=template["actions"],
+        )
     assert trigger["changes"][0]["to"] == {"op": "eq", "value": "checked_out"}
     assert actions[0]["subject"]["zh-hans"] == "您在{{ hotel.name }}的住宿体验如何？"

@@ -24,15 +24,20 @@ pytestmark = pytest.mark.django_db
 
 def test_a_duplicated_event_runs_once(alpha, commit):
     workflow = make_workflow(
-        "vip", trigger={"type": "record_updated", "fields": ["vip_level"]},
+        "vip",
+        trigger={"type": "record_updated", "fields": ["vip_level"]},
         actions=[{"type": "create_task", "subject": "Welcome VIP {{ guest.full_name }}"}],
-    )  # fmt: skip
+    )
     guest = make_guest()
     with commit():
         for _ in range(2):  # the same change announced twice (a retried PMS message)
-            events.record_event_emit(object_api_name="guest", action="updated",
-                                     record_id=guest.pk, old={"vip_level": 0},
-                                     new={"vip_level": 2})  # fmt: skip
+            events.record_event_emit(
+                object_api_name="guest",
+                action="updated",
+                record_id=guest.pk,
+                old={"vip_level": 0},
+                new={"vip_level": 2},
+            )
     [run] = runs_of(workflow)
     assert run.status == "succeeded"
     assert Activity.objects.filter(kind="task", record_id=str(guest.pk)).count() == 1
@@ -52,10 +57,17 @@ def test_a_repeated_schedule_check_runs_each_occurrence_once(alpha, commit):
     from zoneinfo import ZoneInfo
 
     workflow = make_workflow(
-        "day_before", object_api_name="reservation",
-        trigger={"type": "date_relative", "field": "arrival", "offset": -1, "unit": "days", "at": "08:00"},
+        "day_before",
+        object_api_name="reservation",
+        trigger={
+            "type": "date_relative",
+            "field": "arrival",
+            "offset": -1,
+            "unit": "days",
+            "at": "08:00",
+        },
         actions=[{"type": "create_task", "subject": "Prepare {{ record.confirmation_number }}"}],
-    )  # fmt: skip
+    )
     make_reservation(property=make_property(), guest=make_guest(), arrival=date(2026, 6, 2))
     now = datetime(2026, 6, 1, 8, 30, tzinfo=ZoneInfo("Europe/Paris"))
     with commit():
@@ -68,8 +80,11 @@ def test_a_repeated_schedule_check_runs_each_occurrence_once(alpha, commit):
 def test_a_workflow_does_not_retrigger_itself(alpha, commit):
     # Any update of a guest sets the given name: without loop protection its own update
     # would trigger it again and again.
-    loop = make_workflow("loop", trigger={"type": "record_updated"},
-                         actions=[{"type": "update_field", "field": "vip_level", "value": 5}])  # fmt: skip
+    loop = make_workflow(
+        "loop",
+        trigger={"type": "record_updated"},
+        actions=[{"type": "update_field", "field": "vip_level", "value": 5}],
+    )
     guest = make_guest()
     with commit():
         guest_update(guest=guest, surname="Changed")
@@ -81,10 +96,16 @@ def test_a_workflow_does_not_retrigger_itself(alpha, commit):
 
 
 def test_two_workflows_cannot_ping_pong(alpha, commit):
-    ping = make_workflow("ping", trigger={"type": "record_updated", "fields": ["vip_level"]},
-                         actions=[{"type": "update_field", "field": "customer_type", "value": "corporate"}])
-    pong = make_workflow("pong", trigger={"type": "record_updated", "fields": ["customer_type"]},
-                         actions=[{"type": "update_field", "field": "vip_level", "value": 9}])
+    ping = make_workflow(
+        "ping",
+        trigger={"type": "record_updated", "fields": ["vip_level"]},
+        actions=[{"type": "update_field", "field": "customer_type", "value": "corporate"}],
+    )
+    pong = make_workflow(
+        "pong",
+        trigger={"type": "record_updated", "fields": ["customer_type"]},
+        actions=[{"type": "update_field", "field": "vip_level", "value": 9}],
+    )
     guest = make_guest()
     with commit():
         guest_update(guest=guest, vip_level=1)
@@ -101,10 +122,13 @@ def test_chains_stop_at_the_depth_cap(alpha, commit, settings):
     fields = ["vip_level", "customer_type", "language", "nationality"]
     values = [None, "corporate", "fr", "FR"]
     chain = [
-        make_workflow(f"step{i}", trigger={"type": "record_updated", "fields": [fields[i]]},
-                      actions=[{"type": "update_field", "field": fields[i + 1], "value": values[i + 1]}])
+        make_workflow(
+            f"step{i}",
+            trigger={"type": "record_updated", "fields": [fields[i]]},
+            actions=[{"type": "update_field", "field": fields[i + 1], "value": values[i + 1]}],
+        )
         for i in range(3)
-    ]  # fmt: skip
+    ]
     guest = make_guest()
     with commit():
         guest_update(guest=guest, vip_level=1)
@@ -124,8 +148,11 @@ def test_transient_failures_are_retried_from_the_failed_step(alpha, commit, monk
 
     registry.action_register(registry.ActionType("flaky", "Flaky", lambda c, o: c, flaky))
     try:
-        workflow = make_workflow("retry", trigger={"type": "manual"}, actions=[
-            {"type": "add_tag", "tag": "once"}, {"type": "flaky"}])
+        workflow = make_workflow(
+            "retry",
+            trigger={"type": "manual"},
+            actions=[{"type": "add_tag", "tag": "once"}, {"type": "flaky"}],
+        )
         guest = make_guest()
         [run] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk])
         with pytest.raises(engine.RetryLater) as info:  # the task turns it into a retry
@@ -172,17 +199,29 @@ def test_the_throughput_cap_requeues_with_a_countdown(alpha, settings, monkeypat
     assert waits[:3] == [0, 0, 0]
     assert 0.4 < waits[3] <= 0.5 and waits[4] > 0
     requeued = []
-    monkeypatch.setattr(tasks.workflow_run_execute, "apply_async",
-                        lambda args, countdown: requeued.append((args, countdown)))  # fmt: skip
-    monkeypatch.setattr(engine, "workflow_run_execute", lambda run_id: pytest.fail("ran over the cap"))
+    monkeypatch.setattr(
+        tasks.workflow_run_execute,
+        "apply_async",
+        lambda args, countdown: requeued.append((args, countdown)),
+    )
+    monkeypatch.setattr(
+        engine, "workflow_run_execute", lambda run_id: pytest.fail("ran over the cap")
+    )
     assert tasks.workflow_run_execute.run(42) == "throttled"
     [(args, countdown)] = requeued
     assert args == [42] and countdown > 0.4
 
 
 def test_runs_in_flight_keep_their_version(alpha, commit):
-    workflow = make_workflow("versioned", trigger={"type": "manual"}, actions=[
-        {"type": "add_tag", "tag": "v1"}, {"type": "wait", "minutes": 5}, {"type": "add_tag", "tag": "v1-end"}])
+    workflow = make_workflow(
+        "versioned",
+        trigger={"type": "manual"},
+        actions=[
+            {"type": "add_tag", "tag": "v1"},
+            {"type": "wait", "minutes": 5},
+            {"type": "add_tag", "tag": "v1-end"},
+        ],
+    )
     guest = make_guest()
     with commit():
         [run] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk])
@@ -200,32 +239,52 @@ def test_runs_in_flight_keep_their_version(alpha, commit):
     assert Guest.objects.get(pk=guest.pk).tags == ["v1", "v1-end", "v2"]
 
 
-def test_dry_run_shows_every_step_and_changes_nothing(alpha, commit, django_capture_on_commit_callbacks):
+def test_dry_run_shows_every_step_and_changes_nothing(
+    alpha, commit, django_capture_on_commit_callbacks
+):
     from tests.workflows.conftest import staff
 
     staff("gm@alpha.test", "general_manager")
     workflow = make_workflow(
-        "everything", object_api_name="reservation", trigger={"type": "manual"},
+        "everything",
+        object_api_name="reservation",
+        trigger={"type": "manual"},
         conditions={"all": [{"field": "guest.vip_level", "op": "gte", "value": 1}]},
         actions=[
             {"type": "update_field", "field": "channel", "value": "direct"},
-            {"type": "create_task", "subject": "Call {{ guest.first_name }}", "role": "general_manager"},
+            {
+                "type": "create_task",
+                "subject": "Call {{ guest.first_name }}",
+                "role": "general_manager",
+            },
             {"type": "create_case", "subject": "Check {{ record.confirmation_number }}"},
             {"type": "add_tag", "tag": "dry"},
-            {"type": "send_email", "subject": {"en": "Hi", "fr": "Bonjour {{ guest.first_name }}"},
-             "body": {"en": "Hello", "fr": "Votre séjour du {{ record.arrival }}"}},
+            {
+                "type": "send_email",
+                "subject": {"en": "Hi", "fr": "Bonjour {{ guest.first_name }}"},
+                "body": {"en": "Hello", "fr": "Votre séjour du {{ record.arrival }}"},
+            },
             {"type": "send_sms", "body": "See you {{ guest.first_name }}"},
             {"type": "wait", "days": 1},
             {"type": "webhook", "event_type": "guest.vip"},
         ],
-    )  # fmt: skip
-    guest = make_guest(given_name="Luc", vip_level=2, language="fr", emails=["luc@example.com"],
-                       phones=["+33612345678"])  # fmt: skip
+    )
+    guest = make_guest(
+        given_name="Luc",
+        vip_level=2,
+        language="fr",
+        emails=["luc@example.com"],
+        phones=["+33612345678"],
+    )
     reservation = make_reservation(property=make_property(), guest=guest)
     counts = lambda: (  # noqa: E731
-        OutboxMessage.objects.count(), Activity.objects.count(), Case.objects.count(),
-        WorkflowRun.objects.count(), WorkflowRunStep.objects.count(), RecordChange.objects.count(),
-    )  # fmt: skip
+        OutboxMessage.objects.count(),
+        Activity.objects.count(),
+        Case.objects.count(),
+        WorkflowRun.objects.count(),
+        WorkflowRunStep.objects.count(),
+        RecordChange.objects.count(),
+    )
     before = counts()
     with django_capture_on_commit_callbacks() as callbacks:
         report = workflow_dry_run(workflow=workflow, record_id=reservation.pk)
@@ -241,11 +300,21 @@ def test_dry_run_shows_every_step_and_changes_nothing(alpha, commit, django_capt
     assert steps["create_task"]["detail"]["subject"] == "Call Luc"
     assert steps["create_task"]["detail"]["assignee"] == "gm@alpha.test"
     email = steps["send_email"]["detail"]
-    assert (email["recipient"], email["language"], email["subject"]) == ("luc@example.com", "fr", "Bonjour Luc")
+    assert (email["recipient"], email["language"], email["subject"]) == (
+        "luc@example.com",
+        "fr",
+        "Bonjour Luc",
+    )
     assert email["body"].startswith("Votre séjour du 1 mars 2026")
     assert steps["send_sms"]["detail"]["recipient"] == "+33612345678"
     assert steps["add_tag"]["detail"]["tags"] == ["dry"]
     quiet = make_reservation(property=make_property(), guest=make_guest())
     assert workflow_dry_run(workflow=workflow, record_id=quiet.pk)["steps"] == [
-        {"index": -1, "action": "conditions", "status": "skipped", "detail": {"met": False}, "error": ""}
+        {
+            "index": -1,
+            "action": "conditions",
+            "status": "skipped",
+            "detail": {"met": False},
+            "error": "",
+        }
     ]

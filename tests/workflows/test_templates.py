@@ -35,7 +35,9 @@ def test_every_template_imports_idempotently_and_starts_switched_off(alpha):
     for name in names:
         assert workflow_template_import(name=name, dry_run=True)["steps"][0]["action"] == "create"
         workflow_template_import(name=name, dry_run=False)
-        assert workflow_template_import(name=name, dry_run=False)["steps"][0]["action"] == "unchanged"
+        assert (
+            workflow_template_import(name=name, dry_run=False)["steps"][0]["action"] == "unchanged"
+        )
     assert Workflow.objects.filter(enabled=False).count() == 6
     assert set(Workflow.objects.values_list("template", flat=True)) == set(names)
 
@@ -63,12 +65,20 @@ def test_pre_arrival_three_days_before(alpha, commit):
 def test_post_stay_survey_one_day_after_departure_when_checked_out(alpha, commit):
     workflow = imported("post_stay_survey")
     prop = make_property()
-    stayed = make_reservation(property=prop, guest=make_guest(emails=["a@example.com"]),
-                              arrival=date(2026, 7, 1), nights=2)  # fmt: skip
+    stayed = make_reservation(
+        property=prop,
+        guest=make_guest(emails=["a@example.com"]),
+        arrival=date(2026, 7, 1),
+        nights=2,
+    )
     reservation_status_change(reservation=stayed, status="in_house")
     reservation_status_change(reservation=stayed, status="checked_out")
-    no_show = make_reservation(property=prop, guest=make_guest(emails=["b@example.com"]),
-                               arrival=date(2026, 7, 1), nights=2)  # fmt: skip
+    no_show = make_reservation(
+        property=prop,
+        guest=make_guest(emails=["b@example.com"]),
+        arrival=date(2026, 7, 1),
+        nights=2,
+    )
     with commit():
         workflows_schedule(now=datetime(2026, 7, 4, 10, 0, tzinfo=PARIS))
     # The scan only picks records that meet the conditions: the booking never stayed.
@@ -82,15 +92,21 @@ def test_vip_arrival_today_makes_a_front_office_task(alpha, commit):
     desk = staff("desk@alpha.test", "front_office")
     workflow = imported("vip_arrival")
     prop = make_property()
-    vip = make_reservation(property=prop, guest=make_guest(vip_level=2, given_name="Ana", surname="Vip"),
-                           arrival=date(2026, 8, 1))  # fmt: skip
+    vip = make_reservation(
+        property=prop,
+        guest=make_guest(vip_level=2, given_name="Ana", surname="Vip"),
+        arrival=date(2026, 8, 1),
+    )
     make_reservation(property=prop, guest=make_guest(vip_level=0), arrival=date(2026, 8, 1))
     with commit():
         workflows_schedule(now=datetime(2026, 8, 1, 7, 0, tzinfo=PARIS))
     assert [(r.record_id, r.status) for r in runs_of(workflow)] == [(str(vip.pk), "succeeded")]
     [task] = Activity.objects.filter(kind="task")
     assert (task.subject, task.assignee, task.record_id) == (
-        "VIP arrival today: Ana Vip (VIP 2)", desk, str(vip.pk))
+        "VIP arrival today: Ana Vip (VIP 2)",
+        desk,
+        str(vip.pk),
+    )
 
 
 def test_birthday_greeting_needs_marketing_consent(alpha, commit):
@@ -127,8 +143,12 @@ def test_complaint_past_deadline_is_escalated_to_a_manager(alpha, commit):
     gm = staff("gm@alpha.test", "general_manager")
     workflow = imported("complaint_escalation")
     deadline = datetime(2026, 5, 5, 18, 0, tzinfo=PARIS)
-    late = case_create(subject="Cold shower", kind="complaint", deadline=deadline,
-                       guest=make_guest(given_name="Ivo", surname="Late"))  # fmt: skip
+    late = case_create(
+        subject="Cold shower",
+        kind="complaint",
+        deadline=deadline,
+        guest=make_guest(given_name="Ivo", surname="Late"),
+    )
     solved = case_create(subject="Noise", kind="complaint", deadline=deadline)
     from crm.services.cases import case_update
 

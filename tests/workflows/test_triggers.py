@@ -32,7 +32,11 @@ def test_record_created_runs_the_actions(alpha, commit):
     guest.refresh_from_db()
     assert guest.vip_level == 3
     [run] = runs_of(workflow)
-    assert (run.status, run.trigger_type, run.record_id) == ("succeeded", "record_created", str(guest.pk))
+    assert (run.status, run.trigger_type, run.record_id) == (
+        "succeeded",
+        "record_created",
+        str(guest.pk),
+    )
     assert [(s.index, s.action, s.status) for s in run.steps.order_by("pk")] == [
         (-1, "conditions", "succeeded"),
         (0, "update_field", "succeeded"),
@@ -61,8 +65,11 @@ def test_record_updated_watches_fields_and_old_and_new_values(alpha, commit):
             "type": "record_updated",
             "fields": ["status"],
             "changes": [
-                {"field": "status", "from": {"op": "eq", "value": "in_house"},
-                 "to": {"op": "eq", "value": "checked_out"}}
+                {
+                    "field": "status",
+                    "from": {"op": "eq", "value": "in_house"},
+                    "to": {"op": "eq", "value": "checked_out"},
+                }
             ],
         },
         actions=[{"type": "add_tag", "tag": "stayed"}],
@@ -89,14 +96,21 @@ def test_record_updated_watches_fields_and_old_and_new_values(alpha, commit):
 def test_record_updated_on_a_custom_field_change(alpha, commit):
     from metadata.services.definitions import custom_field_create
 
-    custom_field_create(object_api_name="guest", api_name="tier", label="Tier", type="choice",
-                        choices=["gold", "silver"])  # fmt: skip
+    custom_field_create(
+        object_api_name="guest",
+        api_name="tier",
+        label="Tier",
+        type="choice",
+        choices=["gold", "silver"],
+    )
     workflow = make_workflow(
         "gold",
-        trigger={"type": "record_updated", "changes": [
-            {"field": "custom.tier", "to": {"op": "eq", "value": "gold"}}]},
+        trigger={
+            "type": "record_updated",
+            "changes": [{"field": "custom.tier", "to": {"op": "eq", "value": "gold"}}],
+        },
         actions=[{"type": "add_tag", "tag": "gold"}],
-    )  # fmt: skip
+    )
     guest = make_guest(custom={"tier": "silver"})
     with commit():
         guest_update(guest=guest, custom={"tier": "gold"})
@@ -105,13 +119,16 @@ def test_record_updated_on_a_custom_field_change(alpha, commit):
 
 
 def test_record_deleted_with_conditions_on_its_last_values(alpha, commit):
-    object_definition_create(api_name="supplier", label="Supplier", label_plural="Suppliers",
-                             module="guests")  # fmt: skip
+    object_definition_create(
+        api_name="supplier", label="Supplier", label_plural="Suppliers", module="guests"
+    )
     workflow = make_workflow(
-        "supplier_gone", object_api_name="supplier", trigger={"type": "record_deleted"},
+        "supplier_gone",
+        object_api_name="supplier",
+        trigger={"type": "record_deleted"},
         conditions={"all": [{"field": "name", "op": "contains", "value": "acme"}]},
         actions=[{"type": "webhook", "event_type": "supplier.gone"}],
-    )  # fmt: skip
+    )
     keep = record_create(object_api_name="supplier", data={}, name="Other Ltd")
     gone = record_create(object_api_name="supplier", data={}, name="ACME Foods")
     gone_id = gone.pk
@@ -132,11 +149,17 @@ def test_date_relative_days_before_arrival_in_the_tenants_time_zone(alpha, commi
     # alpha is in Europe/Paris; 3 days before arrival at 10:00 Paris time.
     prop = make_property()
     workflow = make_workflow(
-        "pre", object_api_name="reservation",
-        trigger={"type": "date_relative", "field": "arrival", "offset": -3, "unit": "days",
-                 "at": "10:00"},
+        "pre",
+        object_api_name="reservation",
+        trigger={
+            "type": "date_relative",
+            "field": "arrival",
+            "offset": -3,
+            "unit": "days",
+            "at": "10:00",
+        },
         actions=[{"type": "add_tag", "tag": "pre"}],
-    )  # fmt: skip
+    )
     due = make_reservation(property=prop, guest=make_guest(), arrival=date(2026, 6, 13))
     make_reservation(property=prop, guest=make_guest(), arrival=date(2026, 6, 14))
     with commit():
@@ -144,7 +167,11 @@ def test_date_relative_days_before_arrival_in_the_tenants_time_zone(alpha, commi
     with commit():
         assert workflows_schedule(now=_at("Europe/Paris", 2026, 6, 10, 10, 0))["runs"] == 1
     [run] = runs_of(workflow)
-    assert (run.record_id, run.occurrence_key, run.status) == (str(due.pk), "date:2026-06-13", "succeeded")
+    assert (run.record_id, run.occurrence_key, run.status) == (
+        str(due.pk),
+        "date:2026-06-13",
+        "succeeded",
+    )
     assert due.guest.__class__.objects.get(pk=due.guest_id).tags == ["pre"]
     # Later checks overlap the window: the occurrence does not run again.
     with commit():
@@ -154,10 +181,11 @@ def test_date_relative_days_before_arrival_in_the_tenants_time_zone(alpha, commi
 
 def test_date_relative_hours_after_a_datetime(alpha, commit):
     workflow = make_workflow(
-        "late", object_api_name="case",
+        "late",
+        object_api_name="case",
         trigger={"type": "date_relative", "field": "deadline", "offset": 2, "unit": "hours"},
         actions=[{"type": "update_field", "field": "priority", "value": "high"}],
-    )  # fmt: skip
+    )
     deadline = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
     case = case_create(subject="Noisy room", kind="complaint", deadline=deadline)
     with commit():
@@ -171,10 +199,16 @@ def test_date_relative_hours_after_a_datetime(alpha, commit):
 def test_yearly_birthday_including_29_february(alpha, commit):
     workflow = make_workflow(
         "birthday",
-        trigger={"type": "date_relative", "field": "birth_date", "offset": 0, "unit": "days",
-                 "at": "09:00", "yearly": True},
+        trigger={
+            "type": "date_relative",
+            "field": "birth_date",
+            "offset": 0,
+            "unit": "days",
+            "at": "09:00",
+            "yearly": True,
+        },
         actions=[{"type": "add_tag", "tag": "birthday"}],
-    )  # fmt: skip
+    )
     born = make_guest(birth_date=date(1980, 3, 5))
     leap = make_guest(birth_date=date(1992, 2, 29))
     make_guest(birth_date=date(1980, 3, 6))
@@ -188,10 +222,11 @@ def test_yearly_birthday_including_29_february(alpha, commit):
 
 def test_cron_schedule_runs_each_matching_record_once_per_fire_time(alpha, commit):
     workflow = make_workflow(
-        "weekly", trigger={"type": "schedule", "cron": "0 9 * * 1"},
+        "weekly",
+        trigger={"type": "schedule", "cron": "0 9 * * 1"},
         conditions={"all": [{"field": "vip_level", "op": "gte", "value": 2}]},
         actions=[{"type": "add_tag", "tag": "weekly"}],
-    )  # fmt: skip
+    )
     vip = make_guest(vip_level=2)
     make_guest(vip_level=1)
     monday = _at("Europe/Paris", 2026, 6, 8, 9, 3)
@@ -210,8 +245,11 @@ def test_schedules_are_checked_only_for_working_tenants(tenant_a, tenant_b, monk
     from metadata import tasks
 
     seen = []
-    monkeypatch.setattr(tasks.workflows_schedule, "apply_async",
-                        lambda countdown: seen.append((connection.schema_name, countdown)))  # fmt: skip
+    monkeypatch.setattr(
+        tasks.workflows_schedule,
+        "apply_async",
+        lambda countdown: seen.append((connection.schema_name, countdown)),
+    )
     tenant_b.status = "suspended"
     tenant_b.save(update_fields=["status"])
     assert tasks.workflows_schedule_everywhere() == 1
@@ -225,8 +263,9 @@ def test_schedules_are_checked_only_for_working_tenants(tenant_a, tenant_b, monk
 
 
 def test_manual_run_on_records_and_on_a_filtered_list(alpha, commit):
-    workflow = make_workflow("by_hand", trigger={"type": "manual"},
-                             actions=[{"type": "add_tag", "tag": "picked"}])  # fmt: skip
+    workflow = make_workflow(
+        "by_hand", trigger={"type": "manual"}, actions=[{"type": "add_tag", "tag": "picked"}]
+    )
     a, b = make_guest(surname="Manual"), make_guest(surname="Manual")
     c = make_guest(surname="Other")
     with commit():

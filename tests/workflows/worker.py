@@ -22,11 +22,29 @@ def worker_start(extra_env: dict[str, str], name: str = "wf") -> tuple[subproces
         env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     env.update(extra_env)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "saas", "worker", "--pool", "solo",
-         "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "info",
-         "-n", f"{name}-{os.getpid()}@%h"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "saas",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "info",
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     lines: list[str] = []
     ready = threading.Event()
 

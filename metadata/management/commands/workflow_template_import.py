@@ -27,9 +27,7 @@ class Command(BaseCommand):
         tenant = tenant_get_by_slug(slug=options["tenant"])
         if tenant is None:
             raise CommandError(f"There is no tenant {options['tenant']!r}.")
-        names = (
-            workflow_template_names() if options["template"] == "all" else [options["template"]]
-        )
+        names = workflow_template_names() if options["template"] == "all" else [options["template"]]
         with tenant_context(tenant):
             for name in names:
                 try:
