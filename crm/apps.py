@@ -28,6 +28,12 @@ class CrmConfig(AppConfig):
 
         register_job_kind(JOB_KIND, import_job_handle)
 
+        from crm import webhooks
+        from metadata.events import record_event_subscribe
+
+        webhooks.event_types_register()
+        record_event_subscribe(webhooks.on_record_event)
+
 
 def _register_builtin_objects() -> None:
     """Tell the metadata engine which record types crm stores, so tenants can add custom
