@@ -267,6 +267,11 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "saas.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["saas.api_auth.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "saas.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 # OpenAPI 3 at /api/v1/schema/, per tenant (see saas/openapi.py); Swagger UI at
 # /api/v1/docs/ and Redoc at /api/v1/redoc/ from the sidecar package's static files.
