@@ -28,6 +28,12 @@ class CrmConfig(AppConfig):
 
         register_job_kind(JOB_KIND, import_job_handle)
 
+        from crm import webhooks
+        from metadata.events import record_event_subscribe
+
+        webhooks.event_types_register()
+        record_event_subscribe(webhooks.on_record_event)
+
         from crm.workflows import register as workflows_register
 
         workflows_register()

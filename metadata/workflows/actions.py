@@ -4,6 +4,8 @@ crm adds its own (tasks, cases, tags) to the same registry."""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -320,14 +322,24 @@ def _message_run(channel: str):
 # --- webhook --------------------------------------------------------------------------
 
 
+WEBHOOK_EVENT_RE = re.compile(r"^workflow\.[a-z][a-z0-9_]{0,59}$")
+
+
 def _webhook_validate(config: dict, object_api_name: str) -> dict:
     _only(config, {"event_type", "data"})
     event_type = config.get("event_type")
-    if not isinstance(event_type, str) or not event_type or len(event_type) > 100:
-        raise _fail("event_type", "Name the event, e.g. workflow.guest_checked_out.", "required")
+    # Always "workflow.<name>": a workflow must not pass for a record event such as
+    # guest.created, which subscribers trust to come from the record's own writes.
+    if not isinstance(event_type, str) or not WEBHOOK_EVENT_RE.match(event_type):
+        raise _fail(
+            "event_type",
+            "Name the event workflow.<name> (lower-case letters, digits, underscores), "
+            "e.g. workflow.guest_checked_out.",
+            "required" if not event_type else "invalid",
+        )
     data = config.get("data") or {}
-    if not isinstance(data, dict):
-        raise _fail("data", "Extra data is an object of key: value.")
+    if not isinstance(data, dict) or len(json.dumps(data, default=str)) > 10_000:
+        raise _fail("data", "Extra data is an object of key: value (at most 10 kB).")
     return {"event_type": event_type, "data": data}
 
 

@@ -33,6 +33,8 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Its tables also exist in public so a sign-in attempt there never meets a missing
     # table; the ones that count are in each tenant's schema.
     "axes",
@@ -265,6 +267,35 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "saas.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["saas.api_auth.ApiKeyRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "saas.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+}
+# OpenAPI 3 at /api/v1/schema/, per tenant (see saas/openapi.py); Swagger UI at
+# /api/v1/docs/ and Redoc at /api/v1/redoc/ from the sidecar package's static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Atrium API",
+    "DESCRIPTION": "A hotel group's CRM: records of every object with their custom fields, "
+    "metadata, webhooks. Authenticate with `Authorization: Bearer <API key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "PREPROCESSING_HOOKS": ["saas.openapi.only_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "saas.openapi.tenant_objects",
+    ],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"apiKey": []}],
+    "DISABLE_ERRORS_AND_WARNINGS": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 # Per API key, unless the tenant's plan says otherwise.
 ATRIUM_API_RATE_PER_MINUTE = env_int("ATRIUM_API_RATE_PER_MINUTE", 600)
@@ -307,11 +338,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "metadata.tasks.workflows_schedule_everywhere",
         "schedule": 5 * 60,
     },
+    "webhook-retries": {
+        "task": "tenants.integrations.tasks.webhook_retries_everywhere",
+        "schedule": 60,
+    },
     "expire-temporary-grants": {
         "task": "tenants.access.tasks.temporary_grants_expire_everywhere",
         "schedule": 5 * 60,
     },
 }
+# Outbound webhooks: an endpoint failing this many attempts in a row is disabled; private
+# and loopback addresses are refused unless allowed (development and tests).
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", DEBUG)
 ATRIUM_JOB_RETENTION_DAYS = env_int("ATRIUM_JOB_RETENTION_DAYS", 30)
 
 # --- Workflows -------------------------------------------------------------------------

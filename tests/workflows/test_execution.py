@@ -266,7 +266,7 @@ def test_dry_run_shows_every_step_and_changes_nothing(
             },
             {"type": "send_sms", "body": "See you {{ guest.first_name }}"},
             {"type": "wait", "days": 1},
-            {"type": "webhook", "event_type": "guest.vip"},
+            {"type": "webhook", "event_type": "workflow.guest_vip"},
         ],
     )
     guest = make_guest(

@@ -127,7 +127,7 @@ def test_record_deleted_with_conditions_on_its_last_values(alpha, commit):
         object_api_name="supplier",
         trigger={"type": "record_deleted"},
         conditions={"all": [{"field": "name", "op": "contains", "value": "acme"}]},
-        actions=[{"type": "webhook", "event_type": "supplier.gone"}],
+        actions=[{"type": "webhook", "event_type": "workflow.supplier_gone"}],
     )
     keep = record_create(object_api_name="supplier", data={}, name="Other Ltd")
     gone = record_create(object_api_name="supplier", data={}, name="ACME Foods")
