@@ -314,7 +314,10 @@ ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker()
+    # ATRIUM_BROKER_FOLDER: a folder of its own (the benchmark's workers use one).
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker(
+        env_str("ATRIUM_BROKER_FOLDER", "broker") or "broker"
+    )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
