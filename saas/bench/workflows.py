@@ -21,7 +21,6 @@ import threading
 import time
 
 import psycopg
-from django.db import connection
 from django_tenants.utils import tenant_context
 
 from saas.bench import REPO, Figure, p50, p95
@@ -154,7 +153,7 @@ def run(log) -> list[Figure]:
                 delays.append((action.at - run.created).total_seconds() * 1000)
         finally:
             _stop(procs)
-        table = connection.tenant.schema_name + ".crm_guest"
+        table = tenant.schema_name + ".crm_guest"
     # The baseline: the same tag write, one UPDATE + COMMIT per guest, raw psycopg.
     with psycopg.connect(_conninfo()) as conn:
         started = time.perf_counter()
