@@ -613,8 +613,10 @@ class RecordBulkApi(RecordBase):
             return Response({"results": _builtin_bulk(resource, records, request.user)})
         from django.utils import timezone
 
+        from metadata import events
         from metadata.definitions import snapshot_pinned
         from metadata.models import Record
+        from metadata.services.records import record_event_values
         from metadata.services.values import custom_values_clean
         from saas.api import django_validation_errors
 
@@ -624,6 +626,8 @@ class RecordBulkApi(RecordBase):
             r.external_id: r
             for r in Record.objects.filter(object_id=object_id, external_id__in=keys)
         }
+        # What subscribers (webhooks, workflows) hear as the old values of updates.
+        before = {key: record_event_values(r) for key, r in existing.items()}
         results: list[dict] = []
         creates: list[tuple[int, Record]] = []
         updates: list[tuple[int, Record]] = []
@@ -648,6 +652,23 @@ class RecordBulkApi(RecordBase):
             Record.objects.bulk_update(
                 [r for _, r in updates], ["name", "owner_id", "data", "updated"]
             )
+            for _, record in creates:
+                events.record_event_emit(
+                    object_api_name=api_name,
+                    action=events.CREATED,
+                    record_id=record.pk,
+                    new=record_event_values(record),
+                    user_id=request.user.pk,
+                )
+            for _, record in updates:
+                events.record_event_emit(
+                    object_api_name=api_name,
+                    action=events.UPDATED,
+                    record_id=record.pk,
+                    old=before[record.external_id],
+                    new=record_event_values(record),
+                    user_id=request.user.pk,
+                )
         for index, record in creates:
             results.append({"index": index, "status": "created", "id": record.pk})
         for index, record in updates:

@@ -367,3 +367,24 @@ def test_worker_delivers_after_commit_and_retries_after_a_500(
                 from tenants.integrations.models import ApiKey
 
                 ApiKey.objects.filter(name="it").delete()
+
+
+@pytest.mark.django_db
+def test_bulk_upserts_announce_each_record(tenant_a, receiver):
+    from metadata.services.definitions import object_definition_create
+
+    with tenant_context(tenant_a):
+        object_definition_create(
+            api_name="supplier", label="Supplier", label_plural="Suppliers", module="service"
+        )
+        webhook_endpoint_create(url=receiver.url, event_types=["supplier.*"])
+    client = api(tenant_a)
+    path = "/api/v1/objects/supplier/records/bulk/"
+    first = post(client, path, {"records": [{"external_id": "S1", "name": "Linen Co"}]})
+    assert first.json()["results"][0]["status"] == "created"
+    post(client, path, {"records": [{"external_id": "S1", "name": "Linen Company"}]})
+    rows = deliveries(tenant_a)
+    assert [d.event_type for d in rows] == ["supplier.created", "supplier.updated"]
+    assert rows[1].payload["data"]["changes"] == {
+        "name": {"old": "Linen Co", "new": "Linen Company"}
+    }
