@@ -28,6 +28,16 @@ class CrmConfig(AppConfig):
 
         register_job_kind(JOB_KIND, import_job_handle)
 
+        from crm import webhooks
+        from metadata.events import record_event_subscribe
+
+        webhooks.event_types_register()
+        record_event_subscribe(webhooks.on_record_event)
+
+        from crm.workflows import register as workflows_register
+
+        workflows_register()
+
 
 def _register_builtin_objects() -> None:
     """Tell the metadata engine which record types crm stores, so tenants can add custom
@@ -48,6 +58,7 @@ def _register_builtin_objects() -> None:
             "Reservations",
             "calendar",
         ),
+        ("case", "crm.Case", "service", "Case", "Cases", "life-buoy"),
     ):
         builtin_object_register(
             BuiltinObject(
@@ -69,6 +80,7 @@ def _register_access_objects() -> None:
     for api_name, module in (
         ("property", "guests"), ("room_type", "reservations"), ("rate_plan", "reservations"),
         ("guest", "guests"), ("company", "sales"), ("reservation", "reservations"),
+        ("case", "service"),
     ):  # fmt: skip
         object_register(api_name, module=module)
     object_register(

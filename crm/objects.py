@@ -19,6 +19,7 @@ def builtin_objects() -> dict[str, type[models.Model]]:
         "guest": m.Guest,
         "company": m.Company,
         "reservation": m.Reservation,
+        "case": m.Case,
     }
 
 

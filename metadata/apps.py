@@ -15,6 +15,14 @@ class MetadataConfig(AppConfig):
 
         post_migrate.connect(_builtin_rows, sender=self)
 
+        # Workflows listen to every record write and bring their own actions.
+        from metadata.events import record_event_subscribe
+        from metadata.workflows.actions import register_builtin_actions
+        from metadata.workflows.engine import record_event_handle
+
+        register_builtin_actions()
+        record_event_subscribe(record_event_handle)
+
 
 def _builtin_rows(sender, using="default", **kwargs) -> None:
     """After migrating a tenant schema (the template included, so every clone inherits

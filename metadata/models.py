@@ -167,3 +167,180 @@ class MetadataChange(models.Model):
 
     def __str__(self) -> str:
         return f"v{self.version} {self.action} {self.target}"
+
+
+# --- Workflows ---------------------------------------------------------------------------
+# A workflow is metadata like a field: rows in the tenant's schema, versioned. Each edit
+# of what it does (trigger, conditions, actions) writes a new immutable WorkflowVersion;
+# runs point at the version they started with, so runs in flight keep theirs.
+
+
+class Workflow(models.Model):
+    key = models.SlugField(max_length=60, unique=True)
+    name = models.CharField(max_length=200)  # translated (metadata/translation.py)
+    description = models.TextField(blank=True)
+    object_api_name = models.CharField(max_length=60, blank=True)  # "" for pure schedules
+    trigger_type = models.CharField(max_length=20)  # mirrors the current version's trigger
+    owner_module = models.CharField(max_length=40)
+    enabled = models.BooleanField(default=True)
+    current_version = models.ForeignKey(
+        "WorkflowVersion", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Small engine state (round-robin positions), changed under a row lock.
+    state = models.JSONField(default=dict, blank=True)
+    template = models.CharField(max_length=60, blank=True)  # imported from this template
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["key"]
+        indexes = [
+            models.Index(
+                fields=["object_api_name", "trigger_type"],
+                condition=models.Q(enabled=True),
+                name="workflow_enabled_trigger_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class WorkflowVersion(models.Model):
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    trigger = models.JSONField()
+    conditions = models.JSONField(default=dict, blank=True)
+    actions = models.JSONField(default=list)
+    created_by_id = models.BigIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["workflow_id", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["workflow", "number"], name="workflow_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.number}"
+
+
+class WorkflowRun(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        WAITING = "waiting", "Waiting (delay step)"
+        SUCCEEDED = "succeeded", "Succeeded"
+        SKIPPED = "skipped", "Conditions not met"
+        FAILED = "failed", "Failed"
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
+    version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="runs")
+    object_api_name = models.CharField(max_length=60, blank=True)
+    record_id = models.CharField(max_length=64, blank=True)
+    # What occurrence of the trigger this is ("created", "date:2026-03-01", "cron:...",
+    # "manual:<uuid>"): with the version and record it makes a run happen at most once.
+    occurrence_key = models.CharField(max_length=200)
+    trigger_type = models.CharField(max_length=20)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    event = models.JSONField(default=dict, blank=True)  # old/new values, origin, user
+    depth = models.PositiveSmallIntegerField(default=1)
+    next_step = models.PositiveSmallIntegerField(default=0)
+    resume_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "object_api_name", "record_id", "occurrence_key"],
+                name="workflow_run_once",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["workflow", "-created"], name="workflow_run_recent_idx"),
+            models.Index(
+                fields=["resume_at"],
+                condition=models.Q(status="waiting"),
+                name="workflow_run_waiting_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} of {self.workflow_id} on {self.object_api_name} {self.record_id}"
+
+
+class WorkflowRunStep(models.Model):
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        WAITING = "waiting", "Waiting"
+        SKIPPED = "skipped", "Skipped"
+
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="steps")
+    index = models.SmallIntegerField()  # -1: the condition check
+    action = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["run_id", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}#{self.index} {self.action} {self.status}"
+
+
+class OutboxMessage(models.Model):
+    """Every e-mail and SMS a workflow sends, written in the step's transaction and
+    delivered after commit; what a hotel can show a guest it was sent."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    run = models.ForeignKey(
+        WorkflowRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    object_api_name = models.CharField(max_length=60, blank=True)
+    record_id = models.CharField(max_length=64, blank=True)
+    recipient = models.CharField(max_length=254)
+    language = models.CharField(max_length=10)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)  # List-Unsubscribe, ...
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    provider = models.CharField(max_length=40, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient} ({self.status})"
+
+
+class WorkflowThrottle(models.Model):
+    """The tenant's token bucket for workflow runs (one row): shared by every worker
+    process, so one hotel group's flood waits its turn instead of filling the workers."""
+
+    tokens = models.FloatField()
+    refilled_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.tokens:.1f} tokens"

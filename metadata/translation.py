@@ -3,7 +3,7 @@ language for a tenant needs no schema change)."""
 
 from modeltranslation.translator import TranslationOptions, register
 
-from metadata.models import FieldDefinition, ModuleDefinition, ObjectDefinition
+from metadata.models import FieldDefinition, ModuleDefinition, ObjectDefinition, Workflow
 
 
 @register(ObjectDefinition)
@@ -19,3 +19,8 @@ class FieldDefinitionTranslation(TranslationOptions):
 @register(ModuleDefinition)
 class ModuleDefinitionTranslation(TranslationOptions):
     fields = ("label",)
+
+
+@register(Workflow)
+class WorkflowTranslation(TranslationOptions):
+    fields = ("name",)

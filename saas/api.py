@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -78,3 +78,35 @@ def exception_handler(exc, context):
             ]
         }
     return response
+
+
+def _nul_path(value, path: str = "") -> str | None:
+    """The path of the first text (key or value) holding a NUL character, if any."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if "\x00" in str(key):
+                return name
+            found = _nul_path(item, name)
+            if found:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]" if path else f"[{index}]")
+            if found:
+                return found
+    return None
+
+
+class JSONParser(parsers.JSONParser):
+    """JSON bodies whose texts cannot be stored: PostgreSQL text refuses NUL characters,
+    so they are a 400 naming the field here rather than a database error later."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        data = super().parse(stream, media_type, parser_context)
+        where = _nul_path(data)
+        if where:
+            raise exceptions.ValidationError({where: "Text cannot contain NUL characters."})
+        return data

@@ -610,14 +610,13 @@ class RecordBulkApi(RecordBase):
         if len(records) > BULK_MAX:
             raise ValidationError({"records": f"At most {BULK_MAX} records per request."})
         if resource.builtin:
-            raise ApplicationError(
-                f"Bulk upsert of {api_name} goes through the import API for now.",
-                code="bulk_unsupported",
-            )
+            return Response({"results": _builtin_bulk(resource, records, request.user)})
         from django.utils import timezone
 
+        from metadata import events
         from metadata.definitions import snapshot_pinned
         from metadata.models import Record
+        from metadata.services.records import record_event_values
         from metadata.services.values import custom_values_clean
         from saas.api import django_validation_errors
 
@@ -627,6 +626,8 @@ class RecordBulkApi(RecordBase):
             r.external_id: r
             for r in Record.objects.filter(object_id=object_id, external_id__in=keys)
         }
+        # What subscribers (webhooks, workflows) hear as the old values of updates.
+        before = {key: record_event_values(r) for key, r in existing.items()}
         results: list[dict] = []
         creates: list[tuple[int, Record]] = []
         updates: list[tuple[int, Record]] = []
@@ -651,12 +652,115 @@ class RecordBulkApi(RecordBase):
             Record.objects.bulk_update(
                 [r for _, r in updates], ["name", "owner_id", "data", "updated"]
             )
+            for _, record in creates:
+                events.record_event_emit(
+                    object_api_name=api_name,
+                    action=events.CREATED,
+                    record_id=record.pk,
+                    new=record_event_values(record),
+                    user_id=request.user.pk,
+                )
+            for _, record in updates:
+                events.record_event_emit(
+                    object_api_name=api_name,
+                    action=events.UPDATED,
+                    record_id=record.pk,
+                    old=before[record.external_id],
+                    new=record_event_values(record),
+                    user_id=request.user.pk,
+                )
         for index, record in creates:
             results.append({"index": index, "status": "created", "id": record.pk})
         for index, record in updates:
             results.append({"index": index, "status": "updated", "id": record.pk})
         results.sort(key=lambda r: r["index"])
         return Response({"results": results})
+
+
+# How a bulk item of a built-in object finds the record it updates: the key it must carry
+# and the lookup. Guests are matched by their id in the sending system
+# (``external_source``, default API); reservations by hotel and confirmation number.
+BULK_KEYS: dict[str, str] = {
+    "guest": "external_id",
+    "company": "external_id",
+    "property": "code",
+    "reservation": "confirmation_number",
+}
+
+
+def _builtin_existing(api_name: str, item: dict, key: str):
+    from crm.models import Company, GuestExternalId, Property, Reservation
+
+    if api_name == "guest":
+        source = str(item.get("external_source") or "API").strip().upper()
+        row = (
+            GuestExternalId.objects.filter(source=source, property=None, external_id=key)
+            .select_related("guest")
+            .first()
+        )
+        return row.guest if row else None
+    if api_name == "company":
+        return Company.objects.filter(external_id=key).first()
+    if api_name == "property":
+        return Property.objects.filter(code=key).first()
+    prop = item.get("property")
+    if isinstance(prop, bool) or not isinstance(prop, int):
+        raise ValidationError({"property": "Give the hotel's id (a whole number)."})
+    return Reservation.objects.filter(property_id=prop, confirmation_number=key).first()
+
+
+def _builtin_bulk(resource: _Resource, records: list, user) -> list[dict]:
+    """Each record through the same services as single writes, in a savepoint of its own:
+    one failing record leaves the others (and everything stored) as they were."""
+    from saas.api import django_validation_errors
+
+    api_name = resource.api_name
+    key_field = BULK_KEYS.get(api_name)
+    if key_field is None or resource.adapter is None:
+        raise ApplicationError(f"{api_name} records are read-only.", code="read_only")
+    results: list[dict] = []
+    seen: set[str] = set()
+    for index, item in enumerate(records):
+        try:
+            with transaction.atomic():
+                if not isinstance(item, dict):
+                    raise ValidationError({"record": "Each record is a JSON object."})
+                key = item.get(key_field)
+                if not isinstance(key, str) or not key.strip() or len(key) > 100:
+                    raise ValidationError({key_field: f"Each record needs a {key_field} (text)."})
+                if key in seen:
+                    raise ValidationError({key_field: f"{key} appears twice in this request."})
+                seen.add(key)
+                data = dict(item)
+                source = data.pop("external_source", None)
+                resource.writable_fields(data)
+                existing = _builtin_existing(api_name, item, key)
+                if api_name == "guest":
+                    data.pop("external_id")
+                    if existing is None:
+                        data["external_ids"] = [
+                            {"source": str(source or "API"), "external_id": key}
+                        ]
+                _types_check(resource.snap.model(), data)
+                if existing is None:
+                    resource.allow("create")
+                    obj = _call_service(resource.adapter.create, data, user)
+                    results.append({"index": index, "status": "created", "id": obj.pk})
+                else:
+                    resource.allow("edit")
+                    existing = resource.get(str(existing.pk))  # within the user's hotels
+                    if api_name == "reservation":
+                        data.pop("property", None)
+                        data.pop("confirmation_number", None)
+                    obj = _call_service(resource.adapter.update, existing, data, user)
+                    results.append({"index": index, "status": "updated", "id": obj.pk})
+        except ValidationError as exc:
+            results.append(
+                {"index": index, "status": "error", "errors": django_validation_errors(exc)}
+            )
+        except ApplicationError as exc:
+            results.append({"index": index, "status": "error", "errors": exc.as_errors()})
+    return results
 
 
 class OtaReservationPushApi(APIView):

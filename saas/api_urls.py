@@ -1,13 +1,47 @@
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from saas import access_api, api_metadata, api_records, api_views
+from saas import (
+    access_api,
+    api_metadata,
+    api_records,
+    api_views,
+    api_webhooks,
+    api_workflows,
+)
 
 urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api_schema"), name="api_redoc"),
     path("me/", api_views.MeApi.as_view(), name="api_me"),
     path("access/me/", access_api.AccessMeApi.as_view(), name="api_access_me"),
     path("access/audit/", access_api.AuditEventListApi.as_view(), name="api_access_audit"),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
+    path(
+        "webhooks/event-types/",
+        api_webhooks.EventTypeListApi.as_view(),
+        name="api_webhook_event_types",
+    ),
+    path(
+        "webhooks/endpoints/", api_webhooks.EndpointListApi.as_view(), name="api_webhook_endpoints"
+    ),
+    path(
+        "webhooks/endpoints/<int:pk>/",
+        api_webhooks.EndpointDetailApi.as_view(),
+        name="api_webhook_endpoint",
+    ),
+    path(
+        "webhooks/endpoints/<int:pk>/deliveries/",
+        api_webhooks.DeliveryListApi.as_view(),
+        name="api_webhook_deliveries",
+    ),
+    path(
+        "webhooks/deliveries/<int:pk>/redeliver/",
+        api_webhooks.RedeliverApi.as_view(),
+        name="api_webhook_redeliver",
+    ),
     # Tenant-defined objects (built-in ones answer on their collections below).
     path(
         "objects/<slug:api_name>/records/",
@@ -49,6 +83,44 @@ urlpatterns = [
         "metadata/objects/<slug:api_name>/fields/<slug:field>/type-change/",
         api_metadata.FieldTypeChangeApi.as_view(),
         name="api_md_field_type_change",
+    ),
+    # Workflows (before the generic collections, whose <slug> would take "workflows").
+    path("workflows/", api_workflows.WorkflowListApi.as_view(), name="api_workflows"),
+    path(
+        "workflows/actions/",
+        api_workflows.WorkflowActionListApi.as_view(),
+        name="api_workflow_actions",
+    ),
+    path(
+        "workflows/templates/",
+        api_workflows.WorkflowTemplateListApi.as_view(),
+        name="api_workflow_templates",
+    ),
+    path(
+        "workflows/templates/<slug:name>/import/",
+        api_workflows.WorkflowTemplateImportApi.as_view(),
+        name="api_workflow_template_import",
+    ),
+    path(
+        "workflows/runs/<int:run_id>/",
+        api_workflows.WorkflowRunDetailApi.as_view(),
+        name="api_workflow_run",
+    ),
+    path("workflows/<str:ref>/", api_workflows.WorkflowDetailApi.as_view(), name="api_workflow"),
+    path(
+        "workflows/<str:ref>/dry-run/",
+        api_workflows.WorkflowDryRunApi.as_view(),
+        name="api_workflow_dry_run",
+    ),
+    path(
+        "workflows/<str:ref>/run/",
+        api_workflows.WorkflowRunApi.as_view(),
+        name="api_workflow_run_now",
+    ),
+    path(
+        "workflows/<str:ref>/runs/",
+        api_workflows.WorkflowRunListApi.as_view(),
+        name="api_workflow_runs",
     ),
     path(
         "reservations/ota",

@@ -116,5 +116,6 @@ urlpatterns = [
     path("billing/", billing_views.tenant_billing, name="billing"),
     path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),
     path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("api/v1/", include("saas.api_urls")),
 ]

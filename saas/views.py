@@ -10,6 +10,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from crm.models import Guest
 from tenants.jobs.services import job_enqueue
 from tenants.users.services import user_password_changed
 
@@ -34,3 +35,26 @@ class PasswordChange(auth_views.PasswordChangeView):
         user_password_changed(user=self.request.user)
         messages.success(self.request, _("Your password was changed."))
         return response
+
+
+def unsubscribe(request, token: str):
+    """The link at the foot of every workflow message. GET asks to confirm (mail
+    scanners follow links; they do not submit forms); POST records the opt-out for that
+    channel and purpose, which every later send checks."""
+    from crm.services.guests import guest_consent_record
+    from metadata.workflows.messaging import unsubscribe_token_read
+
+    data = unsubscribe_token_read(token)
+    if data is None or data["subject_type"] != "guest":
+        return render(request, "unsubscribe.html", {"invalid": True}, status=404)
+    guest = Guest.objects.filter(pk=data["subject_id"], erased_at=None).first()
+    if guest is None:
+        return render(request, "unsubscribe.html", {"invalid": True}, status=404)
+    done = False
+    if request.method == "POST":
+        guest_consent_record(
+            guest=guest, channel=data["channel"], purpose=data["purpose"], opted_in=False,
+            source="unsubscribe link",
+        )  # fmt: skip
+        done = True
+    return render(request, "unsubscribe.html", {"done": done, **data})

@@ -2,6 +2,7 @@
 
 from crm.models.activities import Activity
 from crm.models.audit import PrivacyRequest, RecordChange
+from crm.models.cases import Case
 from crm.models.companies import Company, CompanyContact
 from crm.models.dedupe import DuplicateSuggestion, MergeLog
 from crm.models.guests import (
@@ -19,6 +20,7 @@ from crm.models.reservations import FolioLine, Payment, Reservation, Reservation
 
 __all__ = [
     "Activity",
+    "Case",
     "Company",
     "CompanyContact",
     "CustomerType",

@@ -62,3 +62,14 @@ def duplicate_suggestions_open() -> QuerySet:
     return DuplicateSuggestion.objects.filter(
         status=DuplicateSuggestion.Status.OPEN
     ).select_related("guest_a", "guest_b")
+
+
+def guest_consent_state(*, guest_id: int, channel: str, purpose: str) -> bool | None:
+    """The latest consent of a guest for a channel and purpose: True (opted in), False
+    (opted out or withdrawn) or None (never asked)."""
+    return (
+        GuestConsent.objects.filter(guest_id=guest_id, channel=channel, purpose=purpose)
+        .order_by("-recorded_at", "-pk")
+        .values_list("opted_in", flat=True)
+        .first()
+    )

@@ -76,12 +76,12 @@ def record_create(
         object_api_name=object_api_name,
         action=events.CREATED,
         record_id=record.pk,
-        new=_event_values(record),
+        new=record_event_values(record),
     )
     return record
 
 
-def _event_values(record: Record) -> dict:
+def record_event_values(record: Record) -> dict:
     return {
         "name": record.name,
         "external_id": record.external_id,
@@ -103,7 +103,7 @@ def record_update(
 
     snap = _custom_object(record.object.api_name)
     _standard(name, external_id)
-    old = _event_values(record)
+    old = record_event_values(record)
     if data is not None:
         record.data = custom_values_clean(
             object_api_name=snap.api_name,
@@ -124,14 +124,14 @@ def record_update(
         action=events.UPDATED,
         record_id=record.pk,
         old=old,
-        new=_event_values(record),
+        new=record_event_values(record),
     )
     return record
 
 
 @transaction.atomic
 def record_delete(*, record: Record) -> None:
-    old, pk, api_name = _event_values(record), record.pk, record.object.api_name
+    old, pk, api_name = record_event_values(record), record.pk, record.object.api_name
     record.delete()
     events.record_event_emit(object_api_name=api_name, action=events.DELETED, record_id=pk, old=old)
 

@@ -35,6 +35,8 @@ SHARED_APPS = [
     "rest_framework",
     # htmx itself comes from this package's static files, never copied into the repo.
     "django_htmx",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     # Its tables also exist in public so a sign-in attempt there never meets a missing
     # table; the ones that count are in each tenant's schema.
     "axes",
@@ -255,6 +257,7 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atrium <no-reply@atrium.localhost>")
 
 # --- REST framework ------------------------------------------------------------------
@@ -269,6 +272,35 @@ REST_FRAMEWORK = {
     ],
     "EXCEPTION_HANDLER": "saas.api.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["saas.api_auth.ApiKeyRateThrottle"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "saas.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+}
+# OpenAPI 3 at /api/v1/schema/, per tenant (see saas/openapi.py); Swagger UI at
+# /api/v1/docs/ and Redoc at /api/v1/redoc/ from the sidecar package's static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Atrium API",
+    "DESCRIPTION": "A hotel group's CRM: records of every object with their custom fields, "
+    "metadata, webhooks. Authenticate with `Authorization: Bearer <API key>`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "PREPROCESSING_HOOKS": ["saas.openapi.only_api"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "saas.openapi.tenant_objects",
+    ],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+    },
+    "SECURITY": [{"apiKey": []}],
+    "DISABLE_ERRORS_AND_WARNINGS": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 # Per API key, unless the tenant's plan says otherwise.
 ATRIUM_API_RATE_PER_MINUTE = env_int("ATRIUM_API_RATE_PER_MINUTE", 600)
@@ -287,7 +319,10 @@ ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker()
+    # ATRIUM_BROKER_FOLDER: a folder of its own (the benchmark's workers use one).
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker(
+        env_str("ATRIUM_BROKER_FOLDER", "broker") or "broker"
+    )
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -305,12 +340,44 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.billing_lifecycle",
         "schedule": 60 * 60,
     },
+    # Date-relative and cron workflow triggers; each tenant's check is spread over a
+    # minute (ATRIUM_WORKFLOW_SPREAD_SECONDS) and only active tenants are checked.
+    "workflows-schedule": {
+        "task": "metadata.tasks.workflows_schedule_everywhere",
+        "schedule": 5 * 60,
+    },
+    "webhook-retries": {
+        "task": "tenants.integrations.tasks.webhook_retries_everywhere",
+        "schedule": 60,
+    },
     "expire-temporary-grants": {
         "task": "tenants.access.tasks.temporary_grants_expire_everywhere",
         "schedule": 5 * 60,
     },
 }
+# Outbound webhooks: an endpoint failing this many attempts in a row is disabled; private
+# and loopback addresses are refused unless allowed (development and tests).
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
+ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", DEBUG)
 ATRIUM_JOB_RETENTION_DAYS = env_int("ATRIUM_JOB_RETENTION_DAYS", 30)
+
+# --- Workflows -------------------------------------------------------------------------
+# Runs per second per tenant (token bucket; a plan may set workflow_runs_per_second).
+ATRIUM_WORKFLOW_RATE_PER_SECOND = env_int("ATRIUM_WORKFLOW_RATE_PER_SECOND", 50)
+ATRIUM_WORKFLOW_BURST = env_int("ATRIUM_WORKFLOW_BURST", 100)
+# A chain of workflows triggering each other stops at this many.
+ATRIUM_WORKFLOW_MAX_DEPTH = env_int("ATRIUM_WORKFLOW_MAX_DEPTH", 5)
+# How far back a scheduler check looks for date-relative and cron occurrences (it
+# overlaps the previous check; each occurrence runs once).
+ATRIUM_WORKFLOW_LOOKBACK_MINUTES = env_int("ATRIUM_WORKFLOW_LOOKBACK_MINUTES", 6 * 60)
+ATRIUM_WORKFLOW_SPREAD_SECONDS = env_int("ATRIUM_WORKFLOW_SPREAD_SECONDS", 60)
+# Run workflows in the writing process instead of Celery (tests without a worker only).
+ATRIUM_WORKFLOWS_INLINE = env_bool("ATRIUM_WORKFLOWS_INLINE", False)
+ATRIUM_SMS_PROVIDER = env_str(
+    "ATRIUM_SMS_PROVIDER", "metadata.workflows.messaging.LocalSmsProvider"
+)
+# Links in messages (unsubscribe) point at the tenant's domain with this scheme.
+ATRIUM_URL_SCHEME = env_str("ATRIUM_URL_SCHEME", "https")
 
 LOGGING = {
     "version": 1,

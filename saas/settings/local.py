@@ -9,3 +9,6 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 # Serve static files straight from the apps' folders, without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+ATRIUM_URL_SCHEME = env_str("ATRIUM_URL_SCHEME", "http")
+# Webhooks to a receiver on this machine are fine here.
+ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = True

@@ -1,14 +1,23 @@
 """Test suite: real PostgreSQL (DATABASE_URL or embedded), fast hashing, no real mail."""
 
+import os
+
 from saas import embedded
 from saas.settings.base import *  # noqa: F401,F403
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The end-to-end workflow test starts a worker pointed at a local SMTP server through
+# ATRIUM_TEST_EMAIL_BACKEND (and EMAIL_HOST/EMAIL_PORT); everything else keeps locmem.
+EMAIL_BACKEND = os.environ.get(
+    "ATRIUM_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
+)
+ATRIUM_URL_SCHEME = "http"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if CELERY_BROKER_URL == "filesystem://":  # type: ignore[used-before-def]
     # A broker folder of its own, so the dev stack's queued messages never reach tests.
     CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker("broker-test")
+# Webhooks to a receiver on this machine are fine here.
+ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = True

@@ -78,3 +78,25 @@ def test_bad_input_never_gets_a_server_error(tenant_a):
         if r.status_code >= 500:
             fails.append(("GET", q, r.status_code))
     assert not fails
+
+
+def test_nul_characters_are_named_not_stored(tenant_a):
+    """PostgreSQL text cannot hold NUL; found by schemathesis as a 500 in bulk upserts."""
+    client = api(tenant_a)
+    cases = [
+        (
+            "/api/v1/companies/bulk/",
+            {"records": [{"external_id": "a\x00b", "name": "X"}]},
+            "records[0].external_id",
+        ),
+        ("/api/v1/guests/", {"given_name": "Mei\x00", "surname": "Chen"}, "given_name"),
+        (
+            "/api/v1/guests/",
+            {"given_name": "Mei", "surname": "Chen", "custom": {"k\x00": 1}},
+            "custom.k\x00",
+        ),
+    ]
+    for path, body, field in cases:
+        response = client.post(path, body, content_type="application/json")
+        assert response.status_code == 400, (path, response.content)
+        assert response.json()["errors"][0]["field"] == field

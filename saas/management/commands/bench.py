@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand
 
 from saas import embedded
 
-SUITES = ("provisioning", "custom_filter", "api", "imports", "loadtest")
+SUITES = ("provisioning", "custom_filter", "api", "imports", "loadtest", "workflows")
 
 
 def bench_database_url() -> str:
@@ -73,7 +73,8 @@ class Command(BaseCommand):
         argv = [sys.executable, "manage.py", "bench", "--inner"]
         for suite in options["only"] or []:
             argv += ["--only", suite]
-        env = {**os.environ, "DATABASE_URL": url}
+        # The workflow suite's workers and this run share a broker folder of their own.
+        env = {**os.environ, "DATABASE_URL": url, "ATRIUM_BROKER_FOLDER": "broker-bench"}
         self.stdout.write(f"bench database: {url.split('@')[-1]}")
         subprocess.run(argv, env=env, check=True)
 

@@ -1,0 +1,81 @@
+"""Service cases: complaints, requests and feedback from any channel, assigned to an
+owner and handled before a deadline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from crm.models.guests import Guest
+from crm.models.properties import Property
+from crm.models.reservations import Reservation
+
+
+class Case(models.Model):
+    class Kind(models.TextChoices):
+        COMPLAINT = "complaint", "Complaint"
+        REQUEST = "request", "Request"
+        FEEDBACK = "feedback", "Feedback"
+
+    class Category(models.TextChoices):
+        ROOM = "room", "Room"
+        SERVICE = "service", "Service"
+        FOOD_BEVERAGE = "fnb", "Food & beverage"
+        BILLING = "billing", "Billing"
+        OTHER = "other", "Other"
+
+    class Priority(models.TextChoices):
+        LOW = "low", "Low"
+        NORMAL = "normal", "Normal"
+        HIGH = "high", "High"
+        URGENT = "urgent", "Urgent"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        ESCALATED = "escalated", "Escalated"
+        RESOLVED = "resolved", "Resolved"
+        CLOSED = "closed", "Closed"
+
+    subject = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.REQUEST)
+    category = models.CharField(max_length=20, choices=Category.choices, default=Category.OTHER)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    channel = models.CharField(max_length=20, blank=True)  # phone, email, web, app, social...
+    guest = models.ForeignKey(
+        Guest, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    reservation = models.ForeignKey(
+        Reservation, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    property = models.ForeignKey(
+        Property, null=True, blank=True, on_delete=models.SET_NULL, related_name="cases"
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_cases",
+    )
+    deadline = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    custom = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["deadline"],
+                condition=models.Q(status__in=["open", "in_progress"]),
+                name="crm_case_open_deadline_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"case {self.pk}: {self.subject}"

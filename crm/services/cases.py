@@ -1,0 +1,143 @@
+"""Writes of service cases (complaints, requests, feedback)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from crm.models import Case, Guest, Property, RecordChange, Reservation
+from crm.services.audit import changes_record
+from crm.services.common import user_id_of
+from crm.services.custom import custom_clean
+
+CASE_FIELDS = (
+    "subject",
+    "description",
+    "kind",
+    "category",
+    "priority",
+    "status",
+    "channel",
+    "guest",
+    "reservation",
+    "property",
+    "owner",
+    "deadline",
+)
+AUDITED = (*CASE_FIELDS, "escalated_at", "resolved_at", "custom")
+
+
+def _values(case: Case) -> dict:
+    out = {}
+    for name in AUDITED:
+        value = getattr(case, name)
+        out[name] = value.pk if hasattr(value, "pk") else value
+    return out
+
+
+def _validate(case: Case) -> None:
+    case.subject = (case.subject or "").strip()
+    if not case.subject:
+        raise ValidationError({"subject": "A case needs a subject."})
+    for name, choices in (
+        ("kind", Case.Kind.values),
+        ("category", Case.Category.values),
+        ("priority", Case.Priority.values),
+        ("status", Case.Status.values),
+    ):
+        if getattr(case, name) not in choices:
+            raise ValidationError(
+                {name: f"{getattr(case, name)!r} is not one of {', '.join(choices)}."}
+            )
+    if case.reservation is not None and case.guest is None:
+        case.guest = case.reservation.guest
+    if case.reservation is not None and case.property is None:
+        case.property = case.reservation.property
+    case.full_clean(exclude=["custom", "guest", "reservation", "property", "owner"])
+
+
+def _stamp(case: Case, old_status: str | None) -> None:
+    if case.status == Case.Status.ESCALATED and old_status != Case.Status.ESCALATED:
+        case.escalated_at = timezone.now()
+    if case.status in (Case.Status.RESOLVED, Case.Status.CLOSED) and not case.resolved_at:
+        case.resolved_at = timezone.now()
+    if case.status in (Case.Status.OPEN, Case.Status.IN_PROGRESS, Case.Status.ESCALATED):
+        case.resolved_at = None
+
+
+@transaction.atomic
+def case_create(
+    *,
+    subject: str,
+    kind: str = Case.Kind.REQUEST,
+    category: str = Case.Category.OTHER,
+    priority: str = Case.Priority.NORMAL,
+    description: str = "",
+    channel: str = "",
+    guest: Guest | None = None,
+    reservation: Reservation | None = None,
+    property: Property | None = None,
+    owner=None,
+    deadline: datetime | None = None,
+    custom: dict | None = None,
+    user=None,
+) -> Case:
+    case = Case(
+        subject=subject,
+        kind=kind,
+        category=category,
+        priority=priority,
+        description=description,
+        channel=channel,
+        guest=guest,
+        reservation=reservation,
+        property=property,
+        owner=owner,
+        deadline=deadline,
+    )
+    case.custom = custom_clean(object_api_name="case", values=custom or {})
+    _validate(case)
+    _stamp(case, None)
+    case.save()
+    changes_record(
+        object_api_name="case",
+        record_id=case.pk,
+        old={},
+        new=_values(case),
+        user_id=user_id_of(user),
+        action=RecordChange.Action.CREATE,
+    )
+    return case
+
+
+@transaction.atomic
+def case_update(*, case: Case, custom: dict | None = None, user=None, **fields) -> Case:
+    unknown = sorted(set(fields) - set(CASE_FIELDS))
+    if unknown:
+        raise ValidationError({n: f"{n} is not a case field you can set." for n in unknown})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    old = _values(case)
+    for name, value in fields.items():
+        setattr(case, name, value)
+    if custom is not None:
+        case.custom = custom_clean(
+            object_api_name="case",
+            values=custom,
+            existing=case.custom,
+            partial=True,
+            record_id=case.pk,
+        )
+    _validate(case)
+    _stamp(case, old["status"])
+    case.save()
+    changes_record(
+        object_api_name="case",
+        record_id=case.pk,
+        old=old,
+        new=_values(case),
+        user_id=user_id_of(user),
+    )
+    return case

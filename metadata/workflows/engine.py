@@ -1,0 +1,486 @@
+"""From a record event (or a schedule, or a person) to a finished run.
+
+1. ``record_event_handle`` (subscribed to metadata.events) runs inside the writer's
+   transaction: for each enabled workflow listening to that object and kind of change it
+   creates a ``WorkflowRun`` row. The unique constraint on (version, object, record,
+   occurrence) makes each trigger occurrence run at most once. The run is queued to
+   Celery when the writer's transaction commits (with the tenant's schema).
+2. ``workflow_run_execute`` claims the run (row lock, skip if taken or finished), checks
+   the conditions, then runs each action in its own transaction together with its log
+   row and the run's position, so a retry resumes after the last step that committed.
+   Writes made by the actions carry ``event_origin(workflows=[...])``: events whose chain
+   already holds a workflow never trigger it again, and chains stop at a depth cap.
+3. ``workflow_dry_run`` runs the same path against a record with ``dry_run`` set, inside
+   a transaction that is always rolled back: nothing is written or sent.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import logging
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from metadata import events
+from metadata.models import Workflow, WorkflowRun, WorkflowRunStep, WorkflowVersion
+from metadata.selectors.records import records_queryset
+from metadata.workflows import registry
+from metadata.workflows.conditions import (
+    conditions_met,
+    field_value,
+    value_matches,
+    values_meet,
+)
+from metadata.workflows.definition import EVENT_TRIGGERS
+from tenants.context import current_schema
+from tenants.errors import ApplicationError, NotFound
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+TRANSIENT = (
+    OperationalError,
+    InterfaceError,
+    ConnectionError,
+    TimeoutError,
+    registry.TransientError,
+)
+Status = WorkflowRun.Status
+
+
+class RetryLater(Exception):
+    def __init__(self, countdown: float):
+        super().__init__(f"retry in {countdown:.0f} s")
+        self.countdown = countdown
+
+
+def task_send(name: str, *args: Any, countdown: float | None = None) -> None:
+    """Queue one of metadata's tasks in the current tenant's schema (tenant-schemas-celery
+    reads the schema from the connection). With ATRIUM_WORKFLOWS_INLINE the work runs
+    right here instead (tests without a worker); delayed work is then left for the
+    scheduler's sweep."""
+    if settings.ATRIUM_WORKFLOWS_INLINE:
+        if countdown:
+            return
+        from metadata.workflows import messaging
+
+        try:
+            if name == "workflow_run_execute":
+                workflow_run_execute(run_id=args[0])
+            elif name == "outbox_deliver":
+                messaging.outbox_deliver(message_id=args[0])
+        except (RetryLater, messaging.TransientDeliveryError):
+            log.info("inline %s %s left for a retry", name, args)
+        return
+    from metadata import tasks
+
+    getattr(tasks, name).apply_async(args=list(args), countdown=countdown)
+
+
+# --- from events to runs ------------------------------------------------------------------
+
+
+def _max_depth() -> int:
+    return settings.ATRIUM_WORKFLOW_MAX_DEPTH
+
+
+def _changed(event: events.RecordEvent, name: str) -> bool:
+    return field_value(event.old, name) != field_value(event.new, name)
+
+
+def _update_matches(trigger: dict, event: events.RecordEvent) -> bool:
+    watched = trigger.get("fields") or []
+    if watched and not any(_changed(event, name) for name in watched):
+        return False
+    for change in trigger.get("changes") or []:
+        name = change["field"]
+        if not _changed(event, name):
+            return False
+        for end, values in (("from", event.old), ("to", event.new)):
+            test = change.get(end)
+            if test and not value_matches(field_value(values, name), test["op"], test["value"]):
+                return False
+    return True
+
+
+def _occurrence(trigger: dict, event: events.RecordEvent) -> str:
+    if event.action != events.UPDATED:
+        return event.action
+    # One run per transition of the watched fields: the same change reported twice (a
+    # PMS retry, a redelivered message) is the same occurrence.
+    names = sorted(
+        set(trigger.get("fields") or []) | {c["field"] for c in trigger.get("changes") or []}
+        or event.changed
+    )
+    transition = {n: [field_value(event.old, n), field_value(event.new, n)] for n in names}
+    digest = hashlib.sha256(json.dumps(transition, sort_keys=True, default=str).encode())
+    return f"updated:{digest.hexdigest()[:40]}"
+
+
+def run_create(
+    *,
+    workflow: Workflow,
+    version: WorkflowVersion,
+    object_api_name: str,
+    record_id: str,
+    occurrence_key: str,
+    trigger_type: str,
+    event: dict | None = None,
+    depth: int = 1,
+    enqueue: bool = True,
+) -> WorkflowRun | None:
+    """The run of this occurrence, queued on commit; None if it already exists."""
+    try:
+        with transaction.atomic():
+            run = WorkflowRun.objects.create(
+                workflow=workflow,
+                version=version,
+                object_api_name=object_api_name,
+                record_id=str(record_id),
+                occurrence_key=occurrence_key[:200],
+                trigger_type=trigger_type,
+                event=event or {},
+                depth=depth,
+            )
+    except IntegrityError:
+        return None
+    if enqueue:
+        transaction.on_commit(lambda: task_send("workflow_run_execute", run.pk))
+    return run
+
+
+def record_event_handle(event: events.RecordEvent) -> None:
+    if current_schema() in ("public", settings.TENANT_BASE_SCHEMA):
+        return
+    trigger_type = {v: k for k, v in EVENT_TRIGGERS.items()}.get(event.action)
+    if trigger_type is None:
+        return
+    chain = [int(w) for w in event.origin.get("workflows", [])]
+    depth = len(chain) + 1
+    workflows = Workflow.objects.filter(
+        enabled=True, object_api_name=event.object_api_name, trigger_type=trigger_type
+    ).select_related("current_version")
+    for workflow in workflows:
+        version = workflow.current_version
+        if version is None:
+            continue
+        if workflow.pk in chain:
+            log.info("workflow %s not retriggered by its own change", workflow.key)
+            continue
+        if depth > _max_depth():
+            log.warning(
+                "workflow %s not triggered: chain %s is at the depth cap", workflow.key, chain
+            )
+            continue
+        if trigger_type == "record_updated" and not _update_matches(version.trigger, event):
+            continue
+        if trigger_type == "record_deleted" and not values_meet(event.old, version.conditions):
+            continue
+        run_create(
+            workflow=workflow,
+            version=version,
+            object_api_name=event.object_api_name,
+            record_id=event.record_id,
+            occurrence_key=_occurrence(version.trigger, event),
+            trigger_type=trigger_type,
+            event={
+                "old": event.old,
+                "new": event.new,
+                "origin": event.origin,
+                "user_id": event.user_id,
+            },
+            depth=depth,
+        )
+
+
+# --- execution ----------------------------------------------------------------------------
+
+
+def record_load(object_api_name: str, record_id: str) -> Model | None:
+    if not object_api_name or not record_id:
+        return None
+    try:
+        return records_queryset(object_api_name=object_api_name).filter(pk=record_id).first()
+    except (ValueError, ApplicationError):
+        return None
+
+
+def _step_log(
+    run: WorkflowRun | None, index: int, action: str, status: str, detail=None, error: str = ""
+) -> dict:
+    entry = {
+        "index": index,
+        "action": action,
+        "status": status,
+        "detail": detail or {},
+        "error": error,
+    }
+    if run is not None:
+        WorkflowRunStep.objects.create(run=run, **entry)
+    return entry
+
+
+def _claim(run_id: int) -> WorkflowRun | None:
+    now = timezone.now()
+    with transaction.atomic():
+        run = (
+            WorkflowRun.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("version", "workflow")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None:
+            return None
+        due = run.status == Status.QUEUED or (
+            run.status == Status.WAITING and run.resume_at is not None and run.resume_at <= now
+        )
+        if not due:
+            return None
+        run.status = Status.RUNNING
+        run.started = run.started or now
+        run.attempts += 1
+        run.save(update_fields=["status", "started", "attempts"])
+        return run
+
+
+def _origin(run: WorkflowRun) -> dict:
+    chain = [int(w) for w in (run.event.get("origin") or {}).get("workflows", [])]
+    return {"workflow": run.workflow_id, "workflows": [*chain, run.workflow_id], "run": run.pk}
+
+
+def _finish(run: WorkflowRun, status: str, error: str = "") -> WorkflowRun:
+    run.status = status
+    run.error = error[:2000]
+    run.finished = timezone.now() if status not in (Status.QUEUED, Status.WAITING) else None
+    run.save(update_fields=["status", "error", "finished", "next_step", "resume_at"])
+    return run
+
+
+def _error_text(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(exc.messages)
+    return getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+
+
+def workflow_run_execute(*, run_id: int) -> WorkflowRun | None:
+    """Run (or resume) one run. Safe to call twice: a finished, running or not-yet-due
+    run is left alone. Raises RetryLater after a transient failure."""
+    run = _claim(run_id)
+    if run is None:
+        return None
+    version = run.version
+    record = record_load(run.object_api_name, run.record_id)
+    ctx = registry.RunContext(
+        workflow_id=run.workflow_id,
+        version_id=version.pk,
+        run_id=run.pk,
+        object_api_name=run.object_api_name,
+        record_id=run.record_id,
+        record=record,
+        event=run.event,
+        user_id=run.event.get("user_id"),
+    )
+    if run.next_step == 0 and not run.steps.filter(index=-1).exists():
+        if run.trigger_type != "record_deleted":
+            if run.object_api_name and run.record_id and record is None:
+                _step_log(run, -1, "conditions", "failed", error="The record no longer exists.")
+                return _finish(run, Status.FAILED, "The record no longer exists.")
+            met = record is None or conditions_met(
+                object_api_name=run.object_api_name,
+                record_id=run.record_id,
+                tree=version.conditions,
+            )
+        else:
+            met = True  # checked on the record's last values when it was deleted
+        _step_log(run, -1, "conditions", "succeeded" if met else "skipped", {"met": met})
+        if not met:
+            return _finish(run, Status.SKIPPED)
+    actions = version.actions
+    for index in range(run.next_step, len(actions)):
+        config = dict(actions[index])
+        kind = config.pop("type")
+        action = registry.action_types().get(kind)
+        ctx.step_index = index
+        try:
+            with transaction.atomic(), events.event_origin(**_origin(run)):
+                if action is None:
+                    raise ApplicationError(f"The action {kind!r} is no longer available.")
+                if record is not None:
+                    record.refresh_from_db()
+                outcome = action.run(ctx, config)
+                run.next_step = index + 1
+                if outcome.wait_seconds:
+                    run.resume_at = timezone.now() + timedelta(seconds=outcome.wait_seconds)
+                    _step_log(run, index, kind, "waiting", outcome.detail)
+                    _finish(run, Status.WAITING)
+                    transaction.on_commit(
+                        functools.partial(
+                            task_send,
+                            "workflow_run_execute",
+                            run.pk,
+                            countdown=outcome.wait_seconds,
+                        )
+                    )
+                    return run
+                _step_log(run, index, kind, outcome.status, outcome.detail)
+                run.save(update_fields=["next_step"])
+        except TRANSIENT as exc:
+            error = _error_text(exc)
+            if run.attempts >= MAX_ATTEMPTS:
+                _step_log(run, index, kind, "failed", error=error)
+                return _finish(run, Status.FAILED, error)
+            _finish(run, Status.QUEUED, error)
+            raise RetryLater(countdown=min(600, 5 * 2 ** (run.attempts - 1))) from exc
+        except Exception as exc:  # the run log tells staff what failed and why
+            log.info("workflow run %s step %s failed: %s", run.pk, index, exc)
+            error = _error_text(exc)
+            _step_log(run, index, kind, "failed", error=error)
+            return _finish(run, Status.FAILED, error)
+    return _finish(run, Status.SUCCEEDED)
+
+
+# --- dry run and manual runs -------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+def workflow_dry_run(*, workflow: Workflow, record_id: Any = "") -> dict:
+    """What the workflow's current version would do for this record, step by step, with
+    every message rendered. Nothing is written or sent: the actions run in dry mode,
+    inside a transaction that is rolled back whatever they do."""
+    version = workflow.current_version
+    if version is None:
+        raise ApplicationError("This workflow has no version yet.", field="workflow")
+    record = None
+    if workflow.object_api_name:
+        if record_id in (None, ""):
+            raise ValidationError(
+                {"record_id": ValidationError("Choose a record.", code="required")}
+            )
+        record = record_load(workflow.object_api_name, str(record_id))
+        if record is None:
+            raise NotFound(f"No {workflow.object_api_name} with id {record_id}.", field="record_id")
+    report: dict[str, Any] = {
+        "workflow": workflow.key,
+        "version": version.number,
+        "object": workflow.object_api_name,
+        "record_id": str(record_id or ""),
+    }
+    steps: list[dict] = []
+    try:
+        with transaction.atomic():
+            met = record is None or conditions_met(
+                object_api_name=workflow.object_api_name,
+                record_id=str(record.pk),
+                tree=version.conditions,
+            )
+            report["conditions_met"] = met
+            steps.append(
+                _step_log(None, -1, "conditions", "succeeded" if met else "skipped", {"met": met})
+            )
+            ctx = registry.RunContext(
+                workflow_id=workflow.pk,
+                version_id=version.pk,
+                run_id=None,
+                object_api_name=workflow.object_api_name,
+                record_id=str(record_id or ""),
+                record=record,
+                dry_run=True,
+            )
+            for index, action_config in enumerate(version.actions if met else []):
+                config = dict(action_config)
+                kind = config.pop("type")
+                action = registry.action_types().get(kind)
+                ctx.step_index = index
+                try:
+                    if action is None:
+                        raise ApplicationError(f"The action {kind!r} is no longer available.")
+                    outcome = action.run(ctx, config)
+                except Exception as exc:  # reported, like a real run would log it
+                    steps.append(_step_log(None, index, kind, "failed", error=_error_text(exc)))
+                    break
+                steps.append(_step_log(None, index, kind, outcome.status, outcome.detail))
+            raise _Rollback
+    except _Rollback:
+        pass
+    report["steps"] = steps
+    return report
+
+
+MANUAL_MAX = 1000
+
+
+def workflow_run_manual(
+    *, workflow: Workflow, record_ids: list | None = None, filters: list | None = None, user=None
+) -> list[WorkflowRun]:
+    """Run the workflow now on the given records (or those matching ``filters``, as
+    [field, op, value] lists), or once without a record for a workflow with no object."""
+    from metadata.selectors.records import custom_filter
+
+    version = workflow.current_version
+    if version is None:
+        raise ApplicationError("This workflow has no version yet.", field="workflow")
+    occurrence = f"manual:{uuid.uuid4().hex}"
+    ids: list[str]
+    if not workflow.object_api_name:
+        ids = [""]
+    elif record_ids is not None:
+        if not isinstance(record_ids, list) or not record_ids:
+            raise ValidationError({"record_ids": "Give a non-empty list of record ids."})
+        if len(record_ids) > MANUAL_MAX:
+            raise ValidationError({"record_ids": f"At most {MANUAL_MAX} records per run."})
+        found = {
+            str(pk)
+            for pk in records_queryset(object_api_name=workflow.object_api_name)
+            .filter(pk__in=[r for r in record_ids if str(r).isdigit()])
+            .values_list("pk", flat=True)
+        }
+        missing = [str(r) for r in record_ids if str(r) not in found]
+        if missing:
+            raise NotFound(
+                f"No {workflow.object_api_name} with id {missing[0]}.", field="record_ids"
+            )
+        ids = [str(r) for r in record_ids]
+    elif filters is not None:
+        if not isinstance(filters, list) or not all(
+            isinstance(f, list) and len(f) == 3 and isinstance(f[0], str) for f in filters
+        ):
+            raise ValidationError({"filters": "Give a list of [field, operator, value]."})
+        queryset = custom_filter(
+            records_queryset(object_api_name=workflow.object_api_name),
+            object_api_name=workflow.object_api_name,
+            filters=[tuple(f) for f in filters],
+        )
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[: MANUAL_MAX + 1]]
+        if len(ids) > MANUAL_MAX:
+            raise ValidationError({"filters": f"More than {MANUAL_MAX} records match; narrow it."})
+    else:
+        raise ValidationError(
+            {"record_ids": ValidationError("Give record_ids or filters.", code="required")}
+        )
+    runs = []
+    with transaction.atomic():
+        for record_id in ids:
+            run = run_create(
+                workflow=workflow,
+                version=version,
+                object_api_name=workflow.object_api_name,
+                record_id=record_id,
+                occurrence_key=occurrence,
+                trigger_type="manual",
+                event={"user_id": getattr(user, "pk", None)},
+            )
+            if run is not None:
+                runs.append(run)
+    return runs
