@@ -7,12 +7,15 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
-from saas.api import django_validation_errors
 from tenants.errors import ApplicationError
 
 
 def errors_by_field(exc: ValidationError | ApplicationError) -> dict[str, list[str]]:
     """``{field or "__all__": [message, ...]}``."""
+    # Imported here: saas.api pulls in DRF, whose settings import saas.api itself, so
+    # loading it while the URL conf is first imported (as a worker does) would be circular.
+    from saas.api import django_validation_errors
+
     items = exc.as_errors() if isinstance(exc, ApplicationError) else django_validation_errors(exc)
     out: dict[str, list[str]] = {}
     for item in items:
