@@ -46,6 +46,12 @@ settings_urls = [
         name="settings_api_key_revoke",
     ),
     path("settings/users/", admin_views.users_view, name="settings_users"),
+    path("settings/webhooks/", admin_views.webhooks_view, name="settings_webhooks"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/",
+        admin_views.webhook_detail_view,
+        name="settings_webhook",
+    ),
     path("settings/workspace/", admin_views.workspace_view, name="settings_workspace"),
     path(
         "settings/exchange-rates/",

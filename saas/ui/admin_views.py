@@ -339,3 +339,89 @@ def exchange_rates_view(request):
         },
         status=400 if errors else 200,
     )
+
+
+# --- webhooks -----------------------------------------------------------------------
+
+
+@login_required
+def webhooks_view(request):
+    """Endpoints that receive signed events; the secret is shown once, at creation."""
+    from tenants.integrations.selectors import webhook_endpoints_list
+    from tenants.integrations.webhooks import webhook_endpoint_create, webhook_event_types
+
+    admin_require(request.user)
+    errors: list[str] = []
+    created = None
+    values = {"url": "", "description": "", "event_types": []}
+    if request.method == "POST":
+        values = {
+            "url": request.POST.get("url", ""),
+            "description": request.POST.get("description", ""),
+            "event_types": request.POST.getlist("event_types"),
+        }
+        try:
+            created = webhook_endpoint_create(**values)
+        except (ValidationError, ApplicationError) as exc:
+            errors = _messages_of(exc)
+    return render(
+        request,
+        "settings/webhooks.html",
+        {
+            "endpoints": webhook_endpoints_list(),
+            "event_types": [("*", _("Every event")), *webhook_event_types().items()],
+            "created": created,
+            "errors": errors,
+            "values": values,
+        },
+        status=400 if errors else 200,
+    )
+
+
+@login_required
+def webhook_detail_view(request, endpoint_id: int):
+    """One endpoint: switch it on or off, rotate its secret, delete it, and its delivery
+    log with every attempt; a failed delivery can be sent again."""
+    from tenants.integrations.models import WebhookDelivery, WebhookEndpoint
+    from tenants.integrations.selectors import webhook_deliveries_for
+    from tenants.integrations.webhooks import (
+        webhook_endpoint_delete,
+        webhook_endpoint_update,
+        webhook_redeliver,
+    )
+
+    admin_require(request.user)
+    endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+    if endpoint is None:
+        raise NotFound(_("There is no such webhook endpoint."), field="endpoint")
+    rotated = None
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if action == "delete":
+            webhook_endpoint_delete(endpoint=endpoint)
+            messages.success(request, _("Endpoint deleted."))
+            return redirect("settings_webhooks")
+        if action in ("enable", "disable"):
+            webhook_endpoint_update(endpoint=endpoint, enabled=action == "enable")
+            messages.success(request, _("Endpoint saved."))
+        elif action == "rotate":
+            rotated = webhook_endpoint_update(endpoint=endpoint, rotate_secret=True).secret
+        elif action == "redeliver":
+            delivery = WebhookDelivery.objects.filter(
+                pk=request.POST.get("delivery") or 0, endpoint_id=endpoint.pk
+            ).first()
+            if delivery is None:
+                raise NotFound(_("There is no such delivery."), field="delivery")
+            webhook_redeliver(delivery=delivery)
+            messages.success(request, _("The delivery will be sent again."))
+        if rotated is None:
+            return redirect("settings_webhook", endpoint_id=endpoint.pk)
+    return render(
+        request,
+        "settings/webhook_detail.html",
+        {
+            "endpoint": endpoint,
+            "deliveries": webhook_deliveries_for(endpoint_id=endpoint.pk),
+            "rotated": rotated,
+        },
+    )

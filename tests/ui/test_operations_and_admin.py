@@ -332,3 +332,41 @@ def test_exchange_rates(make_user, alpha):
     assert worse.status_code == 400
     assert "abc is not a number." in text and "soon is not a date as YYYY-MM-DD." in text
     tenant_settings_update(tenant=alpha, enabled_currencies=[])
+
+
+def test_webhook_endpoints_and_their_delivery_log(make_user, alpha):
+    from tenants.integrations.models import WebhookDelivery, WebhookEndpoint
+
+    client = client_for(make_user("tenant_admin"), alpha)
+    made = client.post(
+        "/settings/webhooks/",
+        {"url": "https://pms.example.com/hooks", "event_types": ["guest.created"]},
+    )
+    endpoint = WebhookEndpoint.objects.get()
+    assert made.status_code == 200 and endpoint.secret in made.content.decode()
+    assert endpoint.secret not in client.get("/settings/webhooks/").content.decode()
+    bad = client.post("/settings/webhooks/", {"url": "ftp://x", "event_types": ["nope.event"]})
+    assert bad.status_code == 400 and "Give an http:// or https:// URL." in bad.content.decode()
+
+    guest_create(given_name="Ana", surname="Lima")  # publishes guest.created
+    delivery = WebhookDelivery.objects.get(endpoint_id=endpoint.pk)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        status="failed", attempts=3, last_status_code=500
+    )
+    page = client.get(f"/settings/webhooks/{endpoint.pk}/").content.decode()
+    assert "guest.created" in page and "Failed" in page and "Send again" in page
+
+    client.post(
+        f"/settings/webhooks/{endpoint.pk}/", {"action": "redeliver", "delivery": delivery.pk}
+    )
+    delivery.refresh_from_db()
+    assert delivery.status == "pending"
+    client.post(f"/settings/webhooks/{endpoint.pk}/", {"action": "disable"})
+    endpoint.refresh_from_db()
+    assert endpoint.enabled is False
+    old_secret = endpoint.secret
+    rotated = client.post(f"/settings/webhooks/{endpoint.pk}/", {"action": "rotate"})
+    endpoint.refresh_from_db()
+    assert endpoint.secret != old_secret and endpoint.secret in rotated.content.decode()
+    client.post(f"/settings/webhooks/{endpoint.pk}/", {"action": "delete"})
+    assert not WebhookEndpoint.objects.exists()
