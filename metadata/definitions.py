@@ -98,17 +98,27 @@ def builtin_rows_ensure() -> bool:
 
 
 _pinned: ContextVar[dict[str, ObjectSnapshot] | None] = ContextVar("metadata_pin", default=None)
+_pinned_version: ContextVar[int | None] = ContextVar("metadata_pin_version", default=None)
 
 
 @contextmanager
 def snapshot_pinned() -> Iterator[dict[str, ObjectSnapshot]]:
     """Use one snapshot for a batch (a bulk request, an import chunk) instead of checking
     the version for every record. Definitions changed meanwhile apply to the next batch."""
+    version_token = _pinned_version.set(version_current())
     token = _pinned.set(snapshot())
     try:
         yield _pinned.get() or {}
     finally:
         _pinned.reset(token)
+        _pinned_version.reset(version_token)
+
+
+def version_current() -> int:
+    """The metadata version in force: the pinned one inside ``snapshot_pinned``, else the
+    stored one (one indexed read). Caches of definitions key on it."""
+    pinned = _pinned_version.get()
+    return pinned if pinned is not None else metadata_version()
 
 
 def snapshot() -> dict[str, ObjectSnapshot]:

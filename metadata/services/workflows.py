@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from metadata.definitions import object_snapshot
+from metadata.definitions import object_snapshot, version_bump
 from metadata.models import Workflow, WorkflowVersion
 from metadata.services.definitions import (
     _apply_translations,
@@ -142,6 +142,7 @@ def workflow_create(
         created_by_id=getattr(user, "pk", None),
     )
     workflow.save(update_fields=["current_version"])
+    version_bump()  # record writes look workflows up in a cache keyed by this version
     change_record(
         action="workflow.create",
         target=f"workflow:{key}",
@@ -211,6 +212,7 @@ def workflow_update(
             )
             workflow.trigger_type = new[0]["type"]
     workflow.save()
+    version_bump()
     after = _json(workflow_as_dict(workflow))
     if after != before:
         change_record(

@@ -158,17 +158,38 @@ def run_create(
     return run
 
 
+# Enabled workflows by (object, trigger type), per tenant, keyed by the metadata version:
+# every record write asks, and workflow services bump the version when they change one.
+_index_cache: dict[tuple[str, int | None], tuple[int, dict[tuple[str, str], list[Workflow]]]] = {}
+
+
+def _workflow_index() -> dict[tuple[str, str], list[Workflow]]:
+    from metadata.definitions import version_current
+    from tenants.context import current_tenant
+
+    key = (current_schema(), getattr(current_tenant(), "pk", None))
+    version = version_current()
+    hit = _index_cache.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]
+    index: dict[tuple[str, str], list[Workflow]] = {}
+    for workflow in Workflow.objects.filter(enabled=True).select_related("current_version"):
+        index.setdefault((workflow.object_api_name, workflow.trigger_type), []).append(workflow)
+    _index_cache[key] = (version, index)
+    return index
+
+
 def record_event_handle(event: events.RecordEvent) -> None:
     if current_schema() in ("public", settings.TENANT_BASE_SCHEMA):
         return
     trigger_type = {v: k for k, v in EVENT_TRIGGERS.items()}.get(event.action)
     if trigger_type is None:
         return
+    workflows = _workflow_index().get((event.object_api_name, trigger_type))
+    if not workflows:
+        return
     chain = [int(w) for w in event.origin.get("workflows", [])]
     depth = len(chain) + 1
-    workflows = Workflow.objects.filter(
-        enabled=True, object_api_name=event.object_api_name, trigger_type=trigger_type
-    ).select_related("current_version")
     for workflow in workflows:
         version = workflow.current_version
         if version is None:
