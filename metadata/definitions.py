@@ -105,8 +105,10 @@ _pinned_version: ContextVar[int | None] = ContextVar("metadata_pin_version", def
 def snapshot_pinned() -> Iterator[dict[str, ObjectSnapshot]]:
     """Use one snapshot for a batch (a bulk request, an import chunk) instead of checking
     the version for every record. Definitions changed meanwhile apply to the next batch."""
-    version_token = _pinned_version.set(version_current())
-    token = _pinned.set(snapshot())
+    pinned = _pinned.get()
+    version = version_current()
+    version_token = _pinned_version.set(version)
+    token = _pinned.set(pinned if pinned is not None else _snapshot_at(version))
     try:
         yield _pinned.get() or {}
     finally:
@@ -125,10 +127,13 @@ def snapshot() -> dict[str, ObjectSnapshot]:
     pinned = _pinned.get()
     if pinned is not None:
         return pinned
+    return _snapshot_at(metadata_version())
+
+
+def _snapshot_at(version: int) -> dict[str, ObjectSnapshot]:
     tenant = current_tenant()
     # Keyed by the tenant row too: a schema name reused by a new tenant starts over.
     key = (current_schema(), getattr(tenant, "pk", None))
-    version = metadata_version()
     hit = _cache.get(key)
     if hit is not None and hit[0] == version:
         return hit[1]
