@@ -108,6 +108,7 @@ urlpatterns = [
     path("guests/duplicates/", guests.duplicate_review, name="guest_duplicates"),
     path("guests/<int:guest_id>/", guests.guest_detail, name="guest_detail"),
     path("guests/<int:guest_id>/edit/", guests.guest_edit_view, name="guest_edit"),
+    path("guests/merges/<int:merge_id>/undo/", guests.merge_undo_view, name="guest_merge_undo"),
     path("reservations/", operations.reservation_list, name="reservation_list"),
     path(
         "reservations/<int:reservation_id>/",

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from crm.selectors.guests import (
     guest_consents_current,
     guest_duplicate_suggestions,
     guest_get,
+    guest_merges_undoable,
     guest_reservations,
     guests_list,
 )
@@ -39,6 +41,7 @@ from saas.ui.records import (
 )
 from tenants.access import policy, scoping
 from tenants.context import current_tenant
+from tenants.access.errors import AccessDenied
 from tenants.errors import ApplicationError
 
 PAGE_SIZE = 50
@@ -269,6 +272,9 @@ def guest_detail(request, guest_id: int):
             ),
             "activities": timeline_for(object_api_name="guest", record_id=guest.pk)[:50],
             "duplicates": guest_duplicate_suggestions(guest=guest),
+            "merges": guest_merges_undoable(survivor_ids=[guest.pk])
+            if policy.is_tenant_admin(request.user)
+            else [],
             "base_currency": getattr(current_tenant(), "base_currency", ""),
             "can_edit": policy.object_allowed(request.user, "guest", "edit"),
         },
@@ -392,11 +398,48 @@ def duplicate_review(request):
         for s in duplicate_suggestions_open()[:200]
         if _scoped(request.user).filter(pk__in=[s.guest_a_id, s.guest_b_id]).count() == 2
     ]
+    is_admin = policy.is_tenant_admin(request.user)
     return render(
         request,
         "crm/guest_duplicates.html",
         {
             "suggestions": suggestions,
             "can_merge": policy.object_allowed(request.user, "guest", "delete"),
+            "merges": [
+                m
+                for m in guest_merges_undoable(limit=50)
+                if _scoped(request.user).filter(pk=m.survivor_id).exists()
+            ]
+            if is_admin
+            else [],
         },
     )
+
+
+@login_required
+@require_POST
+def merge_undo_view(request, merge_id: int):
+    """Undo a merge (administrators): both profiles and every moved row come back."""
+    from crm.models import MergeLog
+    from crm.services.dedupe import guest_merge_undo
+
+    if not policy.is_tenant_admin(request.user):
+        raise AccessDenied(_("Only administrators undo merges."))
+    log = MergeLog.objects.filter(pk=merge_id).first()
+    if log is None:
+        raise Http404(_("There is no such merge."))
+    _guest_for(request.user, log.survivor_id)
+    try:
+        guest = guest_merge_undo(merge_log=log, user=request.user)
+    except (ValidationError, ApplicationError) as exc:
+        if isinstance(exc, ApplicationError) and exc.status_code in (403, 404):
+            raise
+        for text in (m for ms in errors_by_field(exc).values() for m in ms):
+            messages.error(request, text)
+    else:
+        messages.success(request, _("Merge undone: both profiles are back."))
+        return redirect("guest_detail", guest_id=guest.pk)
+    back = request.POST.get("next") or ""
+    if back.startswith("/guests/"):
+        return redirect(back)
+    return redirect("guest_duplicates")

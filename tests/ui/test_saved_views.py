@@ -25,7 +25,10 @@ def test_a_search_is_saved_opened_and_deleted(make_user, alpha):
     view = SavedListView.objects.get(user_id=clerk.pk)
     assert view.name == "Portuguese" and view.params == {"nationality": "PT", "sort": "-stays"}
     assert saved.status_code == 302
-    assert parse_qs(urlsplit(saved["Location"]).query) == {"nationality": ["PT"], "sort": ["-stays"]}
+    assert parse_qs(urlsplit(saved["Location"]).query) == {
+        "nationality": ["PT"],
+        "sort": ["-stays"],
+    }
     opened = client.get(f"/guests/?view={view.pk}")
     assert opened.status_code == 302 and "nationality=PT" in opened["Location"]
     page = client.get(opened["Location"]).content.decode()
@@ -61,6 +64,8 @@ def test_shared_views_reach_the_team_but_only_the_owner_deletes_them(make_user, 
     private = SavedListView.objects.get(name="Groups")
     assert colleague_client.get(f"/guests/?view={private.pk}").status_code == 404
 
-    refused = colleague_client.post("/guests/", {"action": "delete", "view": shared.pk}, follow=True)
+    refused = colleague_client.post(
+        "/guests/", {"action": "delete", "view": shared.pk}, follow=True
+    )
     assert "There is no saved view of yours with this id." in refused.content.decode()
     assert SavedListView.objects.filter(pk=shared.pk).exists()
