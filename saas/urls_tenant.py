@@ -5,7 +5,7 @@ from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
 from saas import access_views, views
-from saas.ui import admin_views, designer, guests, i18n, imports, operations
+from saas.ui import admin_views, designer, guests, i18n, imports, operations, workflows
 
 password_reset = [
     path(
@@ -63,6 +63,22 @@ settings_urls = [
         "settings/users/<int:user_id>/roles/",
         admin_views.user_roles_view,
         name="settings_user_roles",
+    ),
+    path("settings/workflows/", workflows.workflow_list, name="settings_workflows"),
+    path(
+        "settings/workflows/new/",
+        workflows.workflow_create_view,
+        name="settings_workflow_create",
+    ),
+    path(
+        "settings/workflows/<int:workflow_id>/",
+        workflows.workflow_detail,
+        name="settings_workflow",
+    ),
+    path(
+        "settings/workflows/<int:workflow_id>/edit/",
+        workflows.workflow_edit_view,
+        name="settings_workflow_edit",
     ),
     path("settings/objects/", designer.object_list, name="settings_objects"),
     path("settings/objects/<slug:api_name>/fields/", designer.field_list, name="settings_fields"),

@@ -87,7 +87,7 @@ def guest_merges_undoable(*, survivor_ids: list[int] | None = None, limit: int =
     for log in logs.order_by("-merged_at", "-pk")[:limit]:
         rows = {row["pk"]: row["fields"] for row in (log.snapshot or {}).get("guests", [])}
         fields = rows.get(log.merged_guest_id, {})
-        log.merged_name = " ".join(
+        log.merged_name = " ".join(  # type: ignore[attr-defined]
             p for p in (fields.get("given_name"), fields.get("surname")) if p
         ) or str(log.merged_guest_id)
         out.append(log)

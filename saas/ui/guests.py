@@ -12,9 +12,9 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from crm.models import Guest
 from crm.selectors.guests import (
@@ -40,8 +40,8 @@ from saas.ui.records import (
     language_choices,
 )
 from tenants.access import policy, scoping
-from tenants.context import current_tenant
 from tenants.access.errors import AccessDenied
+from tenants.context import current_tenant
 from tenants.errors import ApplicationError
 
 PAGE_SIZE = 50
