@@ -18,7 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from metadata.definitions import snapshot
-from metadata.models import FieldType, WorkflowRun
+from metadata.models import FieldType, WorkflowRun, WorkflowRunStep
 from metadata.selectors.definitions import objects_list
 from metadata.selectors.records import records_queryset
 from metadata.selectors.workflows import workflow_get, workflow_runs, workflows_list
@@ -292,9 +292,12 @@ def _plain(detail: Any) -> list[tuple[str, str]]:
 def _steps(steps: list[dict]) -> list[dict]:
     labels = {k: str(v) for k, v in ACTION_LABELS.items()}
     labels["conditions"] = _("Conditions")
+    statuses = dict(WorkflowRunStep.Status.choices)
     return [
         {
             **step,
+            "status_label": step.get("status_label")
+            or statuses.get(step["status"], step["status"]),
             "label": labels.get(step["action"], step["action"]),
             "rows": _plain(step.get("detail")),
         }
