@@ -17,9 +17,10 @@ def event_types_register() -> None:
     types: dict[str, str] = {}
     for name in (*BUILTIN_OBJECTS, "activity"):
         label = name.replace("_", " ")
-        types[f"{name}.created"] = f"A {label} was created"
-        types[f"{name}.updated"] = f"A {label} was changed"
-        types[f"{name}.deleted"] = f"A {label} was deleted"
+        article = "An" if label[0] in "aeiou" else "A"
+        types[f"{name}.created"] = f"{article} {label} was created"
+        types[f"{name}.updated"] = f"{article} {label} was changed"
+        types[f"{name}.deleted"] = f"{article} {label} was deleted"
     types["guest.merged"] = "Two guest profiles were merged (sent for the survivor)"
     types["guest.erased"] = "A guest's personal data was erased on request"
     types["reservation.status_changed"] = "A reservation's status changed"
