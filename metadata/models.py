@@ -8,6 +8,7 @@ inside the field's ``choices`` JSON as ``{"value": ..., "labels": {"en": ..., ..
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class FieldType(models.TextChoices):
@@ -228,12 +229,12 @@ class WorkflowVersion(models.Model):
 
 class WorkflowRun(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        WAITING = "waiting", "Waiting (delay step)"
-        SUCCEEDED = "succeeded", "Succeeded"
-        SKIPPED = "skipped", "Conditions not met"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        WAITING = "waiting", _("Waiting (delay step)")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        SKIPPED = "skipped", _("Conditions not met")
+        FAILED = "failed", _("Failed")
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="runs")
     version = models.ForeignKey(WorkflowVersion, on_delete=models.PROTECT, related_name="runs")
@@ -277,10 +278,10 @@ class WorkflowRun(models.Model):
 
 class WorkflowRunStep(models.Model):
     class Status(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        WAITING = "waiting", "Waiting"
-        SKIPPED = "skipped", "Skipped"
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        WAITING = "waiting", _("Waiting")
+        SKIPPED = "skipped", _("Skipped")
 
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="steps")
     index = models.SmallIntegerField()  # -1: the condition check
@@ -344,3 +345,26 @@ class WorkflowThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tokens:.1f} tokens"
+
+
+class SavedListView(models.Model):
+    """A named search of a list screen (its query string: search, filters, sort), kept
+    per user and optionally shared with the team."""
+
+    object_api_name = models.CharField(max_length=60)
+    name = models.CharField(max_length=100)
+    user_id = models.BigIntegerField()  # tenant staff user; no FK, as elsewhere in metadata
+    shared = models.BooleanField(default=False)
+    params = models.JSONField(default=dict, blank=True)  # {"q": "...", "nationality": "FR"}
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user_id", "object_api_name", "name"], name="saved_list_view_name_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_api_name}: {self.name}"

@@ -5,7 +5,7 @@ from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
 from saas import access_views, views
-from saas.ui import admin_views, designer, guests, i18n, imports, operations
+from saas.ui import admin_views, designer, guests, i18n, imports, operations, workflows
 
 password_reset = [
     path(
@@ -64,6 +64,22 @@ settings_urls = [
         admin_views.user_roles_view,
         name="settings_user_roles",
     ),
+    path("settings/workflows/", workflows.workflow_list, name="settings_workflows"),
+    path(
+        "settings/workflows/new/",
+        workflows.workflow_create_view,
+        name="settings_workflow_create",
+    ),
+    path(
+        "settings/workflows/<int:workflow_id>/",
+        workflows.workflow_detail,
+        name="settings_workflow",
+    ),
+    path(
+        "settings/workflows/<int:workflow_id>/edit/",
+        workflows.workflow_edit_view,
+        name="settings_workflow_edit",
+    ),
     path("settings/objects/", designer.object_list, name="settings_objects"),
     path("settings/objects/<slug:api_name>/fields/", designer.field_list, name="settings_fields"),
     path(
@@ -108,6 +124,7 @@ urlpatterns = [
     path("guests/duplicates/", guests.duplicate_review, name="guest_duplicates"),
     path("guests/<int:guest_id>/", guests.guest_detail, name="guest_detail"),
     path("guests/<int:guest_id>/edit/", guests.guest_edit_view, name="guest_edit"),
+    path("guests/merges/<int:merge_id>/undo/", guests.merge_undo_view, name="guest_merge_undo"),
     path("reservations/", operations.reservation_list, name="reservation_list"),
     path(
         "reservations/<int:reservation_id>/",

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Activity(models.Model):
     class Kind(models.TextChoices):
-        NOTE = "note", "Note"
-        TASK = "task", "Task"
-        CALL = "call", "Call"
-        EMAIL = "email", "E-mail"
+        NOTE = "note", _("Note")
+        TASK = "task", _("Task")
+        CALL = "call", _("Call")
+        EMAIL = "email", _("E-mail")
 
     class Direction(models.TextChoices):
-        NONE = "", "-"
-        INBOUND = "inbound", "Inbound"
-        OUTBOUND = "outbound", "Outbound"
+        NONE = "", _("-")
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     object_api_name = models.CharField(max_length=64)

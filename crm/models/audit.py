@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RecordChange(models.Model):
     class Action(models.TextChoices):
-        CREATE = "create", "Created"
-        UPDATE = "update", "Updated"
-        DELETE = "delete", "Deleted"
-        MERGE = "merge", "Merged"
-        UNMERGE = "unmerge", "Merge undone"
-        ERASE = "erase", "Erased"
-        IMPORT = "import", "Imported"
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        DELETE = "delete", _("Deleted")
+        MERGE = "merge", _("Merged")
+        UNMERGE = "unmerge", _("Merge undone")
+        ERASE = "erase", _("Erased")
+        IMPORT = "import", _("Imported")
 
     object_api_name = models.CharField(max_length=64)
     record_id = models.CharField(max_length=64)
@@ -39,8 +40,8 @@ class RecordChange(models.Model):
 
 class PrivacyRequest(models.Model):
     class Kind(models.TextChoices):
-        EXPORT = "export", "Export"
-        ERASE = "erase", "Erasure"
+        EXPORT = "export", _("Export")
+        ERASE = "erase", _("Erasure")
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     guest_id = models.BigIntegerField()

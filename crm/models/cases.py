@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models.guests import Guest
 from crm.models.properties import Property
@@ -13,29 +14,29 @@ from crm.models.reservations import Reservation
 
 class Case(models.Model):
     class Kind(models.TextChoices):
-        COMPLAINT = "complaint", "Complaint"
-        REQUEST = "request", "Request"
-        FEEDBACK = "feedback", "Feedback"
+        COMPLAINT = "complaint", _("Complaint")
+        REQUEST = "request", _("Request")
+        FEEDBACK = "feedback", _("Feedback")
 
     class Category(models.TextChoices):
-        ROOM = "room", "Room"
-        SERVICE = "service", "Service"
-        FOOD_BEVERAGE = "fnb", "Food & beverage"
-        BILLING = "billing", "Billing"
-        OTHER = "other", "Other"
+        ROOM = "room", _("Room")
+        SERVICE = "service", _("Service")
+        FOOD_BEVERAGE = "fnb", _("Food & beverage")
+        BILLING = "billing", _("Billing")
+        OTHER = "other", _("Other")
 
     class Priority(models.TextChoices):
-        LOW = "low", "Low"
-        NORMAL = "normal", "Normal"
-        HIGH = "high", "High"
-        URGENT = "urgent", "Urgent"
+        LOW = "low", _("Low")
+        NORMAL = "normal", _("Normal")
+        HIGH = "high", _("High")
+        URGENT = "urgent", _("Urgent")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        ESCALATED = "escalated", "Escalated"
-        RESOLVED = "resolved", "Resolved"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        ESCALATED = "escalated", _("Escalated")
+        RESOLVED = "resolved", _("Resolved")
+        CLOSED = "closed", _("Closed")
 
     subject = models.CharField(max_length=200)
     description = models.TextField(blank=True)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models.guests import Guest
 
 
 class Company(models.Model):
     class Kind(models.TextChoices):
-        CORPORATE = "corporate", "Corporate"
-        TRAVEL_AGENT = "travel_agent", "Travel agent"
-        MICE = "mice", "MICE organiser"
-        OTHER = "other", "Other"
+        CORPORATE = "corporate", _("Corporate")
+        TRAVEL_AGENT = "travel_agent", _("Travel agent")
+        MICE = "mice", _("MICE organiser")
+        OTHER = "other", _("Other")
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.CORPORATE)
@@ -44,11 +45,11 @@ class CompanyContact(models.Model):
     manager or simply an employee who stays with us."""
 
     class Role(models.TextChoices):
-        CONTACT = "contact", "Contact"
-        BOOKER = "booker", "Booker"
-        TRAVEL_MANAGER = "travel_manager", "Travel manager"
-        EMPLOYEE = "employee", "Employee"
-        ASSISTANT = "assistant", "Assistant"
+        CONTACT = "contact", _("Contact")
+        BOOKER = "booker", _("Booker")
+        TRAVEL_MANAGER = "travel_manager", _("Travel manager")
+        EMPLOYEE = "employee", _("Employee")
+        ASSISTANT = "assistant", _("Assistant")
 
     company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contacts")
     guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="company_links")

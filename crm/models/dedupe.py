@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models.guests import Guest
 
 
 class DuplicateSuggestion(models.Model):
     class Rule(models.TextChoices):
-        EMAIL = "email", "Same e-mail"
-        PHONE = "phone", "Same phone"
-        NAME_BIRTH_DATE = "name_birth_date", "Similar name, same birth date"
+        EMAIL = "email", _("Same e-mail")
+        PHONE = "phone", _("Same phone")
+        NAME_BIRTH_DATE = "name_birth_date", _("Similar name, same birth date")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        DISMISSED = "dismissed", "Not a duplicate"
+        OPEN = "open", _("Open")
+        DISMISSED = "dismissed", _("Not a duplicate")
 
     # guest_a.pk < guest_b.pk always, so a pair is stored once.
     guest_a = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="+")

@@ -7,33 +7,34 @@ from decimal import Decimal
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models.fields import EncryptedDateField, EncryptedTextField
 from crm.models.properties import Property
 
 
 class CustomerType(models.TextChoices):
-    INDIVIDUAL = "individual", "Individual (FIT)"
-    GROUP = "group", "Group"
-    CORPORATE = "corporate", "Corporate"
-    MICE = "mice", "MICE"
-    TRAVEL_AGENT = "travel_agent", "Travel agent"
+    INDIVIDUAL = "individual", _("Individual (FIT)")
+    GROUP = "group", _("Group")
+    CORPORATE = "corporate", _("Corporate")
+    MICE = "mice", _("MICE")
+    TRAVEL_AGENT = "travel_agent", _("Travel agent")
 
 
 class Guest(models.Model):
     class Gender(models.TextChoices):
-        UNKNOWN = "", "Unknown"
-        FEMALE = "female", "Female"
-        MALE = "male", "Male"
-        OTHER = "other", "Other"
+        UNKNOWN = "", _("Unknown")
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        OTHER = "other", _("Other")
 
     class IdDocumentType(models.TextChoices):
-        NONE = "", "None"
-        PASSPORT = "passport", "Passport"
-        NATIONAL_ID = "national_id", "National identity card"
-        DRIVING_LICENCE = "driving_licence", "Driving licence"
-        RESIDENCE_PERMIT = "residence_permit", "Residence permit"
-        OTHER = "other", "Other"
+        NONE = "", _("None")
+        PASSPORT = "passport", _("Passport")
+        NATIONAL_ID = "national_id", _("National identity card")
+        DRIVING_LICENCE = "driving_licence", _("Driving licence")
+        RESIDENCE_PERMIT = "residence_permit", _("Residence permit")
+        OTHER = "other", _("Other")
 
     name_prefix = models.CharField(max_length=20, blank=True)
     given_name = models.CharField(max_length=100)
@@ -194,17 +195,17 @@ class GuestConsent(models.Model):
     """One consent event; the current state of a channel × purpose is its latest row."""
 
     class Channel(models.TextChoices):
-        EMAIL = "email", "E-mail"
-        SMS = "sms", "SMS"
-        PHONE = "phone", "Phone"
-        POST = "post", "Post"
-        MESSAGING = "messaging", "Messaging apps"
+        EMAIL = "email", _("E-mail")
+        SMS = "sms", _("SMS")
+        PHONE = "phone", _("Phone")
+        POST = "post", _("Post")
+        MESSAGING = "messaging", _("Messaging apps")
 
     class Purpose(models.TextChoices):
-        MARKETING = "marketing", "Marketing"
-        SERVICE = "service", "Service messages"
-        PROFILING = "profiling", "Profiling and analytics"
-        THIRD_PARTY = "third_party", "Sharing with partners"
+        MARKETING = "marketing", _("Marketing")
+        SERVICE = "service", _("Service messages")
+        PROFILING = "profiling", _("Profiling and analytics")
+        THIRD_PARTY = "third_party", _("Sharing with partners")
 
     guest = models.ForeignKey(Guest, on_delete=models.CASCADE, related_name="consents")
     channel = models.CharField(max_length=20, choices=Channel.choices)

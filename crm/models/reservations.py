@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from crm.models.companies import Company
 from crm.models.guests import Guest
@@ -13,11 +14,11 @@ from crm.models.properties import Property, RatePlan, RoomType
 
 class Reservation(models.Model):
     class Status(models.TextChoices):
-        RESERVED = "reserved", "Reserved"
-        CANCELLED = "cancelled", "Cancelled"
-        NO_SHOW = "no_show", "No-show"
-        IN_HOUSE = "in_house", "In house"
-        CHECKED_OUT = "checked_out", "Checked out"
+        RESERVED = "reserved", _("Reserved")
+        CANCELLED = "cancelled", _("Cancelled")
+        NO_SHOW = "no_show", _("No-show")
+        IN_HOUSE = "in_house", _("In house")
+        CHECKED_OUT = "checked_out", _("Checked out")
 
     property = models.ForeignKey(Property, on_delete=models.PROTECT, related_name="reservations")
     # The primary (profile) guest; every staying guest has a ReservationGuest row too.
@@ -94,9 +95,9 @@ class ReservationGuest(models.Model):
 
 class FolioLine(models.Model):
     class Kind(models.TextChoices):
-        ROOM = "room", "Room"
-        FOOD_BEVERAGE = "fnb", "Food & beverage"
-        OTHER = "other", "Other"
+        ROOM = "room", _("Room")
+        FOOD_BEVERAGE = "fnb", _("Food & beverage")
+        OTHER = "other", _("Other")
 
     reservation = models.ForeignKey(
         Reservation, on_delete=models.CASCADE, related_name="folio_lines"
@@ -116,11 +117,11 @@ class FolioLine(models.Model):
 
 class Payment(models.Model):
     class Method(models.TextChoices):
-        PRE_AUTHORISATION = "pre_auth", "Pre-authorisation"
-        CITY_LEDGER = "city_ledger", "City ledger"
-        CASH = "cash", "Cash"
-        CARD = "card", "Bank card"
-        ONLINE = "online", "Online"
+        PRE_AUTHORISATION = "pre_auth", _("Pre-authorisation")
+        CITY_LEDGER = "city_ledger", _("City ledger")
+        CASH = "cash", _("Cash")
+        CARD = "card", _("Bank card")
+        ONLINE = "online", _("Online")
 
     reservation = models.ForeignKey(Reservation, on_delete=models.CASCADE, related_name="payments")
     method = models.CharField(max_length=20, choices=Method.choices)

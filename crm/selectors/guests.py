@@ -73,3 +73,22 @@ def guest_consent_state(*, guest_id: int, channel: str, purpose: str) -> bool | 
         .values_list("opted_in", flat=True)
         .first()
     )
+
+
+def guest_merges_undoable(*, survivor_ids: list[int] | None = None, limit: int = 50) -> list:
+    """Merges not yet undone, newest first, each with ``merged_name`` (the merged
+    profile's name as it was, from the merge's snapshot) for the screens."""
+    from crm.models import MergeLog
+
+    logs = MergeLog.objects.filter(undone_at__isnull=True).select_related("survivor")
+    if survivor_ids is not None:
+        logs = logs.filter(survivor_id__in=survivor_ids)
+    out = []
+    for log in logs.order_by("-merged_at", "-pk")[:limit]:
+        rows = {row["pk"]: row["fields"] for row in (log.snapshot or {}).get("guests", [])}
+        fields = rows.get(log.merged_guest_id, {})
+        log.merged_name = " ".join(  # type: ignore[attr-defined]
+            p for p in (fields.get("given_name"), fields.get("surname")) if p
+        ) or str(log.merged_guest_id)
+        out.append(log)
+    return out

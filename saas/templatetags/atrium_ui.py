@@ -109,3 +109,16 @@ def get_item(mapping, key):
     if mapping is None:
         return None
     return mapping.get(key)
+
+
+@register.filter
+def html_id(name: str) -> str:
+    """An element id for an input name such as ``action.0.subject.zh-hans``."""
+    return "wf_" + "".join(c if c.isalnum() or c in "-_" else "_" for c in str(name))
+
+
+@register.filter
+def pretty_json(value) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=1, default=str)

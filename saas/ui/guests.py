@@ -9,16 +9,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import F
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from crm.models import Guest
 from crm.selectors.guests import (
     guest_consents_current,
     guest_duplicate_suggestions,
     guest_get,
+    guest_merges_undoable,
     guest_reservations,
     guests_list,
 )
@@ -26,6 +29,8 @@ from crm.selectors.timeline import timeline_for
 from crm.services.guests import guest_create, guest_update
 from metadata.selectors.definitions import object_describe
 from metadata.selectors.records import custom_filter
+from metadata.selectors.saved_views import saved_view_get, saved_views_for
+from metadata.services.saved_views import saved_view_create, saved_view_delete
 from saas.ui.errors import errors_by_field
 from saas.ui.records import (
     CUSTOM_PREFIX,
@@ -35,11 +40,21 @@ from saas.ui.records import (
     language_choices,
 )
 from tenants.access import policy, scoping
+from tenants.access.errors import AccessDenied
 from tenants.context import current_tenant
 from tenants.errors import ApplicationError
 
 PAGE_SIZE = 50
 STANDARD_FILTERS = ("customer_type", "nationality")
+SORTS = {
+    "name": (gettext_lazy("Name"), ("surname", "given_name", "pk")),
+    "-last_stay": (
+        gettext_lazy("Last stay, newest first"),
+        (F("last_stay").desc(nulls_last=True), "pk"),
+    ),
+    "-stays": (gettext_lazy("Most stays first"), ("-stays", "pk")),
+    "-nights": (gettext_lazy("Most nights first"), ("-nights", "pk")),
+}
 
 
 def _scoped(user):
@@ -59,7 +74,25 @@ def _filterable_custom(user) -> list[dict]:
 @login_required
 def guest_list(request):
     policy.object_require(request.user, "guest", "view")
+    view_id = request.GET.get("view") or ""
+    if view_id:
+        saved = (
+            saved_view_get(user=request.user, object_api_name="guest", view_id=int(view_id))
+            if view_id.isdigit()
+            else None
+        )
+        if saved is None:
+            raise Http404(_("There is no such saved view."))
+        return redirect(f"{request.path}?{urlencode(saved.params)}")
+    save_errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        done, save_errors = _saved_view_post(request)
+        if done is not None:
+            return done
     query = (request.GET.get("q") or "").strip()
+    sort = request.GET.get("sort") or "name"
+    if sort not in SORTS:
+        sort = "name"
     custom_fields = _filterable_custom(request.user)
     filters, chosen = [], {}
     for name in STANDARD_FILTERS:
@@ -77,8 +110,11 @@ def guest_list(request):
     if query:
         guests = guests_list(query=query).filter(pk__in=guests.values("pk"))
     error = None
+    if sort != "name":
+        chosen["sort"] = sort
     try:
         guests = custom_filter(guests, object_api_name="guest", filters=filters)
+        guests = guests.order_by(*SORTS[sort][1])
         page = Paginator(guests, PAGE_SIZE).get_page(request.GET.get("page"))
         list(page)  # a bad filter value fails here, inside the try
     except ValidationError as exc:
@@ -106,7 +142,9 @@ def guest_list(request):
         for guest in page
     ]
     params = {"q": query, **chosen} if query else dict(chosen)
-    export_query = urlencode({"file_format": "csv", **params})
+    export_query = urlencode(
+        {"file_format": "csv", **{k: v for k, v in params.items() if k != "sort"}}
+    )
     return render(
         request,
         "crm/guest_list.html",
@@ -118,6 +156,11 @@ def guest_list(request):
             "custom_fields": custom_fields,
             "filter_params": urlencode(params),
             "error": error,
+            "sort": sort,
+            "sorts": [(key, str(label)) for key, (label, _order) in SORTS.items()],
+            "saved_views": saved_views_for(user=request.user, object_api_name="guest"),
+            "save_errors": save_errors,
+            "save_name": request.POST.get("name", "") if save_errors else "",
             "countries": country_choices(),
             "customer_types": [(str(v), str(label)) for v, label in _customer_types()],
             "can_create": policy.object_allowed(request.user, "guest", "create"),
@@ -126,8 +169,36 @@ def guest_list(request):
             if policy.object_allowed(request.user, "guest", "export")
             else None,
         },
-        status=400 if error else 200,
+        status=400 if error or save_errors else 200,
     )
+
+
+def _saved_view_post(request):
+    """Save the list's current search (the query string the form was posted to) under a
+    name, or delete one of the user's views. Returns (redirect, None) when done, else
+    (None, errors by field) for the list to show next to the inputs."""
+    back = request.GET.urlencode()
+    if request.POST.get("action") == "delete":
+        raw = request.POST.get("view") or ""
+        try:
+            saved_view_delete(user=request.user, view_id=int(raw) if raw.isdigit() else 0)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Saved view deleted."))
+        return redirect(f"{request.path}?{back}"), {}
+    try:
+        view = saved_view_create(
+            user=request.user,
+            object_api_name="guest",
+            name=request.POST.get("name", ""),
+            params={key: request.GET.get(key) for key in request.GET},
+            shared=request.POST.get("shared") == "1",
+        )
+    except ValidationError as exc:
+        return None, errors_by_field(exc)
+    messages.success(request, _("View “%(name)s” saved.") % {"name": view.name})
+    return redirect(f"{request.path}?{urlencode(view.params)}"), {}
 
 
 def _choices() -> dict:
@@ -201,6 +272,9 @@ def guest_detail(request, guest_id: int):
             ),
             "activities": timeline_for(object_api_name="guest", record_id=guest.pk)[:50],
             "duplicates": guest_duplicate_suggestions(guest=guest),
+            "merges": guest_merges_undoable(survivor_ids=[guest.pk])
+            if policy.is_tenant_admin(request.user)
+            else [],
             "base_currency": getattr(current_tenant(), "base_currency", ""),
             "can_edit": policy.object_allowed(request.user, "guest", "edit"),
         },
@@ -324,11 +398,48 @@ def duplicate_review(request):
         for s in duplicate_suggestions_open()[:200]
         if _scoped(request.user).filter(pk__in=[s.guest_a_id, s.guest_b_id]).count() == 2
     ]
+    is_admin = policy.is_tenant_admin(request.user)
     return render(
         request,
         "crm/guest_duplicates.html",
         {
             "suggestions": suggestions,
             "can_merge": policy.object_allowed(request.user, "guest", "delete"),
+            "merges": [
+                m
+                for m in guest_merges_undoable(limit=50)
+                if _scoped(request.user).filter(pk=m.survivor_id).exists()
+            ]
+            if is_admin
+            else [],
         },
     )
+
+
+@login_required
+@require_POST
+def merge_undo_view(request, merge_id: int):
+    """Undo a merge (administrators): both profiles and every moved row come back."""
+    from crm.models import MergeLog
+    from crm.services.dedupe import guest_merge_undo
+
+    if not policy.is_tenant_admin(request.user):
+        raise AccessDenied(_("Only administrators undo merges."))
+    log = MergeLog.objects.filter(pk=merge_id).first()
+    if log is None:
+        raise Http404(_("There is no such merge."))
+    _guest_for(request.user, log.survivor_id)
+    try:
+        guest = guest_merge_undo(merge_log=log, user=request.user)
+    except (ValidationError, ApplicationError) as exc:
+        if isinstance(exc, ApplicationError) and exc.status_code in (403, 404):
+            raise
+        for text in (m for ms in errors_by_field(exc).values() for m in ms):
+            messages.error(request, text)
+    else:
+        messages.success(request, _("Merge undone: both profiles are back."))
+        return redirect("guest_detail", guest_id=guest.pk)
+    back = request.POST.get("next") or ""
+    if back.startswith("/guests/"):
+        return redirect(back)
+    return redirect("guest_duplicates")

@@ -36,6 +36,7 @@ class Site:
     staff_email: str
     api_token: str
     guests: dict[str, int] = field(default_factory=dict)
+    reservations: dict[str, int] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -82,7 +83,33 @@ def _site_data(domain: str, admin_email: str) -> dict:
         ).pk,
     }
     token = api_key_create(name="browser test", user=admin, scopes=["*"]).plaintext
-    return {"staff_email": staff_email, "guests": guests, "api_token": token}
+    return {
+        "staff_email": staff_email,
+        "guests": guests,
+        "api_token": token,
+        "reservations": _site_reservations(guests["ana"]),
+    }
+
+
+def _site_reservations(guest_id: int) -> dict[str, int]:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from crm.models import Guest
+    from crm.services.properties import property_create
+    from crm.services.reservations import reservation_create
+
+    hotel = property_create(code="HBR", name="Harbour Lisbon", country="PT", currency="EUR")
+    stay = reservation_create(
+        property=hotel,
+        guest=Guest.objects.get(pk=guest_id),
+        confirmation_number="HBR-1",
+        arrival=date.today(),
+        departure=date.today() + timedelta(days=2),
+        total_amount=Decimal("300"),
+        currency="EUR",
+    )
+    return {"ana": stay.pk}
 
 
 @pytest.fixture(scope="module")

@@ -191,3 +191,55 @@ def test_keyboard_and_tablet(new_page, live_site, shots):
     page.goto("/guests/")
     assert page.evaluate(fits)
     shots(page, "tablet-guest-list")
+
+
+def test_admin_builds_a_workflow_and_dry_runs_it_without_side_effects(new_page, live_site, shots):
+    from django_tenants.utils import schema_context
+
+    from crm.models import Activity
+    from metadata.models import Workflow, WorkflowRun
+
+    site = live_site
+    admin = _signed_in(new_page, site.admin_email)
+    admin.get_by_role("link", name="Settings").click()
+    admin.get_by_role("link", name="Workflows", exact=True).click()
+    admin.get_by_role("link", name="New workflow").click()
+
+    admin.get_by_label("Key", exact=True).fill("checkout_task")
+    admin.get_by_label("Name (English)").fill("Check-out follow-up")
+    admin.get_by_label("Object", exact=True).select_option(
+        "reservation"
+    )  # htmx re-renders the form
+    admin.wait_for_load_state("networkidle")
+    admin.get_by_label("Trigger", exact=True).select_option("record_updated")
+    watched = admin.get_by_label("Watched fields (comma separated; empty: any change)")
+    expect(watched).to_be_visible()
+    watched.fill("status")
+    admin.get_by_role("button", name="Add a change").click()
+    expect(admin.get_by_label("New value", exact=True)).to_be_visible()
+    admin.get_by_label("Field", exact=True).fill("status")
+    admin.get_by_label("New value", exact=True).fill("checked_out")
+    admin.get_by_role("button", name="Add an action").click()
+    subject = admin.get_by_label("Subject (English)")
+    expect(subject).to_be_visible()
+    subject.fill("Thank {{ guest.full_name }} for the stay")
+    shots(admin, "workflow-builder")
+    admin.get_by_role("button", name="Create workflow").click()
+    expect(admin.get_by_role("heading", name="Check-out follow-up")).to_be_visible()
+
+    admin.get_by_label("Record (reservation id)").fill(str(site.reservations["ana"]))
+    admin.get_by_role("button", name="Dry run").click()
+    report = admin.locator("#dry-run-report")
+    expect(report).to_contain_text("Create a task")
+    expect(report).to_contain_text("Thank Ana Lima for the stay")
+    shots(admin, "workflow-dry-run")
+
+    with schema_context(site.tenant.schema_name):
+        workflow = Workflow.objects.get(key="checkout_task")
+        assert workflow.current_version.trigger == {
+            "type": "record_updated",
+            "fields": ["status"],
+            "changes": [{"field": "status", "to": {"op": "eq", "value": "checked_out"}}],
+        }
+        assert not Activity.objects.filter(kind="task").exists()
+        assert not WorkflowRun.objects.filter(workflow=workflow).exists()

@@ -98,3 +98,19 @@ def test_dates_numbers_and_money_follow_the_locale():
         assert ldate(day) == "2026年11月25日"
         assert money(Decimal("99"), "TWD") == "$99.00"
         assert money(Decimal("99"), "USD") == "US$99.00"
+
+
+def test_built_in_choice_labels_follow_the_language(compiled):
+    from crm.models import Activity, GuestConsent, Reservation
+    from metadata.models import WorkflowRun
+
+    with translation.override("zh-hans"):
+        assert str(Reservation.Status.CHECKED_OUT.label) == "已退房"
+        assert str(GuestConsent.Channel.SMS.label) == "短信"
+        assert str(Activity.Kind.TASK.label) == "任务"
+        assert str(WorkflowRun.Status.FAILED.label) == "失败"
+    with translation.override("zh-hant"):
+        assert str(Reservation.Status.CHECKED_OUT.label) == "已退房"
+        assert str(GuestConsent.Channel.SMS.label) == "簡訊"
+    with translation.override("en"):
+        assert str(Reservation.Status.NO_SHOW.label) == "No-show"
