@@ -5,7 +5,16 @@ from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
 from saas import access_views, views
-from saas.ui import admin_views, designer, guests, i18n, imports, operations, workflows
+from saas.ui import (
+    admin_views,
+    custom_records,
+    designer,
+    guests,
+    i18n,
+    imports,
+    operations,
+    workflows,
+)
 
 password_reset = [
     path(
@@ -109,6 +118,31 @@ settings_urls = [
     ),
 ]
 
+# Records of tenant-defined objects (built-in objects have their own screens above).
+record_urls = [
+    path("records/<slug:api_name>/", custom_records.record_list, name="custom_record_list"),
+    path(
+        "records/<slug:api_name>/new/",
+        custom_records.record_create_view,
+        name="custom_record_create",
+    ),
+    path(
+        "records/<slug:api_name>/<int:record_id>/",
+        custom_records.record_detail,
+        name="custom_record_detail",
+    ),
+    path(
+        "records/<slug:api_name>/<int:record_id>/edit/",
+        custom_records.record_edit_view,
+        name="custom_record_edit",
+    ),
+    path(
+        "records/<slug:api_name>/<int:record_id>/delete/",
+        custom_records.record_delete_view,
+        name="custom_record_delete",
+    ),
+]
+
 urlpatterns = [
     path("", operations.dashboard, name="home"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
@@ -132,6 +166,7 @@ urlpatterns = [
         name="reservation_detail",
     ),
     path("companies/", operations.company_list, name="company_list"),
+    *record_urls,
     path("imports/", imports.import_wizard, name="import_wizard"),
     path("imports/jobs/<uuid:job_id>/", imports.import_job, name="import_job"),
     *settings_urls,

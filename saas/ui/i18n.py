@@ -68,15 +68,19 @@ class TenantLocaleMiddleware(LocaleMiddleware):
 
 
 def languages(request) -> dict:
-    """Template context: the languages the switcher offers, and whether the user sees
-    the settings menu."""
+    """Template context: the languages the switcher offers, whether the user sees the
+    settings menu, and the tenant's own record types the user may open."""
     from tenants.access import policy
 
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated and current_tenant() is not None)
     signed_in = signed_in and getattr(current_tenant(), "schema_name", "public") != "public"
-    can = {}
+    can: dict = {}
+    records: list[dict] = []
     if signed_in:
+        from saas.ui.custom_records import custom_objects_menu
+
+        records = custom_objects_menu(user)
         can = {
             name: policy.object_allowed(user, name, "view")
             for name in ("guest", "reservation", "company")
@@ -85,6 +89,7 @@ def languages(request) -> dict:
         "ui_languages": tenant_languages(),
         "ui_is_admin": signed_in and policy.is_tenant_admin(user),
         "ui_can": can,
+        "ui_records": records,
     }
 
 

@@ -106,6 +106,13 @@ GUEST_FIELDS: tuple[Standard, ...] = (
 )
 STANDARD_BY_OBJECT = {"guest": GUEST_FIELDS}
 
+RECORD_SECTION = _("Record")
+# The standard columns of a tenant-defined object's records (metadata's generic table).
+CUSTOM_RECORD_FIELDS: tuple[Standard, ...] = (
+    Standard("name", _("Name"), "text", RECORD_SECTION),
+    Standard("external_id", _("External id"), "text", RECORD_SECTION),
+)
+
 
 @dataclass
 class Input:
@@ -180,19 +187,28 @@ CUSTOM_WIDGETS = {
 
 
 class RecordForm:
-    """The form of one record of a built-in object for one user.
+    """The form of one record (of a built-in or a tenant-defined object) for one user.
 
     ``sections`` is what the template renders; ``payload()`` is what the service gets
     (standard keys plus ``custom``), holding only fields the user may change."""
 
-    def __init__(self, *, object_api_name: str, user, instance=None, data: QueryDict | None = None):
+    def __init__(
+        self,
+        *,
+        object_api_name: str,
+        user,
+        instance=None,
+        data: QueryDict | None = None,
+        standard: tuple[Standard, ...] | None = None,
+    ):
         self.object_api_name = object_api_name
         self.user = user
         self.instance = instance
         self.data = data
         self.describe = object_describe(object_api_name, get_language())
         custom_fields = list(self.describe["fields"])
-        standard = STANDARD_BY_OBJECT.get(object_api_name, ())
+        if standard is None:
+            standard = STANDARD_BY_OBJECT.get(object_api_name, ())
         access = policy.field_access(
             user,
             object_api_name,
@@ -269,7 +285,7 @@ class RecordForm:
                     "currency": self.data.get(name + ".currency", ""),
                 }
             return self.data.get(name, "")
-        stored = (getattr(self.instance, "custom", None) or {}) if self.instance else {}
+        stored = self._stored_custom()
         value = stored.get(described["api_name"])
         if value is None:
             value = described["default"]
@@ -278,6 +294,16 @@ class RecordForm:
         if described["type"] == "datetime" and isinstance(value, str):
             return value.replace("Z", "")[:16]
         return value if value is not None else ""
+
+    def _stored_custom(self) -> dict:
+        """The instance's custom values: ``custom`` on built-in models, ``data`` on the
+        generic records of tenant-defined objects."""
+        if self.instance is None:
+            return {}
+        values = getattr(self.instance, "custom", None)
+        if values is None:
+            values = getattr(self.instance, "data", None)
+        return dict(values or {})
 
     # --- the payload ------------------------------------------------------------------
 
