@@ -46,6 +46,7 @@ COLLECTIONS = {
     "room-types": "room_type",
     "rate-plans": "rate_plan",
     "reservations": "reservation",
+    "cases": "case",
 }
 BULK_MAX = 1000
 HIDDEN = {"id_document_number", "id_document_expiry", "custom", "data", "erased_at"}
@@ -147,7 +148,41 @@ def _reservation_adapter() -> Adapter:
     )
 
 
+def _case_adapter() -> Adapter:
+    from django.contrib.auth import get_user_model
+    from django.utils.dateparse import parse_datetime
+
+    from crm.models import Guest, Property, Reservation
+    from crm.services.cases import case_create, case_update
+
+    links = (
+        ("guest", Guest),
+        ("reservation", Reservation),
+        ("property", Property),
+        ("owner", get_user_model()),
+    )
+
+    def resolve(data: dict) -> dict:
+        data = dict(data)
+        for name, model in links:
+            if data.get(name) is not None:
+                found = model.objects.filter(pk=data[name]).first()
+                if found is None:
+                    raise ValidationError({name: f"No {name} with id {data[name]}."})
+                data[name] = found
+        if isinstance(data.get("deadline"), str):
+            data["deadline"] = parse_datetime(data["deadline"].replace("Z", "+00:00"))
+        return data
+
+    return Adapter(
+        create=lambda data, user: case_create(user=user, **resolve(data)),
+        update=lambda obj, data, user: case_update(case=obj, user=user, **resolve(data)),
+        search=lambda qs, q: qs.filter(subject__icontains=q),
+    )
+
+
 ADAPTERS: dict[str, Callable[[], Adapter]] = {
+    "case": _case_adapter,
     "guest": _guest_adapter,
     "company": _company_adapter,
     "property": _property_adapter,
@@ -162,11 +197,12 @@ PROPERTY_LOOKUPS = {
     "rate_plan": "property_id",
     "reservation": "property_id",
     "guest": "reservations__property_id",
+    "case": "property_id",
 }
 
 
 _MISSING = re.compile(r"missing \d+ required keyword-only arguments?: (.+)$")
-_UNEXPECTED = re.compile(r"unexpected keyword argument '(\w+)'")
+_UNEXPECTED = re.compile(r"unexpected keyword argument '(.*)'$", re.S)
 
 
 # Keys the crm services take beside model columns, with the JSON type they need.
@@ -716,8 +752,13 @@ def _builtin_bulk(resource: _Resource, records: list, user) -> list[dict]:
 
     api_name = resource.api_name
     key_field = BULK_KEYS.get(api_name)
-    if key_field is None or resource.adapter is None:
+    if resource.adapter is None:
         raise ApplicationError(f"{api_name} records are read-only.", code="read_only")
+    if key_field is None:
+        raise ApplicationError(
+            f"{api_name} records have no key to upsert on; create them one by one.",
+            code="bulk_unsupported",
+        )
     results: list[dict] = []
     seen: set[str] = set()
     for index, item in enumerate(records):

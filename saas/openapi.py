@@ -218,7 +218,9 @@ LIST_PARAMS = [
 ]
 
 
-def _object_paths(snap, base: str, writable: bool, deletable: bool) -> dict[str, Any]:
+def _object_paths(
+    snap, base: str, writable: bool, deletable: bool, bulk: bool = True
+) -> dict[str, Any]:
     name = _component(snap.api_name)
     tag = [snap.api_name]
     record, write = _ref(name), _ref(f"{name}Write")
@@ -279,6 +281,7 @@ def _object_paths(snap, base: str, writable: bool, deletable: bool) -> dict[str,
                 "errors": ERRORS["properties"]["errors"],
             },
         }
+    if writable and bulk:
         paths[f"{base}/bulk/"] = {
             "post": {
                 "operationId": f"{snap.api_name}_bulk_upsert",
@@ -329,7 +332,7 @@ def tenant_objects(result: dict, generator, request, public) -> dict:
     """Postprocessing hook: the record endpoints of every object this tenant has."""
     from metadata.definitions import snapshot
     from metadata.services.modules import modules_available
-    from saas.api_records import ADAPTERS, COLLECTIONS
+    from saas.api_records import ADAPTERS, BULK_KEYS, COLLECTIONS
 
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Errors"] = ERRORS
@@ -355,7 +358,15 @@ def tenant_objects(result: dict, generator, request, public) -> dict:
         schemas[_component(api_name)] = record
         schemas[f"{_component(api_name)}Write"] = _write_schema(record)
         writable = not builtin or api_name in ADAPTERS
-        paths.update(_object_paths(snap, prefix, writable, deletable=not builtin))
+        paths.update(
+            _object_paths(
+                snap,
+                prefix,
+                writable,
+                deletable=not builtin,
+                bulk=not builtin or api_name in BULK_KEYS,
+            )
+        )
     paths["/api/v1/reservations/ota"] = {
         "post": {
             "operationId": "reservations_ota_push",

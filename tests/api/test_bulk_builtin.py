@@ -141,3 +141,45 @@ def test_bulk_limits_are_named(tenant_a):
     read_only = post(client, "/api/v1/room-types/bulk/", {"records": [{"code": "X"}]})
     assert read_only.status_code == 400
     assert read_only.json()["errors"][0]["code"] == "read_only"
+
+
+def test_cases_are_a_collection_with_their_links_checked(tenant_a):
+    with tenant_context(tenant_a):
+        guest = guest_create(given_name="Case", surname="Guest")
+    client = api(tenant_a)
+    made = post(
+        client,
+        "/api/v1/cases/",
+        {
+            "subject": "Noisy room",
+            "kind": "complaint",
+            "guest": guest.pk,
+            "deadline": "2026-12-01T10:00:00Z",
+        },
+    )
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert (body["subject"], body["guest"], body["status"]) == ("Noisy room", guest.pk, "open")
+    listed = client.get("/api/v1/cases/?kind=complaint").json()["results"]
+    assert [c["id"] for c in listed] == [body["id"]]
+    moved = client.patch(
+        f"/api/v1/cases/{body['id']}/", {"status": "in_progress"}, content_type="application/json"
+    )
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["status"] == "in_progress"
+    missing = post(client, "/api/v1/cases/", {"subject": "X", "guest": 999999})
+    assert missing.status_code == 400
+    assert missing.json()["errors"][0]["field"] == "guest"
+    no_subject = post(client, "/api/v1/cases/", {"kind": "request"})
+    assert no_subject.status_code == 400
+    assert no_subject.json()["errors"][0]["field"] == "subject"
+    bulk = post(client, "/api/v1/cases/bulk/", {"records": [{"subject": "Y"}]})
+    assert bulk.status_code == 400
+    assert bulk.json()["errors"][0]["code"] == "bulk_unsupported"
+
+
+def test_unknown_keys_that_are_not_identifiers_are_named(tenant_a):
+    # schemathesis found this one: a key with a soft hyphen escaped the 400 and gave a 500.
+    response = post(api(tenant_a), "/api/v1/cases/", {"subject": "X", "\u00adnote\u00ff": 1})
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["field"] == "\u00adnote\u00ff"
