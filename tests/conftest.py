@@ -71,3 +71,13 @@ def tenant_client(tenant: Tenant, *, login: bool = True) -> Client:
         )
         assert response.status_code == 302, response.content[:500]
     return client
+
+
+@pytest.fixture
+def celery_worker_process(django_db_setup):
+    """A real Celery worker on the test database; yields the lines it prints."""
+    from tests.celery_worker import worker_start, worker_stop
+
+    proc, lines = worker_start()
+    yield lines
+    worker_stop(proc)

@@ -29,7 +29,6 @@ from tenants.integrations.webhooks import (
 )
 from tests.api.test_records_api import api, patch, post
 from tests.integrations.receiver import receiver_start
-from tests.tenants.test_worker import celery_worker_process  # noqa: F401 - fixture
 
 HOOKS = "/api/v1/webhooks/endpoints/"
 
@@ -314,7 +313,7 @@ class TestDelivery:
 
 
 def test_worker_delivers_after_commit_and_retries_after_a_500(
-    celery_worker_process,  # noqa: F811
+    celery_worker_process,
     tenant_a,
     receiver,
     django_db_blocker,

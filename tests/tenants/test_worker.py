@@ -4,13 +4,7 @@ tenant's schema."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -19,72 +13,6 @@ from django_tenants.utils import schema_context
 
 from tenants.jobs.models import Job
 from tests.conftest import tenant_client
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def database_url() -> str:
-    db = connection.settings_dict
-    auth = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        auth += ":" + quote(db["PASSWORD"])
-    host = db["HOST"] or ""
-    if host.startswith("/"):
-        return f"postgresql://{auth}@/{db['NAME']}?host={quote(host)}"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
-
-
-@pytest.fixture
-def celery_worker_process(django_db_setup):
-    env = dict(os.environ)
-    env["DJANGO_SETTINGS_MODULE"] = "saas.settings.test"
-    env["DATABASE_URL"] = database_url()
-    if not settings.CELERY_BROKER_URL.startswith("filesystem"):
-        env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "saas",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "info",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    lines: list[str] = []
-    ready = threading.Event()
-
-    def pump():
-        for line in proc.stdout:
-            lines.append(line)
-            if "ready." in line:
-                ready.set()
-
-    threading.Thread(target=pump, daemon=True).start()
-    if not ready.wait(90):
-        proc.kill()
-        pytest.fail("worker did not start:\n" + "".join(lines[-40:]))
-    yield lines
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def test_task_queued_from_tenant_request_runs_in_that_schema(

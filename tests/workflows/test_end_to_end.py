@@ -15,9 +15,9 @@ from crm.models import Activity, Guest, Property, RecordChange, Reservation
 from metadata.models import OutboxMessage, Workflow, WorkflowRun
 from metadata.services.workflows import workflow_template_load
 from tests.api.test_records_api import api, patch, post
+from tests.celery_worker import worker_start, worker_stop
 from tests.crm.factories import make_guest, make_property, make_reservation
 from tests.workflows.smtp import header, smtp_server, text_of
-from tests.workflows.worker import worker_start, worker_stop
 
 
 @pytest.fixture
@@ -28,7 +28,8 @@ def smtp_and_worker(django_db_setup):
             "ATRIUM_TEST_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(controller.port),
-        }
+        },
+        name="wf",
     )
     yield inbox, lines
     worker_stop(proc)

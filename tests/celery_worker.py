@@ -1,5 +1,6 @@
-"""Start a real Celery worker for the test database (as tests/tenants/test_worker.py does),
-with extra environment such as the SMTP server to deliver to."""
+"""A real Celery worker process for the test database (real broker: Redis when
+CELERY_BROKER_URL is set, else the filesystem transport), for the tests that follow a
+task from a request to its effect."""
 
 from __future__ import annotations
 
@@ -7,20 +8,37 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
-from tests.tenants.test_worker import REPO, database_url
+REPO = Path(__file__).resolve().parents[1]
 
 
-def worker_start(extra_env: dict[str, str], name: str = "wf") -> tuple[subprocess.Popen, list[str]]:
+def database_url() -> str:
+    db = connection.settings_dict
+    auth = quote(db["USER"] or "")
+    if db["PASSWORD"]:
+        auth += ":" + quote(db["PASSWORD"])
+    host = db["HOST"] or ""
+    if host.startswith("/"):
+        return f"postgresql://{auth}@/{db['NAME']}?host={quote(host)}"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
+
+
+def worker_start(
+    extra_env: dict[str, str] | None = None, name: str = "test"
+) -> tuple[subprocess.Popen, list[str]]:
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "saas.settings.test"
     env["DATABASE_URL"] = database_url()
     if not settings.CELERY_BROKER_URL.startswith("filesystem"):
         env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
-    env.update(extra_env)
+    env.update(extra_env or {})
     proc = subprocess.Popen(
         [
             sys.executable,
