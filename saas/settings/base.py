@@ -74,8 +74,8 @@ GET_EXECUTOR_FUNCTION = "tenants.migration_executor.get_executor"
 ATRIUM_PUBLIC_DOMAIN = env_str("ATRIUM_PUBLIC_DOMAIN", "localhost")
 ATRIUM_PROVISIONING_DOMAIN_SUFFIX = env_str("ATRIUM_TENANT_DOMAIN_SUFFIX", "localhost")
 
-ROOT_URLCONF = "saas.urls_tenant"
-PUBLIC_SCHEMA_URLCONF = "saas.urls_public"
+ROOT_URLCONF = "saas.urls.tenant"
+PUBLIC_SCHEMA_URLCONF = "saas.urls.public"
 
 MIDDLEWARE = [
     "saas.healthz.HealthzMiddleware",
@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "tenants.access.middleware.AccessMiddleware",
-    "saas.api_auth.BodySizeMiddleware",
+    "saas.api.auth.BodySizeMiddleware",
     # Replays the first answer to an API write repeated with the same Idempotency-Key.
     "tenants.integrations.idempotency.IdempotencyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -263,18 +263,18 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atrium <no-reply@atrium.loca
 # --- REST framework ------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "saas.api_auth.ApiKeyAuthentication",
+        "saas.api.auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.IsAuthenticated",
-        "saas.api_auth.ModuleScopePermission",
+        "saas.api.auth.ModuleScopePermission",
     ],
-    "EXCEPTION_HANDLER": "saas.api.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["saas.api_auth.ApiKeyRateThrottle"],
+    "EXCEPTION_HANDLER": "saas.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["saas.api.auth.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [
-        "saas.api.JSONParser",
+        "saas.api.errors.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -288,10 +288,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
-    "PREPROCESSING_HOOKS": ["saas.openapi.only_api"],
+    "PREPROCESSING_HOOKS": ["saas.api.openapi.only_api"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "saas.openapi.tenant_objects",
+        "saas.api.openapi.tenant_objects",
     ],
     "APPEND_COMPONENTS": {
         "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},

@@ -3,7 +3,7 @@ stored in metadata's generic Record table): the list (search by name, filters on
 filterable custom fields, sort, pages), the detail page, the create/edit form generated
 from metadata and the delete confirmation.
 
-They follow the API's resource (``saas.api_records._Resource``): the object must exist
+They follow the API's resource (``saas.api.records._Resource``): the object must exist
 (404) and its module be on (403); built-in objects are not served here (they have their
 own screens); every read and write goes through the access policy (role rights, field
 masks, audited sensitive reads) and every write through metadata's record services."""

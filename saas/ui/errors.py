@@ -14,7 +14,7 @@ def errors_by_field(exc: ValidationError | ApplicationError) -> dict[str, list[s
     """``{field or "__all__": [message, ...]}``."""
     # Imported here: saas.api pulls in DRF, whose settings import saas.api itself, so
     # loading it while the URL conf is first imported (as a worker does) would be circular.
-    from saas.api import django_validation_errors
+    from saas.api.errors import django_validation_errors
 
     items = exc.as_errors() if isinstance(exc, ApplicationError) else django_validation_errors(exc)
     out: dict[str, list[str]] = {}

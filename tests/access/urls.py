@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.models import Guest
-from saas.urls_tenant import urlpatterns as tenant_urlpatterns
+from saas.urls.tenant import urlpatterns as tenant_urlpatterns
 from tenants.access.drf import AccessControlledApi
 from tenants.access.services import audit_export_log
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
-from saas.openapi import base_schema
+from saas.api.openapi import base_schema
 from tenants.models import Tenant
 
-SNAPSHOT = Path(__file__).resolve().parents[2] / "openapi_snapshot" / "base.json"
+SNAPSHOT = Path(__file__).resolve().parents[2] / "api" / "openapi_snapshot" / "base.json"
 
 
 def base_schema_text() -> str:
@@ -20,7 +20,7 @@ def base_schema_text() -> str:
 
 
 class Command(BaseCommand):
-    help = "Write the base OpenAPI schema snapshot (saas/openapi_snapshot/base.json)."
+    help = "Write the base OpenAPI schema snapshot (saas/api/openapi_snapshot/base.json)."
 
     def add_arguments(self, parser):
         parser.add_argument("--check", action="store_true", help="Fail if the API drifted.")

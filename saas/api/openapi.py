@@ -148,7 +148,7 @@ def _custom_schema(snap) -> dict[str, Any]:
 
 
 def _record_schema(snap) -> dict[str, Any]:
-    from saas.api_records import HIDDEN
+    from saas.api.records import HIDDEN
 
     properties: dict[str, Any] = {}
     if snap.builtin is not None:
@@ -332,7 +332,7 @@ def tenant_objects(result: dict, generator, request, public) -> dict:
     """Postprocessing hook: the record endpoints of every object this tenant has."""
     from metadata.definitions import snapshot
     from metadata.services.modules import modules_available
-    from saas.api_records import ADAPTERS, BULK_KEYS, COLLECTIONS
+    from saas.api.records import ADAPTERS, BULK_KEYS, COLLECTIONS
 
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Errors"] = ERRORS

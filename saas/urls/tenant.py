@@ -4,7 +4,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
-from saas import access_views, views
+from saas.ui import (
+    access as access_views,
+)
 from saas.ui import (
     admin_views,
     custom_records,
@@ -15,6 +17,7 @@ from saas.ui import (
     operations,
     workflows,
 )
+from saas.ui import platform as views
 
 password_reset = [
     path(
@@ -175,5 +178,5 @@ urlpatterns = [
     path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),
     path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
-    path("api/v1/", include("saas.api_urls")),
+    path("api/v1/", include("saas.api.urls")),
 ]

@@ -3,8 +3,8 @@
 from django.urls import path
 
 from billing import views as billing_views
-from saas import views
 from saas.ui import i18n
+from saas.ui import platform as views
 
 urlpatterns = [
     path("", views.public_home, name="public_home"),

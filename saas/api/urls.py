@@ -1,14 +1,12 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from saas import (
-    access_api,
-    api_metadata,
-    api_records,
-    api_views,
-    api_webhooks,
-    api_workflows,
-)
+from saas.api import access as access_api
+from saas.api import metadata as api_metadata
+from saas.api import platform as api_views
+from saas.api import records as api_records
+from saas.api import webhooks as api_webhooks
+from saas.api import workflows as api_workflows
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api_schema"),

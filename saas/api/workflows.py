@@ -36,7 +36,7 @@ from metadata.services.workflows import (
 )
 from metadata.workflows.engine import workflow_dry_run, workflow_run_manual
 from metadata.workflows.registry import action_types
-from saas.api_metadata import AdminWrites
+from saas.api.metadata import AdminWrites
 
 CREATE_KEYS = {
     "key",

@@ -654,7 +654,7 @@ class RecordBulkApi(RecordBase):
         from metadata.models import Record
         from metadata.services.records import record_event_values
         from metadata.services.values import custom_values_clean
-        from saas.api import django_validation_errors
+        from saas.api.errors import django_validation_errors
 
         object_id = resource.snap.definition.pk
         keys = [r.get("external_id") for r in records if isinstance(r, dict)]
@@ -748,7 +748,7 @@ def _builtin_existing(api_name: str, item: dict, key: str):
 def _builtin_bulk(resource: _Resource, records: list, user) -> list[dict]:
     """Each record through the same services as single writes, in a savepoint of its own:
     one failing record leaves the others (and everything stored) as they were."""
-    from saas.api import django_validation_errors
+    from saas.api.errors import django_validation_errors
 
     api_name = resource.api_name
     key_field = BULK_KEYS.get(api_name)

@@ -1,0 +1,1 @@
+"""URL confs: ``public`` (the platform's own site) and ``tenant`` (a hotel group's)."""
