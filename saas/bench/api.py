@@ -48,7 +48,6 @@ def run(log) -> list[Figure]:
     from metadata.services.definitions import custom_field_create, object_definition_create
     from saas.bench.custom_filter import SCALES
     from tenants.integrations.services import api_key_create
-    from tenants.users.models import User
 
     tenant = _tenant()
     host = tenant.get_primary_domain().domain
@@ -56,7 +55,9 @@ def run(log) -> list[Figure]:
         if not Guest.objects.filter(surname="Guest0000001").exists():
             guests, fields, indexed = SCALES[os.environ.get("BENCH_SCALE", "small")]
             _prepare(guests, fields, indexed, log)
-        user = User.objects.filter(is_superuser=True).order_by("pk").first()
+        from tenants.access.selectors import administrators
+
+        user = administrators().first()
         token = api_key_create(name="bench", user=user, scopes=["*"]).plaintext
         guest_id = Guest.objects.filter(surname="Guest0050000").values_list("pk", flat=True)[0]
         object_definition_create(

@@ -4,8 +4,9 @@ this action on this object, and which fields may they see or change?
 Rules (see README.md in this folder for the long version):
 
 * Roles are additive: a user may do what any of their roles allows.
-* A tenant administrator (``is_superuser``, ``is_staff`` or a role with
-  ``grants_everything``) may do everything and sees every field.
+* A tenant administrator -- a user holding a role with ``grants_everything`` (the
+  seeded ``tenant_admin``), the one administrator rule -- may do everything and sees
+  every field. ``is_staff`` only mirrors it for display; nothing reads it for access.
 * For an object, each role uses its most specific ObjectPermission row: the object's
   api_name, else ``module:<module>``, else ``*``. ``*`` never covers the ``access``
   module (roles, audit log, grants): administration must be granted by name.
@@ -149,9 +150,7 @@ def _rules(user) -> _Rules:
     )
     rules = _Rules(
         schema=schema,
-        everything=bool(
-            user.is_superuser or user.is_staff or any(r.grants_everything for r in roles)
-        ),
+        everything=any(r.grants_everything for r in roles),
         requires_two_factor=any(r.requires_two_factor for r in roles),
         role_keys=tuple(r.key for r in roles),
         roles=role_rules,

@@ -47,6 +47,10 @@ class ObjectSpec:
     label: str = ""
     fields: frozenset[str] = field(default_factory=frozenset)
     sensitive_fields: frozenset[str] = field(default_factory=frozenset)
+    # Path from the object's rows to a hotel (property) id, for staff limited to some
+    # hotels: "property_id", "id" for hotels themselves, "reservations__property_id" for
+    # guests. None: the object is not tied to hotels.
+    property_path: str | None = None
 
     def is_sensitive(self, field_api_name: str) -> bool:
         return (
@@ -72,6 +76,7 @@ def _merge(old: ObjectSpec, new: ObjectSpec) -> ObjectSpec:
         label=new.label or old.label,
         fields=old.fields | new.fields,
         sensitive_fields=old.sensitive_fields | new.sensitive_fields,
+        property_path=new.property_path or old.property_path,
     )
 
 
@@ -82,6 +87,7 @@ def object_register(
     label: str = "",
     fields: Iterable[str] = (),
     sensitive_fields: Iterable[str] = (),
+    property_path: str | None = None,
 ) -> ObjectSpec:
     """Declare an object (or add to its declaration: registering twice merges)."""
     if not api_name or api_name == "*" or api_name.startswith("module:"):
@@ -93,6 +99,7 @@ def object_register(
         label=label,
         fields=frozenset(fields) | sensitive,
         sensitive_fields=sensitive,
+        property_path=property_path,
     )
     _objects[api_name] = _merge(_objects[api_name], spec) if api_name in _objects else spec
     return _objects[api_name]

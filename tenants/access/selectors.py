@@ -47,3 +47,16 @@ def temporary_grants_active(*, user_id: int | None = None) -> QuerySet[Temporary
     if user_id is not None:
         qs = qs.filter(user_id=user_id)
     return qs.order_by("expires_at")
+
+
+def administrators():
+    """Active users holding a role that grants everything (the one administrator rule),
+    first created first."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, role_assignments__role__grants_everything=True)
+        .distinct()
+        .order_by("pk")
+    )

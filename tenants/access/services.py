@@ -278,6 +278,12 @@ def user_roles_set(*, user, roles: Iterable[Role], actor=None) -> list[str]:
     for pk in set(wanted) - current:
         RoleAssignment.objects.create(user=user, role=wanted[pk], assigned_by=actor)
     keys = sorted(role.key for role in wanted.values())
+    # ``is_staff`` mirrors the one administrator rule (a role granting everything) for
+    # display; access decisions read the roles, never this flag.
+    is_admin = any(role.grants_everything for role in wanted.values())
+    if getattr(user, "is_staff", is_admin) != is_admin:
+        user.is_staff = is_admin
+        user.save(update_fields=["is_staff"])
     before = sorted(Role.objects.filter(pk__in=current).values_list("key", flat=True))
     if before != keys:
         audit_log(

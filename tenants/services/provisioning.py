@@ -166,9 +166,17 @@ def _provision(
     with schema_context(schema_name):
         from django.contrib.auth import get_user_model
 
-        get_user_model().objects.create_superuser(
-            email=admin_email, password=password, must_change_password=True, full_name=""
+        from tenants.access.models import Role, RoleAssignment
+
+        admin = get_user_model().objects.create_user(
+            email=admin_email,
+            password=password,
+            must_change_password=True,
+            full_name="",
+            is_staff=True,
         )
+        # The one administrator rule: the tenant_admin role (seeded in the template).
+        RoleAssignment.objects.create(user=admin, role=Role.objects.get(key="tenant_admin"))
     return tenant
 
 
@@ -265,4 +273,7 @@ def tenant_delete(*, tenant: Tenant) -> None:
     Domain.objects.filter(tenant=tenant).delete()
     Tenant.objects.filter(pk=tenant.pk).delete()
     with connection.cursor() as cursor:
+        # Deferred foreign-key checks still pending in this transaction (a tenant made
+        # and deleted in one transaction) would make PostgreSQL refuse the DROP.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -55,6 +55,8 @@ def user_create(*, email: str, full_name: str = "", is_admin: bool = False, crea
         email=email, password=password, full_name=full_name, must_change_password=True
     )
     if is_admin:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+        from tenants.access.models import Role
+        from tenants.access.services import user_roles_set
+
+        user_roles_set(user=user, roles=Role.objects.filter(key="tenant_admin"))
     return user, password

@@ -93,9 +93,14 @@ def test_unknown_actions_are_rejected(alpha):
     assert "approve: not an action" in info.value.message_dict["actions"][0]
 
 
-def test_staff_flag_and_superuser_are_tenant_admins(make_user):
-    assert policy.is_tenant_admin(make_user(is_staff=True))
+def test_one_administrator_rule_is_the_role_never_the_flags(make_user):
+    """is_staff / is_superuser grant nothing by themselves; the tenant_admin role does,
+    and holding it sets the is_staff flag for display."""
+    assert not policy.is_tenant_admin(make_user(is_staff=True))
+    assert not policy.is_tenant_admin(make_user(is_staff=True, is_superuser=True))
     assert not policy.is_tenant_admin(make_user("general_manager"))
+    admin = make_user("tenant_admin")
+    assert policy.is_tenant_admin(admin) and admin.is_staff
 
 
 def test_expiry_task_logs_once_and_purges_after_retention(make_user, settings):

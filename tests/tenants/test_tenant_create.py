@@ -63,7 +63,12 @@ def test_tenant_create_clones_template_and_records_migrations():
 
         admin = get_user_model().objects.get()
         assert admin.email == "ops@harbour.example"
-        assert admin.is_superuser and admin.must_change_password
+        assert admin.must_change_password and not admin.is_superuser
+        from tenants.access.principal import Principal
+
+        # The one administrator rule: the first admin holds the tenant_admin role.
+        assert list(admin.role_assignments.values_list("role__key", flat=True)) == ["tenant_admin"]
+        assert Principal.of(admin).is_admin
         password = out.split("one-time password:")[1].strip()
         assert admin.check_password(password)
 
@@ -156,7 +161,7 @@ def test_failure_after_clone_rolls_back_schema_and_rows(monkeypatch):
 
     from django.contrib.auth import get_user_model
 
-    monkeypatch.setattr(get_user_model().objects, "create_superuser", explode)
+    monkeypatch.setattr(get_user_model().objects, "create_user", explode)
 
     with pytest.raises(RuntimeError):
         provisioning.tenant_create(

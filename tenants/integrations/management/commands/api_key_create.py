@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from tenants.access.selectors import administrators
 from tenants.integrations.services import api_key_create
 from tenants.selectors import tenant_get_by_slug
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
             user = (
                 users.filter(email__iexact=options["user"]).first()
                 if options["user"]
-                else users.filter(is_superuser=True).order_by("pk").first()
+                else administrators().first()
             )
             if user is None:
                 raise CommandError(f"user: no active user {options['user'] or '(admin)'}.")
