@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, HttpResponseForbidden
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
@@ -104,7 +104,10 @@ def stripe_webhook(request):
 
 
 def _admin_only(request):
-    return None if request.user.is_staff else HttpResponseForbidden("Administrators only.")
+    """The one administrator rule; a refusal is the styled 403 page of every screen."""
+    from tenants.access.principal import Principal
+
+    Principal.from_request(request).require_admin("manage billing")
 
 
 @login_required

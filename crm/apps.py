@@ -41,25 +41,26 @@ class CrmConfig(AppConfig):
 
 def _register_builtin_objects() -> None:
     """Tell the metadata engine which record types crm stores, so tenants can add custom
-    fields to them (values go to each model's JSONB ``custom`` column)."""
+    fields to them (values go to each model's JSONB ``custom`` column), and how the
+    generic record doors read and write them (REST collection, search, writer)."""
+    from crm.records import WRITERS
     from metadata.registry import BuiltinObject, builtin_object_register
 
-    for api_name, model, module, label, plural, icon in (
-        ("property", "crm.Property", "guests", "Hotel", "Hotels", "building"),
-        ("room_type", "crm.RoomType", "reservations", "Room type", "Room types", "bed"),
-        ("rate_plan", "crm.RatePlan", "reservations", "Rate plan", "Rate plans", "tag"),
-        ("guest", "crm.Guest", "guests", "Guest", "Guests", "user"),
-        ("company", "crm.Company", "sales", "Company", "Companies", "briefcase"),
-        (
-            "reservation",
-            "crm.Reservation",
-            "reservations",
-            "Reservation",
-            "Reservations",
-            "calendar",
-        ),
-        ("case", "crm.Case", "service", "Case", "Cases", "life-buoy"),
-    ):
+    for api_name, model, module, label, plural, icon, collection, search in (
+        ("property", "crm.Property", "guests", "Hotel", "Hotels", "building", "properties",
+         ("name", "code")),
+        ("room_type", "crm.RoomType", "reservations", "Room type", "Room types", "bed",
+         "room-types", ("name", "code")),
+        ("rate_plan", "crm.RatePlan", "reservations", "Rate plan", "Rate plans", "tag",
+         "rate-plans", ("name", "code")),
+        ("guest", "crm.Guest", "guests", "Guest", "Guests", "user", "guests",
+         ("surname", "given_name", "email", "phone")),
+        ("company", "crm.Company", "sales", "Company", "Companies", "briefcase", "companies",
+         ("name",)),
+        ("reservation", "crm.Reservation", "reservations", "Reservation", "Reservations",
+         "calendar", "reservations", ("confirmation_number",)),
+        ("case", "crm.Case", "service", "Case", "Cases", "life-buoy", "cases", ("subject",)),
+    ):  # fmt: skip
         builtin_object_register(
             BuiltinObject(
                 api_name=api_name,
@@ -68,6 +69,9 @@ def _register_builtin_objects() -> None:
                 label=label,
                 label_plural=plural,
                 icon=icon,
+                collection=collection,
+                search_fields=search,
+                writer=WRITERS[api_name],
             )
         )
 
@@ -77,12 +81,17 @@ def _register_access_objects() -> None:
     let metadata's custom fields marked sensitive count as sensitive too."""
     from tenants.access.registry import catalogue_provider_register, object_register
 
-    for api_name, module in (
-        ("property", "guests"), ("room_type", "reservations"), ("rate_plan", "reservations"),
-        ("guest", "guests"), ("company", "sales"), ("reservation", "reservations"),
-        ("case", "service"),
+    # Where each object's hotel is, for staff limited to some hotels. A guest belongs to
+    # the hotels it booked at; a profile that booked nowhere yet is visible to all.
+    for api_name, module, path in (
+        ("property", "guests", "id"), ("room_type", "reservations", "property_id"),
+        ("rate_plan", "reservations", "property_id"),
+        ("guest", "guests", "reservations__property_id"), ("company", "sales", None),
+        ("reservation", "reservations", "property_id"), ("case", "service", "property_id"),
     ):  # fmt: skip
-        object_register(api_name, module=module)
+        object_register(
+            api_name, module=module, property_path=path, unattached_visible=api_name == "guest"
+        )
     object_register(
         "guest",
         sensitive_fields=(

@@ -40,35 +40,35 @@ def _guest_of(record: models.Model | None, path: str = ""):
 # --- field writers and owners ---------------------------------------------------------
 
 
-def _guest_update(*, record, values: dict, custom: dict | None = None):
+def _guest_update(*, record, values: dict, actor, custom: dict | None = None):
     from crm.services.guests import guest_update
 
-    return guest_update(guest=record, custom=custom, **values)
+    return guest_update(guest=record, custom=custom, actor=actor, **values)
 
 
-def _reservation_update(*, record, values: dict, custom: dict | None = None):
+def _reservation_update(*, record, values: dict, actor, custom: dict | None = None):
     from crm.services.reservations import reservation_status_change, reservation_update
 
     values = dict(values)
     status = values.pop("status", None)
     if values or custom is not None:
-        record = reservation_update(reservation=record, custom=custom, **values)
+        record = reservation_update(reservation=record, custom=custom, actor=actor, **values)
     if status is not None and status != record.status:
-        record = reservation_status_change(reservation=record, status=status)
+        record = reservation_status_change(reservation=record, status=status, actor=actor)
     return record
 
 
-def _case_update(*, record, values: dict, custom: dict | None = None):
+def _case_update(*, record, values: dict, actor, custom: dict | None = None):
     from crm.services.cases import case_update
 
-    return case_update(case=record, custom=custom, **values)
+    return case_update(case=record, custom=custom, actor=actor, **values)
 
 
-def _case_owner(*, record, user_id: int):
+def _case_owner(*, record, user_id: int, actor):
     from crm.services.cases import case_update
     from tenants.users.models import User
 
-    return case_update(case=record, owner=User.objects.get(pk=user_id))
+    return case_update(case=record, owner=User.objects.get(pk=user_id), actor=actor)
 
 
 # --- recipients and consent -----------------------------------------------------------
@@ -316,6 +316,7 @@ def _task_run(ctx: RunContext, config: dict) -> Outcome:
         body=body,
         due_at=due,
         assignee=assignee,
+        actor=ctx.actor,
     )
     return Outcome(detail={**detail, "task_id": task.pk})
 
@@ -396,6 +397,7 @@ def _case_run(ctx: RunContext, config: dict) -> Outcome:
         owner=owner,
         deadline=deadline,
         channel="workflow",
+        actor=ctx.actor,
     )
     return Outcome(detail={**detail, "case_id": case.pk})
 
@@ -428,7 +430,7 @@ def _tag_run(add: bool):
             return Outcome(detail=detail)
         from crm.services.guests import guest_update
 
-        guest_update(guest=guest, tags=sorted(new))
+        guest_update(guest=guest, tags=sorted(new), actor=ctx.actor)
         return Outcome(detail=detail)
 
     return run

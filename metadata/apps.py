@@ -23,6 +23,32 @@ class MetadataConfig(AppConfig):
         register_builtin_actions()
         record_event_subscribe(record_event_handle)
 
+        # Every principal's object check also asks: does the object exist here, and is
+        # its module switched on for this tenant?
+        from tenants.access.principal import module_gate_register
+
+        module_gate_register(_object_gate)
+
+
+def _object_gate(object_api_name: str) -> None:
+    """404 for an archived record type, 403 ``module_disabled`` when its module is off.
+    Names metadata does not define (roles, the audit log) pass: they are access's own."""
+    from django.db import connection
+
+    if getattr(connection, "schema_name", "public") == "public":
+        return
+    from metadata.definitions import snapshot
+    from metadata.services.modules import module_require
+
+    snap = snapshot().get(object_api_name)
+    if snap is None:
+        return
+    if snap.definition.archived_at is not None:
+        from tenants.errors import NotFound
+
+        raise NotFound(f"There is no object named {object_api_name!r}.", field="object")
+    module_require(snap.definition.module)
+
 
 def _builtin_rows(sender, using="default", **kwargs) -> None:
     """After migrating a tenant schema (the template included, so every clone inherits

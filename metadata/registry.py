@@ -1,13 +1,39 @@
 """Built-in record types that upper layers (crm) register in ``AppConfig.ready()``.
 
-metadata knows nothing about crm: it only keeps, per api name, the model that stores the
-records (with a JSONB ``custom`` column), the module it belongs to and its labels."""
+metadata knows nothing about crm: it keeps, per api name, the model that stores the
+records (with a JSONB ``custom`` column), the module it belongs to, its labels, and how
+the generic record doors (REST collections, bulk upsert) read and write it -- the
+``RecordWriter`` crm registers, so no layer above lists crm's objects again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
+
+
+@dataclass(frozen=True)
+class RecordWriter:
+    """The owner's entry points for writes through the generic doors. Each takes the
+    acting principal and a JSON-shaped ``data`` dict (ids for links), validates its
+    types and keys, and calls the owner's services, which ask the access policy.
+
+    * ``create(*, actor, data) -> Model``
+    * ``update(*, actor, record, data) -> Model``
+    * ``bulk_key``: the field a bulk upsert is keyed by; ``bulk_find(*, item)`` returns
+      the record an item updates (or None), ``bulk_prepare(*, item, found)`` returns the
+      data to create or update with.
+    """
+
+    create: Callable[..., models.Model] | None = None
+    update: Callable[..., models.Model] | None = None
+    bulk_key: str | None = None
+    bulk_find: Callable[..., models.Model | None] | None = None
+    bulk_prepare: Callable[..., dict] | None = None
+    # Keys a write accepts beside the model's columns (related collections, links).
+    extra_write_keys: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -21,6 +47,11 @@ class BuiltinObject:
     color: str = ""
     # Standard columns that exist on the model, so custom fields cannot reuse the names.
     customisable: bool = True
+    # The REST collection (``/api/v1/<collection>/``); "" for objects without one.
+    collection: str = ""
+    # Standard fields a list's ``q`` searches (each only if the reader may read it).
+    search_fields: tuple[str, ...] = ()
+    writer: RecordWriter | None = None
 
     def model_class(self) -> type[models.Model]:
         from django.apps import apps
@@ -41,3 +72,8 @@ def builtin_objects() -> dict[str, BuiltinObject]:
 
 def builtin_object(api_name: str) -> BuiltinObject | None:
     return _builtin.get(api_name)
+
+
+def builtin_collections() -> dict[str, str]:
+    """REST collection segment -> object api name."""
+    return {obj.collection: obj.api_name for obj in _builtin.values() if obj.collection}

@@ -15,6 +15,7 @@ from crm.models.guests import (
     GuestPhone,
     GuestPreference,
 )
+from crm.models.imports import ImportUpload
 from crm.models.properties import ExchangeRate, Property, RatePlan, RoomType
 from crm.models.reservations import FolioLine, Payment, Reservation, ReservationGuest
 
@@ -34,6 +35,7 @@ __all__ = [
     "GuestExternalId",
     "GuestPhone",
     "GuestPreference",
+    "ImportUpload",
     "MergeLog",
     "Payment",
     "PrivacyRequest",

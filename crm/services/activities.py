@@ -11,7 +11,7 @@ from django.utils import timezone
 from crm.models import Activity, RecordChange
 from crm.objects import record_get
 from crm.services.audit import changes_record, record_values
-from crm.services.common import user_id_of
+from tenants.access.principal import Principal
 
 ACTIVITY_FIELDS = (
     "kind",
@@ -52,9 +52,13 @@ def activity_create(
     reminder_at: datetime | None = None,
     duration_seconds: int | None = None,
     assignee=None,
-    user=None,
+    actor: Principal,
 ) -> Activity:
+    """Log a note, call, e-mail or task on a record. Changing a record's history needs
+    the edit right on its object and the record within the principal's hotels."""
+    actor.require(object_api_name, "edit")
     record = record_get(object_api_name=object_api_name, record_id=record_id)
+    actor.require_record_in_scope(object_api_name, type(record)._default_manager.all(), record.pk)
     activity = Activity(
         object_api_name=object_api_name,
         record_id=str(record.pk),
@@ -67,7 +71,7 @@ def activity_create(
         reminder_at=reminder_at,
         duration_seconds=duration_seconds,
         assignee=assignee,
-        created_by=user,
+        created_by=actor.user,
     )
     _activity_validate(activity)
     activity.save()
@@ -76,14 +80,17 @@ def activity_create(
         record_id=activity.pk,
         old={},
         new=record_values(activity, ["kind", "object_api_name", "record_id", "subject"]),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return activity
 
 
 @transaction.atomic
-def task_complete(*, activity: Activity, user=None, at: datetime | None = None) -> Activity:
+def task_complete(*, activity: Activity, actor: Principal, at: datetime | None = None) -> Activity:
+    """Tick a task off: its assignee may, else the edit right on the task's record."""
+    if activity.assignee_id is None or activity.assignee_id != actor.user_id:
+        actor.require(activity.object_api_name, "edit")
     if activity.kind != Activity.Kind.TASK:
         raise ValidationError({"kind": "Only tasks can be completed."})
     old = {"completed_at": activity.completed_at}
@@ -94,6 +101,6 @@ def task_complete(*, activity: Activity, user=None, at: datetime | None = None) 
         record_id=activity.pk,
         old=old,
         new={"completed_at": activity.completed_at},
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return activity

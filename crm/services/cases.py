@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Case, Guest, Property, RecordChange, Reservation
+from crm.services.access import written
 from crm.services.audit import changes_record
-from crm.services.common import user_id_of
 from crm.services.custom import custom_clean
+from tenants.access.principal import Principal
 
 CASE_FIELDS = (
     "subject",
@@ -83,8 +84,22 @@ def case_create(
     owner=None,
     deadline: datetime | None = None,
     custom: dict | None = None,
-    user=None,
+    actor: Principal,
 ) -> Case:
+    actor.require("case", "create")
+    given = {
+        "subject": subject,
+        "description": description,
+        "channel": channel,
+        "guest": guest,
+        "reservation": reservation,
+        "property": property,
+        "owner": owner,
+        "deadline": deadline,
+    }
+    actor.require_editable(
+        "case", written([k for k, v in given.items() if v not in (None, "")], custom)
+    )
     case = Case(
         subject=subject,
         kind=kind,
@@ -100,6 +115,8 @@ def case_create(
     )
     case.custom = custom_clean(object_api_name="case", values=custom or {})
     _validate(case)
+    # After validation, which takes the hotel from the reservation when none is given.
+    actor.require_property(case.property_id)
     _stamp(case, None)
     case.save()
     changes_record(
@@ -107,18 +124,21 @@ def case_create(
         record_id=case.pk,
         old={},
         new=_values(case),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return case
 
 
 @transaction.atomic
-def case_update(*, case: Case, custom: dict | None = None, user=None, **fields) -> Case:
+def case_update(*, case: Case, custom: dict | None = None, actor: Principal, **fields) -> Case:
+    actor.require("case", "edit")
     unknown = sorted(set(fields) - set(CASE_FIELDS))
     if unknown:
         raise ValidationError({n: f"{n} is not a case field you can set." for n in unknown})
+    actor.require_editable("case", written(fields, custom))
     case = Case.objects.select_for_update().get(pk=case.pk)
+    actor.require_property(case.property_id)
     old = _values(case)
     for name, value in fields.items():
         setattr(case, name, value)
@@ -131,6 +151,7 @@ def case_update(*, case: Case, custom: dict | None = None, user=None, **fields) 
             record_id=case.pk,
         )
     _validate(case)
+    actor.require_property(case.property_id)
     _stamp(case, old["status"])
     case.save()
     changes_record(
@@ -138,6 +159,6 @@ def case_update(*, case: Case, custom: dict | None = None, user=None, **fields) 
         record_id=case.pk,
         old=old,
         new=_values(case),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return case

@@ -6,9 +6,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crm.models import Company, CompanyContact, Guest, RecordChange
+from crm.services.access import written
 from crm.services.audit import changes_record, event_record, record_values
-from crm.services.common import country_clean, email_clean, phone_clean, user_id_of
+from crm.services.common import country_clean, email_clean, phone_clean
 from crm.services.custom import custom_clean
+from tenants.access.principal import Principal
 from tenants.errors import Conflict
 
 COMPANY_FIELDS = (
@@ -61,7 +63,9 @@ def _company_validate(company: Company) -> None:
 
 
 @transaction.atomic
-def company_create(*, name: str, custom: dict | None = None, user=None, **fields) -> Company:
+def company_create(*, name: str, custom: dict | None = None, actor: Principal, **fields) -> Company:
+    actor.require("company", "create")
+    actor.require_editable("company", written({"name", *fields}, custom))
     fields = company_fields_clean({"name": name, **fields})
     company = Company(**fields)
     company.custom = custom_clean(object_api_name="company", values=custom or {})
@@ -72,14 +76,18 @@ def company_create(*, name: str, custom: dict | None = None, user=None, **fields
         record_id=company.pk,
         old={},
         new=record_values(company, fields),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return company
 
 
 @transaction.atomic
-def company_update(*, company: Company, custom: dict | None = None, user=None, **fields) -> Company:
+def company_update(
+    *, company: Company, custom: dict | None = None, actor: Principal, **fields
+) -> Company:
+    actor.require("company", "edit")
+    actor.require_editable("company", written(fields, custom))
     fields = company_fields_clean(fields)
     watched = [*fields, "custom"]
     old = record_values(company, watched)
@@ -100,7 +108,7 @@ def company_update(*, company: Company, custom: dict | None = None, user=None, *
         record_id=company.pk,
         old=old,
         new=record_values(company, watched),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return company
 
@@ -113,8 +121,10 @@ def company_contact_add(
     role: str = CompanyContact.Role.CONTACT,
     title: str = "",
     primary: bool = False,
-    user=None,
+    actor: Principal,
 ) -> CompanyContact:
+    actor.require("company", "edit")
+    actor.require_editable("company", ["contacts"])
     if role not in CompanyContact.Role.values:
         raise ValidationError({"role": f"{role} is not a contact role."})
     if primary:
@@ -128,6 +138,6 @@ def company_contact_add(
         action=RecordChange.Action.UPDATE,
         field="contacts",
         new={"guest": guest.pk, "role": role, "title": title},
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return contact

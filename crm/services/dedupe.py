@@ -26,9 +26,9 @@ from crm.models import (
 )
 from crm.models.fields import EncryptedTextField, encrypt_text
 from crm.services.audit import event_record
-from crm.services.common import user_id_of
 from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, Conflict
 
 NAME_SIMILARITY = 0.6
@@ -133,7 +133,8 @@ def duplicates_find() -> int:
 
 
 @transaction.atomic
-def duplicate_dismiss(*, suggestion: DuplicateSuggestion, user=None) -> DuplicateSuggestion:
+def duplicate_dismiss(*, suggestion: DuplicateSuggestion, actor: Principal) -> DuplicateSuggestion:
+    actor.require("guest", "edit")
     suggestion.status = DuplicateSuggestion.Status.DISMISSED
     suggestion.save(update_fields=["status"])
     return suggestion
@@ -178,12 +179,17 @@ def _guest_state(guest_ids: list[int]) -> dict:
 
 
 @transaction.atomic
-def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
+def guest_merge(*, survivor: Guest, duplicate: Guest, actor: Principal) -> MergeLog:
     """Fold ``duplicate`` into ``survivor``: reservations, stays, activities, consents,
     external ids, contact data, preferences, company links and custom values move; the
     survivor keeps its own values and takes the duplicate's where it has none. The
     duplicate profile is deleted. The log's snapshot lets guest_merge_undo put
-    everything back."""
+    everything back. Needs edit on guests and delete (the duplicate goes), both profiles
+    within the principal's hotels."""
+    actor.require("guest", "edit")
+    actor.require("guest", "delete")
+    for guest in (survivor, duplicate):
+        actor.require_record_in_scope("guest", Guest.objects.all(), guest.pk)
     if survivor.pk == duplicate.pk:
         raise ApplicationError("A guest cannot be merged into itself.", code="merge_self")
     guests = {
@@ -288,7 +294,7 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
     duplicate.delete()  # suggestions of the pair go with it (cascade)
     guest_statistics_refresh(guest_ids=[survivor.pk])
     log = MergeLog.objects.create(
-        survivor=survivor, merged_guest_id=duplicate_pk, snapshot=snapshot, user_id=user_id_of(user)
+        survivor=survivor, merged_guest_id=duplicate_pk, snapshot=snapshot, user_id=actor.user_id
     )
     for record_id, other in ((survivor.pk, duplicate_pk), (duplicate_pk, survivor.pk)):
         event_record(
@@ -297,7 +303,7 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
             action=RecordChange.Action.MERGE,
             field="merge",
             new={"survivor": survivor.pk, "merged": duplicate_pk, "log": log.pk, "other": other},
-            user_id=user_id_of(user),
+            user_id=actor.user_id,
             # Subscribers hear of a merge once, on the surviving profile.
             announce=record_id == survivor.pk,
         )
@@ -305,10 +311,11 @@ def guest_merge(*, survivor: Guest, duplicate: Guest, user=None) -> MergeLog:
 
 
 @transaction.atomic
-def guest_merge_undo(*, merge_log: MergeLog, user=None) -> Guest:
+def guest_merge_undo(*, merge_log: MergeLog, actor: Principal) -> Guest:
     """Put both profiles and every moved row back as they were before the merge. Merges
     are undone newest first; edits made to the survivor after the merge are replaced
-    by its state before the merge."""
+    by its state before the merge. Administrators only."""
+    actor.require_admin("undo a merge")
     log = MergeLog.objects.select_for_update().get(pk=merge_log.pk)
     if log.undone_at is not None:
         raise Conflict("This merge was already undone.", code="merge_already_undone")
@@ -356,6 +363,6 @@ def guest_merge_undo(*, merge_log: MergeLog, user=None) -> Guest:
             action=RecordChange.Action.UNMERGE,
             field="merge",
             old={"survivor": survivor_id, "merged": duplicate_id, "log": log.pk},
-            user_id=user_id_of(user),
+            user_id=actor.user_id,
         )
     return Guest.objects.get(pk=duplicate_id)

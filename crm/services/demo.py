@@ -35,6 +35,7 @@ from crm.services.properties import (
     rate_plan_create,
     room_type_create,
 )
+from tenants.access.principal import Principal
 
 DEMO_PROPERTIES: list[dict[str, Any]] = [
     {
@@ -119,8 +120,9 @@ def demo_data_generate(*, guests: int = 300, seed: int = 2026, today: date | Non
     for index, fake in enumerate(fakers.values()):
         fake.seed_instance(seed + index)
     today = today or date.today()
+    actor = Principal.system("demo data")
 
-    properties = [property_create(**data) for data in DEMO_PROPERTIES]
+    properties = [property_create(actor=actor, **data) for data in DEMO_PROPERTIES]
     room_types, rate_plans = {}, {}
     for prop in properties:
         for code, name, capacity, factor in ROOM_TYPES:
@@ -130,14 +132,18 @@ def demo_data_generate(*, guests: int = 300, seed: int = 2026, today: date | Non
                 name=name,
                 capacity=capacity,
                 base_rate=NIGHTLY[prop.currency] * Decimal(factor),
+                actor=actor,
             )
         for code, name in RATE_PLANS:
-            rate_plans[(prop.pk, code)] = rate_plan_create(property=prop, code=code, name=name)
+            rate_plans[(prop.pk, code)] = rate_plan_create(
+                property=prop, code=code, name=name, actor=actor
+            )
     exchange_rate_set(
         currency="HKD",
         base_currency="EUR",
         rate=Decimal("0.118"),
         valid_from=today - timedelta(days=800),
+        actor=actor,
     )
     companies = [
         company_create(
@@ -146,6 +152,7 @@ def demo_data_generate(*, guests: int = 300, seed: int = 2026, today: date | Non
             country="GB",
             external_id="ACC-1001",
             email="travel@meridian.example",
+            actor=actor,
         ),
         company_create(
             name="Lotus Travel",
@@ -153,8 +160,11 @@ def demo_data_generate(*, guests: int = 300, seed: int = 2026, today: date | Non
             country="HK",
             external_id="ACC-1002",
             iata_number="13345672",
+            actor=actor,
         ),
-        company_create(name="Atlas Events", kind="mice", country="PT", external_id="ACC-1003"),
+        company_create(
+            name="Atlas Events", kind="mice", country="PT", external_id="ACC-1003", actor=actor
+        ),
     ]
 
     guest_objs: list[Guest] = []
@@ -296,13 +306,16 @@ def demo_data_generate(*, guests: int = 300, seed: int = 2026, today: date | Non
     guest_statistics_refresh(guest_ids=[g.pk for g in guest_objs])
 
     for company, guest in zip(companies, guest_objs[:3], strict=True):
-        company_contact_add(company=company, guest=guest, role="travel_manager", primary=True)
+        company_contact_add(
+            company=company, guest=guest, role="travel_manager", primary=True, actor=actor
+        )
     for guest in guest_objs[:5]:
         activity_create(
             object_api_name="guest",
             record_id=guest.pk,
             kind="note",
             body="Prefers a high floor, away from the lift.",
+            actor=actor,
         )
     return {"created": True, "guests": len(guest_objs), "reservations": len(reservations)}
 

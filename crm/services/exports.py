@@ -7,11 +7,14 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import QuerySet
 
 from crm.models import Company, Guest, GuestEmail, Reservation
 from crm.services.imports import COLUMNS
 from crm.services.tabular import table_write
+from tenants.access.principal import Principal
+from tenants.errors import NotFound
 
 
 def _guest_value(guest: Guest, column: str):
@@ -101,3 +104,59 @@ def records_export(
             ]
 
     return table_write(columns, rows(), file_format)
+
+
+@transaction.atomic
+def records_export_for(
+    *,
+    actor: Principal,
+    object_api_name: str,
+    filters: list | None = None,
+    order_by: list[str] | None = None,
+    search: str = "",
+    file_format: str = "csv",
+) -> bytes:
+    """The list the principal sees (same filters, ordering and search as the API's list,
+    with its rights and hotel scope) as a file with only the columns they may read. The
+    export right is checked and the export audited before a byte is produced."""
+    from metadata.selectors.records import records_list
+    from tenants.access.services import audit_export_log
+
+    if object_api_name not in COLUMNS:
+        raise NotFound(f"{object_api_name} records cannot be exported.", field="collection")
+    if file_format not in ("csv", "xlsx"):
+        raise ValidationError({"file_format": "Use csv or xlsx."})
+    actor.require(object_api_name, "export")
+    queryset = records_list(
+        actor=actor,
+        object_api_name=object_api_name,
+        filters=filters or [],
+        order_by=order_by or [],
+        search=search,
+    )
+    columns = [
+        c
+        for c in COLUMNS[object_api_name]
+        if actor.field_level(object_api_name, _policy_field(object_api_name, c)) != "hidden"
+    ]
+    audit_export_log(
+        actor=actor,
+        object_api_name=object_api_name,
+        record_count=queryset.count(),
+        fields=columns,
+        export_format=file_format,
+        filters={
+            "filters": [[f, op, str(v)] for f, op, v in filters or []],
+            "order_by": order_by or [],
+            "q": search,
+        },
+    )
+    return records_export(
+        object_api_name=object_api_name, queryset=queryset, file_format=file_format, columns=columns
+    )
+
+
+def _policy_field(object_api_name: str, column: str) -> str:
+    from crm.services.imports import import_fields
+
+    return import_fields(object_api_name, {column: column})[0]

@@ -21,6 +21,7 @@ from crm.models import (
     Property,
     RecordChange,
 )
+from crm.services.access import written
 from crm.services.audit import changes_record, event_record, record_values
 from crm.services.common import (
     country_clean,
@@ -28,9 +29,9 @@ from crm.services.common import (
     language_clean,
     phone_clean,
     tenant_base_currency,
-    user_id_of,
 )
 from crm.services.custom import custom_clean
+from tenants.access.principal import Principal
 from tenants.errors import Conflict
 
 GUEST_FIELDS = (
@@ -107,11 +108,23 @@ def guest_create(
     addresses: Sequence[dict] = (),
     external_ids: Sequence[dict] = (),
     custom: dict | None = None,
-    user=None,
+    actor: Principal,
     **fields,
 ) -> Guest:
     """Create a profile. The first e-mail and phone are the primary ones."""
+    actor.require("guest", "create")
     _reject_unknown(fields)
+    actor.require_editable(
+        "guest",
+        written(
+            {"given_name", "surname", *fields},
+            custom,
+            "emails" if emails else "",
+            "phones" if phones else "",
+            "addresses" if addresses else "",
+            "external_ids" if external_ids else "",
+        ),
+    )
     fields = guest_fields_clean({"given_name": given_name, "surname": surname, **fields})
     guest = Guest(**fields)
     guest.custom = custom_clean(object_api_name="guest", values=custom or {})
@@ -144,15 +157,16 @@ def guest_create(
         record_id=guest.pk,
         old={},
         new={**record_values(guest, fields), "emails": clean_emails, "phones": clean_phones},
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return guest
 
 
 @transaction.atomic
-def guest_update(*, guest: Guest, custom: dict | None = None, user=None, **fields) -> Guest:
+def guest_update(*, guest: Guest, custom: dict | None = None, actor: Principal, **fields) -> Guest:
     """Change profile fields (only those given) and, partially, custom values."""
+    _guest_edit_require(actor, guest, written(fields, custom))
     _reject_unknown(fields)
     fields = guest_fields_clean(fields)
     watched = [*fields, "custom"]
@@ -174,12 +188,20 @@ def guest_update(*, guest: Guest, custom: dict | None = None, user=None, **field
         record_id=guest.pk,
         old=old,
         new=record_values(guest, watched),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return guest
 
 
-def _child_event(guest: Guest, field: str, *, old=None, new=None, user=None) -> None:
+def _guest_edit_require(actor: Principal, guest: Guest, fields: Iterable[str]) -> None:
+    """The edit right, each written field's edit level, and the guest within the
+    principal's hotels (a hotel-scoped user reaches guests staying at their hotels)."""
+    actor.require("guest", "edit")
+    actor.require_editable("guest", fields)
+    actor.require_record_in_scope("guest", Guest.objects.all(), guest.pk)
+
+
+def _child_event(guest: Guest, field: str, *, actor: Principal, old=None, new=None) -> None:
     event_record(
         object_api_name="guest",
         record_id=guest.pk,
@@ -187,7 +209,7 @@ def _child_event(guest: Guest, field: str, *, old=None, new=None, user=None) -> 
         field=field,
         old=old,
         new=new,
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
 
 
@@ -202,8 +224,9 @@ def _sync_primary(guest: Guest) -> None:
 
 @transaction.atomic
 def guest_email_add(
-    *, guest: Guest, email: str, kind: str = "personal", primary: bool = False, user=None
+    *, guest: Guest, email: str, kind: str = "personal", primary: bool = False, actor: Principal
 ) -> GuestEmail:
+    _guest_edit_require(actor, guest, ["emails"])
     address = email_clean(email)
     if not address:
         raise ValidationError({"email": "An e-mail address is required."})
@@ -214,13 +237,14 @@ def guest_email_add(
         guest.emails.filter(is_primary=True).update(is_primary=False)
     row = GuestEmail.objects.create(guest=guest, email=address, kind=kind, is_primary=primary)
     _sync_primary(guest)
-    _child_event(guest, "emails", new=address, user=user)
+    _child_event(guest, "emails", new=address, actor=actor)
     return row
 
 
 @transaction.atomic
-def guest_email_remove(*, guest_email: GuestEmail, user=None) -> None:
+def guest_email_remove(*, guest_email: GuestEmail, actor: Principal) -> None:
     guest = guest_email.guest
+    _guest_edit_require(actor, guest, ["emails"])
     was_primary = guest_email.is_primary
     guest_email.delete()
     if was_primary:
@@ -228,23 +252,25 @@ def guest_email_remove(*, guest_email: GuestEmail, user=None) -> None:
         if following:
             GuestEmail.objects.filter(pk=following.pk).update(is_primary=True)
     _sync_primary(guest)
-    _child_event(guest, "emails", old=guest_email.email, user=user)
+    _child_event(guest, "emails", old=guest_email.email, actor=actor)
 
 
 @transaction.atomic
-def guest_email_set_primary(*, guest_email: GuestEmail, user=None) -> None:
+def guest_email_set_primary(*, guest_email: GuestEmail, actor: Principal) -> None:
     guest = guest_email.guest
+    _guest_edit_require(actor, guest, ["emails"])
     old = guest.email
     guest.emails.filter(is_primary=True).update(is_primary=False)
     GuestEmail.objects.filter(pk=guest_email.pk).update(is_primary=True)
     _sync_primary(guest)
-    _child_event(guest, "email", old=old, new=guest.email, user=user)
+    _child_event(guest, "email", old=old, new=guest.email, actor=actor)
 
 
 @transaction.atomic
 def guest_phone_add(
-    *, guest: Guest, number: str, kind: str = "mobile", primary: bool = False, user=None
+    *, guest: Guest, number: str, kind: str = "mobile", primary: bool = False, actor: Principal
 ) -> GuestPhone:
+    _guest_edit_require(actor, guest, ["phones"])
     e164 = phone_clean(number, region=guest.nationality or None)
     if not e164:
         raise ValidationError({"phone": "A phone number is required."})
@@ -255,13 +281,14 @@ def guest_phone_add(
         guest.phones.filter(is_primary=True).update(is_primary=False)
     row = GuestPhone.objects.create(guest=guest, number=e164, kind=kind, is_primary=primary)
     _sync_primary(guest)
-    _child_event(guest, "phones", new=e164, user=user)
+    _child_event(guest, "phones", new=e164, actor=actor)
     return row
 
 
 @transaction.atomic
-def guest_phone_remove(*, guest_phone: GuestPhone, user=None) -> None:
+def guest_phone_remove(*, guest_phone: GuestPhone, actor: Principal) -> None:
     guest = guest_phone.guest
+    _guest_edit_require(actor, guest, ["phones"])
     was_primary = guest_phone.is_primary
     guest_phone.delete()
     if was_primary:
@@ -269,7 +296,7 @@ def guest_phone_remove(*, guest_phone: GuestPhone, user=None) -> None:
         if following:
             GuestPhone.objects.filter(pk=following.pk).update(is_primary=True)
     _sync_primary(guest)
-    _child_event(guest, "phones", old=guest_phone.number, user=user)
+    _child_event(guest, "phones", old=guest_phone.number, actor=actor)
 
 
 def _address_create(*, guest: Guest, primary: bool = False, **fields) -> GuestAddress:
@@ -287,10 +314,13 @@ def _address_create(*, guest: Guest, primary: bool = False, **fields) -> GuestAd
 
 
 @transaction.atomic
-def guest_address_add(*, guest: Guest, primary: bool = False, user=None, **fields) -> GuestAddress:
+def guest_address_add(
+    *, guest: Guest, primary: bool = False, actor: Principal, **fields
+) -> GuestAddress:
+    _guest_edit_require(actor, guest, ["addresses"])
     primary = primary or not guest.addresses.exists()
     address = _address_create(guest=guest, primary=primary, **fields)
-    _child_event(guest, "addresses", new={**fields, "is_primary": primary}, user=user)
+    _child_event(guest, "addresses", new={**fields, "is_primary": primary}, actor=actor)
     return address
 
 
@@ -302,8 +332,9 @@ def guest_preference_set(
     code: str,
     property: Property | None = None,
     note: str = "",
-    user=None,
+    actor: Principal,
 ) -> GuestPreference:
+    _guest_edit_require(actor, guest, ["preferences"])
     group, code = group.strip().upper(), code.strip().upper()
     if not group or not code:
         raise ValidationError({"preference": "A preference needs a group and a code."})
@@ -315,7 +346,7 @@ def guest_preference_set(
             guest,
             "preferences",
             new={"group": group, "code": code, "property": getattr(property, "code", None)},
-            user=user,
+            actor=actor,
         )
     return pref
 
@@ -329,8 +360,9 @@ def guest_consent_record(
     opted_in: bool,
     source: str = "",
     recorded_at: datetime | None = None,
-    user=None,
+    actor: Principal,
 ) -> GuestConsent:
+    _guest_edit_require(actor, guest, ["consents"])
     consent = GuestConsent(
         guest=guest,
         channel=channel,
@@ -345,7 +377,7 @@ def guest_consent_record(
         guest,
         f"consent:{channel}:{purpose}",
         new={"opted_in": opted_in, "source": source},
-        user=user,
+        actor=actor,
     )
     return consent
 
@@ -380,8 +412,9 @@ def guest_external_id_add(
     source: str,
     external_id: str,
     property: Property | None = None,
-    user=None,
+    actor: Principal,
 ) -> GuestExternalId:
+    _guest_edit_require(actor, guest, ["external_ids"])
     try:
         with transaction.atomic():
             row = _external_id_create(
@@ -397,7 +430,7 @@ def guest_external_id_add(
         guest,
         "external_ids",
         new={"source": row.source, "id": row.external_id, "property": row.property_id},
-        user=user,
+        actor=actor,
     )
     return row
 

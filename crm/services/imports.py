@@ -8,7 +8,6 @@ every error they have and skipped; valid rows are imported."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import phonenumbers
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -32,6 +30,7 @@ from crm.models import (
     GuestEmail,
     GuestExternalId,
     GuestPhone,
+    ImportUpload,
     Property,
     RatePlan,
     RecordChange,
@@ -41,11 +40,12 @@ from crm.models import (
 )
 from crm.services.audit import SENSITIVE_FIELDS
 from crm.services.bulk import copy_insert, ids_reserve
-from crm.services.common import _countries, json_safe, money_round, user_id_of
+from crm.services.common import _countries, json_safe, money_round
 from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
 from crm.services.tabular import file_format_of, table_count, table_rows
-from tenants.context import current_schema
+from tenants.access.errors import AccessDenied
+from tenants.access.principal import Principal
 from tenants.validators import active_currencies
 
 CHUNK = 2000
@@ -372,10 +372,29 @@ def _parse(object_api_name: str, raw: dict) -> tuple[dict, dict, list[dict]]:
 class _Importer:
     object_api_name = ""
 
-    def __init__(self, *, dry_run: bool, user_id: int | None, report: Report):
-        self.dry_run, self.user_id, self.report = dry_run, user_id, report
+    def __init__(self, *, dry_run: bool, actor: Principal, report: Report):
+        self.dry_run, self.actor, self.report = dry_run, actor, report
+        self.user_id = actor.user_id
         self.seen: dict[tuple, int] = {}
         self.properties = {p.code: p for p in Property.objects.all()}
+        # Hotels the importing principal may write to (None: every hotel).
+        self.property_ids = actor.property_ids()
+
+    def out_of_scope(self, found: dict[tuple, int]) -> set[tuple]:
+        """Keys of existing records the principal's hotel scope does not reach: such
+        rows are refused (an import cannot change what its author cannot see)."""
+        if self.property_ids is None or not found:
+            return set()
+        model = {"guest": Guest, "company": Company, "reservation": Reservation}[
+            self.object_api_name
+        ]
+        ids = set(found.values())
+        visible = set(
+            self.actor.scope(
+                self.object_api_name, model._default_manager.filter(pk__in=ids)
+            ).values_list("pk", flat=True)
+        )
+        return {key for key, pk in found.items() if pk not in visible}
 
     def key(self, values: dict) -> tuple | None:  # the upsert key of a row
         return None
@@ -414,6 +433,7 @@ class _Importer:
             self.report.valid += 1
             good.append((number, values, custom, key))
         found = self.existing([k for _, _, _, k in good if k is not None])
+        good = self.scope_check(good, found)
         good = self.new_records_check(good, found)
         updates = sum(1 for _, _, _, k in good if k is not None and k in found)
         self.report.updated += updates
@@ -421,6 +441,30 @@ class _Importer:
         if good and not self.dry_run:
             with transaction.atomic():
                 self.write(good, found)
+
+    def scope_check(self, good: list, found: dict) -> list:
+        refused = self.out_of_scope(found)
+        if not refused:
+            return good
+        kept = []
+        for number, values, custom, key in good:
+            if key in refused:
+                self.report.valid -= 1
+                self.report.invalid += 1
+                self.report.errors.append(
+                    {
+                        "row": number,
+                        "errors": [
+                            {
+                                "field": "external_id",
+                                "message": "this record belongs to a hotel outside your scope",
+                            }
+                        ],
+                    }
+                )
+                continue
+            kept.append((number, values, custom, key))
+        return kept
 
     def new_records_check(self, good: list, found: dict) -> list:
         """Rows that create a record must satisfy the custom fields as a whole (e.g.
@@ -728,6 +772,11 @@ class ReservationImporter(_Importer):
                 {"field": "property", "message": f"unknown property {values.get('property')!r}"}
             )
             return
+        if self.property_ids is not None and prop.pk not in self.property_ids:
+            errors.append(
+                {"field": "property", "message": f"{prop.code} is outside the hotels you work with"}
+            )
+            return
         values["property_id"] = prop.pk
         if values["departure"] <= values["arrival"]:
             errors.append({"field": "departure", "message": "departure must be after arrival"})
@@ -875,16 +924,19 @@ def import_file(
     path: Path | str,
     mapping: dict | None = None,
     dry_run: bool = True,
-    user=None,
+    actor: Principal,
     progress: Callable[[int], None] | None = None,
 ) -> dict:
     """Import (or with ``dry_run`` only check) a CSV/XLSX file. Returns the report:
     counts and every invalid row's errors (row numbers as a spreadsheet shows them,
-    the header being row 1)."""
+    the header being row 1). The principal needs create and edit on the object (an
+    import upserts) and the edit level of every mapped field; rows of hotels outside
+    their scope are refused."""
+    import_rights_require(actor, object_api_name)
     path = Path(path)
     file_format = file_format_of(path.name)
     report = Report(object_api_name=object_api_name, dry_run=dry_run)
-    importer = IMPORTERS[object_api_name](dry_run=dry_run, user_id=user_id_of(user), report=report)
+    importer = IMPORTERS[object_api_name](dry_run=dry_run, actor=actor, report=report)
     total = table_count(path, file_format) if progress else 0
     targets: list[tuple[int, str]] | None = None
     batch: list[tuple[int, dict]] = []
@@ -901,6 +953,7 @@ def import_file(
     for number, (header, row) in enumerate(table_rows(path, file_format), start=2):
         if targets is None:
             mapping = mapping_clean(object_api_name=object_api_name, header=header, mapping=mapping)
+            actor.require_editable(object_api_name, import_fields(object_api_name, mapping))
             index = {h: i for i, h in enumerate(header)}
             targets = [(index[h], t) for h, t in mapping.items()]
         report.rows += 1
@@ -946,6 +999,7 @@ def _flush_reservations(importer: ReservationImporter, batch: list) -> None:
             importer.report.valid += 1
             good.append((number, values, custom, key))
     found = importer.existing([k for *_, k in good])
+    good = importer.scope_check(good, found)
     good = importer.new_records_check(good, found)
     updates = sum(1 for *_, k in good if k in found)
     importer.report.updated += updates
@@ -955,11 +1009,104 @@ def _flush_reservations(importer: ReservationImporter, batch: list) -> None:
             importer.write(good, found)
 
 
-# --- the background job -------------------------------------------------------------
+# --- rights -------------------------------------------------------------------------
+
+# Import columns that write a related collection or a link, as the policy names them.
+COLUMN_FIELDS = {
+    "external_source": "external_ids",
+    "external_id": "external_ids",
+    "external_property": "external_ids",
+    "email": "emails",
+    "email2": "emails",
+    "phone": "phones",
+    "phone2": "phones",
+    "address_line1": "addresses",
+    "address_city": "addresses",
+    "address_postal_code": "addresses",
+    "address_country": "addresses",
+    "guest_source": "guest",
+    "guest_external_id": "guest",
+    "booker_company_external_id": "booker_company",
+}
 
 
-def _upload_dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports" / current_schema()
+def import_fields(object_api_name: str, mapping: dict) -> list[str]:
+    """The fields a mapping writes, as the access policy names them (custom fields by
+    api name). Companies keep their own external id as a plain field."""
+    names = set()
+    for target in mapping.values():
+        if target.startswith("custom."):
+            names.add(target[len("custom.") :])
+        elif object_api_name == "company":
+            names.add(target)
+        else:
+            names.add(COLUMN_FIELDS.get(target, target))
+    return sorted(names)
+
+
+def import_rights_require(actor: Principal, object_api_name: str) -> None:
+    if object_api_name not in IMPORT_OBJECTS:
+        known = ", ".join(IMPORT_OBJECTS)
+        raise ValidationError(
+            {"object_api_name": f"{object_api_name} cannot be imported ({known})."}
+        )
+    actor.require(object_api_name, "create")
+    actor.require(object_api_name, "edit")
+
+
+# --- uploads and the background job ---------------------------------------------------
+
+
+def _upload_store(
+    *, actor: Principal, object_api_name: str, file_name: str, content: bytes, mapping=None
+) -> ImportUpload:
+    suffix = "." + file_format_of(file_name)
+    if not content:
+        raise ValidationError({"file": "The file is empty."})
+    upload = ImportUpload.objects.create(
+        object_api_name=object_api_name,
+        file_name=Path(file_name).name[:255],
+        suffix=suffix,
+        size=len(content),
+        mapping=mapping,
+        created_by_id=actor.user_id,
+    )
+    upload.folder().mkdir(parents=True, exist_ok=True)
+    upload.path.write_bytes(content)
+    return upload
+
+
+def import_upload_get(*, actor: Principal, upload_id: str) -> ImportUpload:
+    """An upload of this tenant that the principal made (administrators: any), or 400
+    naming ``upload``. Malformed ids and other people's uploads look the same."""
+    try:
+        key = uuid.UUID(str(upload_id))
+    except ValueError:
+        key = None
+    upload = ImportUpload.objects.filter(pk=key).first() if key else None
+    if upload is not None and not (actor.is_admin or upload.created_by_id == actor.user_id):
+        upload = None
+    if upload is None or not upload.path.is_file():
+        raise ValidationError({"upload": "That upload is gone; upload the file again."})
+    return upload
+
+
+def _job_for(*, actor: Principal, upload: ImportUpload, dry_run: bool):
+    from tenants.jobs.services import job_enqueue
+
+    # The job runs as its creator, narrowed by the same scopes: both come from the
+    # principal here, never from a request body.
+    return job_enqueue(
+        kind=JOB_KIND,
+        payload={
+            "upload": str(upload.pk),
+            "object_api_name": upload.object_api_name,
+            "file_name": upload.file_name,
+            "dry_run": dry_run,
+            "scopes": None if actor.scopes is None else sorted(actor.scopes),
+        },
+        created_by=actor.user if actor.user_id else None,
+    )
 
 
 @transaction.atomic
@@ -970,109 +1117,98 @@ def import_start(
     content: bytes,
     mapping: dict | None = None,
     dry_run: bool = True,
-    user=None,
+    actor: Principal,
 ):
     """Store the uploaded file and queue the import job; returns the Job (its
     ``progress`` and, when finished, ``result`` hold the report)."""
-    from tenants.jobs.services import job_enqueue
-
-    if object_api_name not in IMPORT_OBJECTS:
-        known = ", ".join(IMPORT_OBJECTS)
-        raise ValidationError(
-            {"object_api_name": f"{object_api_name} cannot be imported ({known})."}
-        )
-    file_format_of(file_name)
-    folder = _upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()}"
-    path.write_bytes(content)
-    return job_enqueue(
-        kind=JOB_KIND,
-        payload={
-            "object_api_name": object_api_name,
-            "path": str(path),
-            "file_name": file_name,
-            "mapping": mapping,
-            "dry_run": dry_run,
-            "user_id": user_id_of(user),
-        },
-        created_by=user if getattr(user, "pk", None) else None,
+    import_rights_require(actor, object_api_name)
+    upload = _upload_store(
+        actor=actor,
+        object_api_name=object_api_name,
+        file_name=file_name,
+        content=content,
+        mapping=mapping,
     )
+    return _job_for(actor=actor, upload=upload, dry_run=dry_run)
 
 
 def import_job_handle(job) -> dict:
-    """Job handler (kind ``crm.import``): runs import_file and records progress."""
+    """Job handler (kind ``crm.import``): runs import_file as the job's creator and
+    records progress. The upload is named by id in the tenant's own table."""
     from tenants.jobs.models import Job
-    from tenants.users.models import User
 
     payload = job.payload
-    user = (
-        User.objects.filter(pk=payload.get("user_id")).first() if payload.get("user_id") else None
-    )
+    upload = ImportUpload.objects.filter(pk=payload.get("upload")).first()
+    if upload is None or upload.created_by_id != job.created_by_id:
+        raise ValidationError({"upload": "The upload of this job is gone."})
+    creator = job.created_by
+    if creator is None or not creator.is_active:
+        raise AccessDenied("The user who started this import is no longer active.")
+    actor = Principal.of(creator, scopes=payload.get("scopes"))
 
     def progress(percent: int) -> None:
         Job.objects.filter(pk=job.pk).update(progress=percent)
 
     try:
         report = import_file(
-            object_api_name=payload["object_api_name"],
-            path=payload["path"],
-            mapping=payload.get("mapping"),
+            object_api_name=upload.object_api_name,
+            path=upload.path,
+            mapping=upload.mapping,
             dry_run=payload.get("dry_run", True),
-            user=user,
+            actor=actor,
             progress=progress,
         )
     finally:
-        # Uploaded files hold personal data: keep them no longer than the job.
-        Path(payload["path"]).unlink(missing_ok=True)
-    report["file_name"] = payload.get("file_name", "")
+        if not payload.get("dry_run", True):
+            # Uploaded files hold personal data: keep them no longer than the import.
+            upload.path.unlink(missing_ok=True)
+            upload.delete()
+    report["file_name"] = upload.file_name
     return report
 
 
 # --- the wizard: check an upload, then import it ------------------------------------
 
-UPLOAD_RE = re.compile(r"^[0-9a-f]{32}\.(csv|xlsx)$")
 
-
-def import_upload_check(*, object_api_name: str, file_name: str, content: bytes, user=None) -> dict:
+def import_upload_check(
+    *,
+    object_api_name: str,
+    file_name: str,
+    content: bytes,
+    actor: Principal,
+    mapping: dict | None = None,
+) -> dict:
     """Keep an uploaded file and dry-run it now: the report of every row (nothing is
-    written) plus ``upload``, the name to start the real import with later."""
-    if object_api_name not in IMPORT_OBJECTS:
-        known = ", ".join(IMPORT_OBJECTS)
-        raise ValidationError(
-            {"object_api_name": f"{object_api_name} cannot be imported ({known})."}
-        )
-    file_format_of(file_name)
-    if not content:
-        raise ValidationError({"file": "The file is empty."})
-    folder = _upload_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    upload = f"{uuid.uuid4().hex}{Path(file_name).suffix.lower()}"
-    (folder / upload).write_bytes(content)
-    try:
-        report = import_file(
-            object_api_name=object_api_name, path=folder / upload, dry_run=True, user=user
-        )
-    except (ValueError, UnicodeDecodeError) as exc:
-        (folder / upload).unlink(missing_ok=True)
-        raise ValidationError({"file": f"{file_name} cannot be read: {exc}"}) from None
-    except ValidationError:
-        (folder / upload).unlink(missing_ok=True)
-        raise
-    return {**report, "upload": upload}
-
-
-def import_upload_start(*, object_api_name: str, upload: str, file_name: str, user=None):
-    """Queue the real import of a file kept by ``import_upload_check``."""
-    path = _upload_dir() / upload
-    if not UPLOAD_RE.match(upload or "") or not path.is_file():
-        raise ValidationError({"upload": "That upload is gone; upload the file again."})
-    content = path.read_bytes()
-    path.unlink(missing_ok=True)
-    return import_start(
+    written) plus ``upload``, the id to start the real import with later."""
+    import_rights_require(actor, object_api_name)
+    upload = _upload_store(
+        actor=actor,
         object_api_name=object_api_name,
         file_name=file_name,
         content=content,
-        dry_run=False,
-        user=user,
+        mapping=mapping,
     )
+    try:
+        report = import_file(
+            object_api_name=object_api_name,
+            path=upload.path,
+            mapping=mapping,
+            dry_run=True,
+            actor=actor,
+        )
+    except (ValueError, UnicodeDecodeError) as exc:
+        upload.path.unlink(missing_ok=True)
+        upload.delete()
+        raise ValidationError({"file": f"{file_name} cannot be read: {exc}"}) from None
+    except (ValidationError, AccessDenied):
+        upload.path.unlink(missing_ok=True)
+        upload.delete()
+        raise
+    return {**report, "upload": str(upload.pk)}
+
+
+def import_upload_start(*, upload: str, actor: Principal):
+    """Queue the real import of a file kept by ``import_upload_check``."""
+    found = import_upload_get(actor=actor, upload_id=upload)
+    import_rights_require(actor, found.object_api_name)
+    return _job_for(actor=actor, upload=found, dry_run=False)

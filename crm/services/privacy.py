@@ -19,7 +19,8 @@ from crm.models import (
     Reservation,
 )
 from crm.services.audit import event_record
-from crm.services.common import json_safe, user_id_of
+from crm.services.common import json_safe
+from tenants.access.principal import Principal
 from tenants.errors import Conflict
 
 PROFILE_FIELDS = (
@@ -69,9 +70,11 @@ def _rows(queryset, exclude: tuple[str, ...] = ("guest",)) -> list[dict]:
 
 
 @transaction.atomic
-def guest_export(*, guest: Guest, user=None, reason: str = "") -> dict:
+def guest_export(*, guest: Guest, actor: Principal, reason: str = "") -> dict:
     """Everything the tenant holds about the guest, as JSON-ready data (identity
-    document in clear: the export goes to the data subject). Logged."""
+    document in clear: the export goes to the data subject). Administrators only,
+    since it holds every field, sensitive ones included. Logged."""
+    actor.require_admin("export a guest's personal data")
     reservations = Reservation.objects.filter(
         models.Q(stays__guest=guest) | models.Q(guest=guest) | models.Q(booker_guest=guest)
     ).distinct()
@@ -100,7 +103,7 @@ def guest_export(*, guest: Guest, user=None, reason: str = "") -> dict:
         ),
     }
     PrivacyRequest.objects.create(
-        kind=PrivacyRequest.Kind.EXPORT, guest_id=guest.pk, user_id=user_id_of(user), reason=reason
+        kind=PrivacyRequest.Kind.EXPORT, guest_id=guest.pk, user_id=actor.user_id, reason=reason
     )
     return json_safe(data)
 
@@ -109,12 +112,13 @@ ERASED_NAME = "Erased"
 
 
 @transaction.atomic
-def guest_erase(*, guest: Guest, user=None, reason: str = "") -> Guest:
+def guest_erase(*, guest: Guest, actor: Principal, reason: str = "") -> Guest:
     """Anonymise the guest: personal data goes (profile fields, contact data,
     addresses, preferences, external ids, company links, activity texts, values in the
     audit trail and merge snapshots); the profile row, its reservations, folios and
     statistics stay so revenue figures do not change. Consent events are kept without
-    their source as proof of what the person had chosen. Logged."""
+    their source as proof of what the person had chosen. Administrators only. Logged."""
+    actor.require_admin("erase a guest's personal data")
     guest = Guest.objects.select_for_update().get(pk=guest.pk)
     if guest.erased_at:
         raise Conflict("This guest was already erased.", code="already_erased")
@@ -154,12 +158,12 @@ def guest_erase(*, guest: Guest, user=None, reason: str = "") -> Guest:
         snapshot={}
     )
     PrivacyRequest.objects.create(
-        kind=PrivacyRequest.Kind.ERASE, guest_id=guest.pk, user_id=user_id_of(user), reason=reason
+        kind=PrivacyRequest.Kind.ERASE, guest_id=guest.pk, user_id=actor.user_id, reason=reason
     )
     event_record(
         object_api_name="guest",
         record_id=guest.pk,
         action=RecordChange.Action.ERASE,
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return guest

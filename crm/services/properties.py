@@ -9,9 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from crm.models import ExchangeRate, Property, RatePlan, RecordChange, RoomType
+from crm.services.access import written
 from crm.services.audit import changes_record, record_values
-from crm.services.common import country_clean, currency_clean, money_round, user_id_of
+from crm.services.common import country_clean, currency_clean, money_round
 from crm.services.custom import custom_clean
+from tenants.access.principal import Principal
 from tenants.context import current_tenant
 from tenants.entitlements import tenant_limit_check
 from tenants.validators import validate_timezone
@@ -76,7 +78,11 @@ def _property_clean(prop: Property) -> None:
 
 
 @transaction.atomic
-def property_create(*, code: str, name: str, user=None, custom: dict | None = None, **fields):
+def property_create(
+    *, code: str, name: str, actor: Principal, custom: dict | None = None, **fields
+):
+    actor.require("property", "create")
+    actor.require_editable("property", written({"code", "name", *fields}, custom))
     allowed = _translated_fields(Property, PROPERTY_FIELDS)
     _reject_unknown(fields, allowed)
     tenant_limit_check(
@@ -91,14 +97,17 @@ def property_create(*, code: str, name: str, user=None, custom: dict | None = No
         record_id=prop.pk,
         old={},
         new=record_values(prop, ["code", "name", *fields]),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return prop
 
 
 @transaction.atomic
-def property_update(*, property: Property, user=None, custom: dict | None = None, **fields):
+def property_update(*, property: Property, actor: Principal, custom: dict | None = None, **fields):
+    actor.require("property", "edit")
+    actor.require_editable("property", written(fields, custom))
+    actor.require_property(property.pk)
     allowed = _translated_fields(Property, PROPERTY_FIELDS)
     _reject_unknown(fields, allowed)
     old = record_values(property, [*fields, "custom"])
@@ -119,7 +128,7 @@ def property_update(*, property: Property, user=None, custom: dict | None = None
         record_id=property.pk,
         old=old,
         new=record_values(property, [*fields, "custom"]),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return property
 
@@ -133,9 +142,11 @@ def room_type_create(
     capacity: int = 2,
     base_rate: Decimal | None = None,
     currency: str = "",
-    user=None,
+    actor: Principal,
     **translations,
 ) -> RoomType:
+    actor.require("room_type", "create")
+    actor.require_property(property.pk)
     _reject_unknown(translations, _translated_fields(RoomType, set()))
     currency = currency_clean(currency or property.currency)
     room_type = RoomType(
@@ -154,7 +165,7 @@ def room_type_create(
         record_id=room_type.pk,
         old={},
         new=record_values(room_type, ["code", "name", "capacity", "base_rate", "currency"]),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return room_type
@@ -162,8 +173,10 @@ def room_type_create(
 
 @transaction.atomic
 def rate_plan_create(
-    *, property: Property, code: str, name: str, user=None, **translations
+    *, property: Property, code: str, name: str, actor: Principal, **translations
 ) -> RatePlan:
+    actor.require("rate_plan", "create")
+    actor.require_property(property.pk)
     _reject_unknown(translations, _translated_fields(RatePlan, set()))
     plan = RatePlan(property=property, code=code.strip().upper(), name=name, **translations)
     plan.full_clean(exclude=["custom"])
@@ -173,7 +186,7 @@ def rate_plan_create(
         record_id=plan.pk,
         old={},
         new=record_values(plan, ["code", "name"]),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return plan
@@ -181,9 +194,10 @@ def rate_plan_create(
 
 @transaction.atomic
 def exchange_rate_set(
-    *, currency: str, base_currency: str, rate: Decimal, valid_from: date
+    *, currency: str, base_currency: str, rate: Decimal, valid_from: date, actor: Principal
 ) -> ExchangeRate:
     """Units of ``base_currency`` per unit of ``currency`` from ``valid_from`` on."""
+    actor.require_admin("set exchange rates")
     currency = currency_clean(currency)
     base_currency = currency_clean(base_currency, field="base_currency")
     if Decimal(rate) <= 0:

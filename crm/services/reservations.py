@@ -23,10 +23,12 @@ from crm.models import (
     ReservationGuest,
     RoomType,
 )
+from crm.services.access import written
 from crm.services.audit import changes_record, event_record, record_values
-from crm.services.common import currency_clean, money_round, user_id_of
+from crm.services.common import currency_clean, money_round
 from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, Conflict
 
 Status = Reservation.Status
@@ -160,10 +162,31 @@ def reservation_create(
     booker_guest: Guest | None = None,
     booker_company: Company | None = None,
     custom: dict | None = None,
-    user=None,
+    actor: Principal,
     **fields,
 ) -> Reservation:
     """Record a reservation as the PMS/CRS sends it (it may arrive in any status)."""
+    actor.require("reservation", "create")
+    actor.require_property(property.pk)
+    given = {
+        "property": property,
+        "guest": guest,
+        "confirmation_number": confirmation_number,
+        "arrival": arrival,
+        "departure": departure,
+        "total_amount": total_amount,
+        "currency": currency,
+        "status": status,
+        "guests": guests,
+        "room_type": room_type,
+        "rate_plan": rate_plan,
+        "booker_guest": booker_guest,
+        "booker_company": booker_company,
+    }
+    actor.require_editable(
+        "reservation",
+        written([k for k, v in given.items() if v not in (None, "", ())], custom, *fields),
+    )
     unknown = sorted(set(fields) - set(RESERVATION_FIELDS))
     if unknown:
         raise ValidationError({n: f"{n} is not a reservation field you can set." for n in unknown})
@@ -195,7 +218,7 @@ def reservation_create(
         record_id=reservation.pk,
         old={},
         new=_audit_values(reservation),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
     return reservation
@@ -208,11 +231,22 @@ def reservation_update(
     guest: Guest | None = None,
     guests: Sequence[Guest] | None = None,
     custom: dict | None = None,
-    user=None,
+    actor: Principal,
     **fields,
 ) -> Reservation:
     """Modify a reservation (dates, room, amount, guests...). Status has its own
     service, so that transitions are always checked."""
+    actor.require("reservation", "edit")
+    actor.require_property(reservation.property_id)
+    actor.require_editable(
+        "reservation",
+        written(
+            fields,
+            custom,
+            "guest" if guest is not None else "",
+            "guests" if guests is not None else "",
+        ),
+    )
     unknown = sorted(set(fields) - set(RESERVATION_FIELDS))
     if "status" in fields or "status" in unknown:
         raise ValidationError({"status": "Change the status with reservation_status_change."})
@@ -251,15 +285,18 @@ def reservation_update(
         record_id=reservation.pk,
         old=old,
         new=_audit_values(reservation),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return reservation
 
 
 @transaction.atomic
 def reservation_status_change(
-    *, reservation: Reservation, status: str, user=None, at: datetime | None = None
+    *, reservation: Reservation, status: str, actor: Principal, at: datetime | None = None
 ) -> Reservation:
+    actor.require("reservation", "edit")
+    actor.require_property(reservation.property_id)
+    actor.require_editable("reservation", ["status"])
     reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
     current = reservation.status
     if status not in Status.values:
@@ -284,13 +321,13 @@ def reservation_status_change(
         record_id=reservation.pk,
         old=old,
         new=_audit_values(reservation),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return reservation
 
 
-def reservation_cancel(*, reservation: Reservation, user=None) -> Reservation:
-    return reservation_status_change(reservation=reservation, status=Status.CANCELLED, user=user)
+def reservation_cancel(*, reservation: Reservation, actor: Principal) -> Reservation:
+    return reservation_status_change(reservation=reservation, status=Status.CANCELLED, actor=actor)
 
 
 @transaction.atomic
@@ -302,8 +339,11 @@ def folio_line_add(
     posted_on: date,
     currency: str = "",
     description: str = "",
-    user=None,
+    actor: Principal,
 ) -> FolioLine:
+    actor.require("reservation", "edit")
+    actor.require_property(reservation.property_id)
+    actor.require_editable("reservation", ["folio_lines"])
     currency = currency_clean(currency or reservation.currency)
     line = FolioLine(
         reservation=reservation,
@@ -321,7 +361,7 @@ def folio_line_add(
         action=RecordChange.Action.UPDATE,
         field="folio_lines",
         new=record_values(line, ["kind", "amount", "currency", "posted_on", "description"]),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return line
 
@@ -335,8 +375,11 @@ def payment_add(
     currency: str = "",
     reference: str = "",
     received_at: datetime | None = None,
-    user=None,
+    actor: Principal,
 ) -> Payment:
+    actor.require("reservation", "edit")
+    actor.require_property(reservation.property_id)
+    actor.require_editable("reservation", ["payments"])
     currency = currency_clean(currency or reservation.currency)
     payment = Payment(
         reservation=reservation,
@@ -354,6 +397,6 @@ def payment_add(
         action=RecordChange.Action.UPDATE,
         field="payments",
         new=record_values(payment, ["method", "amount", "currency", "reference"]),
-        user_id=user_id_of(user),
+        user_id=actor.user_id,
     )
     return payment

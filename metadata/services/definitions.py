@@ -15,6 +15,7 @@ from django.utils import timezone
 from metadata.definitions import object_snapshot, snapshot, version_bump
 from metadata.models import FieldDefinition, FieldType, MetadataChange, ObjectDefinition
 from metadata.types import FieldValueError, coerce
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, Conflict, NotFound
 from tenants.modules import module_catalogue
 
@@ -157,13 +158,13 @@ def field_as_dict(field: FieldDefinition) -> dict:
     }
 
 
-def change_record(*, action: str, target: str, before, after, user=None) -> int:
+def change_record(*, action: str, target: str, before, after, actor: Principal) -> int:
     version = version_bump()
     MetadataChange.objects.create(
         version=version,
         action=action,
         target=target,
-        user_id=getattr(user, "pk", None),
+        user_id=actor.user_id,
         before=before,
         after=after,
     )
@@ -219,8 +220,9 @@ def object_definition_create(
     icon: str = "",
     color: str = "",
     translations: dict | None = None,
-    user=None,
+    actor: Principal,
 ) -> ObjectDefinition:
+    actor.require_admin("change the CRM's definitions")
     snapshot()  # built-in rows exist, so their names count as taken
     taken = set(ObjectDefinition.objects.values_list("api_name", flat=True))
     _api_name_check(api_name, taken=taken, reserved=set())
@@ -247,15 +249,16 @@ def object_definition_create(
     _apply_translations(obj, translations, TRANSLATABLE_OBJECT)
     obj.save()
     change_record(
-        action="object.create", target=api_name, before=None, after=object_as_dict(obj), user=user
+        action="object.create", target=api_name, before=None, after=object_as_dict(obj), actor=actor
     )
     return obj
 
 
 @transaction.atomic
 def object_definition_update(
-    *, api_name: str, user=None, translations: dict | None = None, **changes
+    *, api_name: str, actor: Principal, translations: dict | None = None, **changes
 ) -> ObjectDefinition:
+    actor.require_admin("change the CRM's definitions")
     obj = _object_locked(api_name)
     before = object_as_dict(obj)
     allowed = {"icon", "color", "module", "label", "label_plural"}
@@ -271,13 +274,18 @@ def object_definition_update(
     _apply_translations(obj, translations, TRANSLATABLE_OBJECT)
     obj.save()
     change_record(
-        action="object.update", target=api_name, before=before, after=object_as_dict(obj), user=user
+        action="object.update",
+        target=api_name,
+        before=before,
+        after=object_as_dict(obj),
+        actor=actor,
     )
     return obj
 
 
 @transaction.atomic
-def object_definition_archive(*, api_name: str, user=None) -> ObjectDefinition:
+def object_definition_archive(*, api_name: str, actor: Principal) -> ObjectDefinition:
+    actor.require_admin("change the CRM's definitions")
     obj = _object_locked(api_name)
     if obj.is_builtin:
         raise ApplicationError("Built-in objects cannot be archived.", field="object")
@@ -289,7 +297,7 @@ def object_definition_archive(*, api_name: str, user=None) -> ObjectDefinition:
         target=api_name,
         before=before,
         after=object_as_dict(obj),
-        user=user,
+        actor=actor,
     )
     return obj
 
@@ -396,8 +404,9 @@ def custom_field_create(
     position: int | None = None,
     help_text: str = "",
     translations: dict | None = None,
-    user=None,
+    actor: Principal,
 ) -> FieldDefinition:
+    actor.require_admin("change the CRM's definitions")
     snap = object_snapshot(object_api_name)
     # Serialise field creation per object so the limits hold under concurrency.
     ObjectDefinition.objects.select_for_update().get(pk=snap.definition.pk)
@@ -486,23 +495,24 @@ def custom_field_create(
     if filterable:
         from metadata.services.indexes import field_index_request
 
-        field_index_request(field=field)
+        field_index_request(field=field, actor=actor)
     change_record(
         action="field.create",
         target=f"{object_api_name}.{api_name}",
         before=None,
         after=field_as_dict(field),
-        user=user,
+        actor=actor,
     )
     return field
 
 
 @transaction.atomic
 def custom_field_update(
-    *, object_api_name: str, api_name: str, user=None, **changes
+    *, object_api_name: str, api_name: str, actor: Principal, **changes
 ) -> FieldDefinition:
     """Relabel, retranslate, change rules, choices, flags, section or position. The type
     and api name are not changed here (see custom_field_type_change)."""
+    actor.require_admin("change the CRM's definitions")
     field = _field_locked(object_api_name, api_name)
     if field.archived_at is not None:
         raise ApplicationError(
@@ -542,7 +552,7 @@ def custom_field_update(
         from metadata.services.indexes import field_index_drop, field_index_request
 
         if filterable:
-            field_index_request(field=field)
+            field_index_request(field=field, actor=actor)
         else:
             field_index_drop(field=field)
     change_record(
@@ -550,7 +560,7 @@ def custom_field_update(
         target=f"{object_api_name}.{api_name}",
         before=before,
         after=field_as_dict(field),
-        user=user,
+        actor=actor,
     )
     return field
 
@@ -591,11 +601,12 @@ def custom_field_type_change(
     dry_run: bool = True,
     rules: dict | None = None,
     choices: list | None = None,
-    user=None,
+    actor: Principal,
 ) -> dict:
     """Convert every stored value to ``new_type``. The dry run reports how many values
     would convert and which would fail; applying refuses while any value would fail, and
     converts everything in this one transaction otherwise."""
+    actor.require_admin("change the CRM's definitions")
     field = _field_locked(object_api_name, api_name)
     if new_type not in FieldType.values or new_type == FieldType.REFERENCE:
         raise ValidationError({"type": f"Cannot change a field to {new_type}."})
@@ -670,13 +681,13 @@ def custom_field_type_change(
         from metadata.services.indexes import field_index_drop, field_index_request
 
         field_index_drop(field=field)  # the expression depends on the type
-        field_index_request(field=field)
+        field_index_request(field=field, actor=actor)
     change_record(
         action="field.type_change",
         target=f"{object_api_name}.{api_name}",
         before=before,
         after=field_as_dict(field),
-        user=user,
+        actor=actor,
     )
     report["applied"] = True
     return report
@@ -689,8 +700,11 @@ def _json(value: Any) -> str:
 
 
 @transaction.atomic
-def custom_field_archive(*, object_api_name: str, api_name: str, user=None) -> FieldDefinition:
+def custom_field_archive(
+    *, object_api_name: str, api_name: str, actor: Principal
+) -> FieldDefinition:
     """Hide the field everywhere; its stored values stay until a purge."""
+    actor.require_admin("change the CRM's definitions")
     field = _field_locked(object_api_name, api_name)
     if field.archived_at is not None:
         return field
@@ -702,13 +716,16 @@ def custom_field_archive(*, object_api_name: str, api_name: str, user=None) -> F
         target=f"{object_api_name}.{api_name}",
         before=before,
         after=field_as_dict(field),
-        user=user,
+        actor=actor,
     )
     return field
 
 
 @transaction.atomic
-def custom_field_restore(*, object_api_name: str, api_name: str, user=None) -> FieldDefinition:
+def custom_field_restore(
+    *, object_api_name: str, api_name: str, actor: Principal
+) -> FieldDefinition:
+    actor.require_admin("change the CRM's definitions")
     field = _field_locked(object_api_name, api_name)
     before = field_as_dict(field)
     field.archived_at = None
@@ -718,15 +735,18 @@ def custom_field_restore(*, object_api_name: str, api_name: str, user=None) -> F
         target=f"{object_api_name}.{api_name}",
         before=before,
         after=field_as_dict(field),
-        user=user,
+        actor=actor,
     )
     return field
 
 
 @transaction.atomic
-def custom_field_purge(*, object_api_name: str, api_name: str, confirm: str, user=None) -> dict:
+def custom_field_purge(
+    *, object_api_name: str, api_name: str, confirm: str, actor: Principal
+) -> dict:
     """Delete an archived field and every stored value of it. ``confirm`` must repeat
     the field's api name."""
+    actor.require_admin("change the CRM's definitions")
     field = _field_locked(object_api_name, api_name)
     if field.archived_at is None:
         raise ApplicationError(
@@ -759,6 +779,6 @@ def custom_field_purge(*, object_api_name: str, api_name: str, confirm: str, use
         target=f"{object_api_name}.{api_name}",
         before=before,
         after=None,
-        user=user,
+        actor=actor,
     )
     return {"field": f"{object_api_name}.{api_name}", "values_removed": len(ids)}

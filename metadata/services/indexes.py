@@ -13,6 +13,7 @@ from django.db import connection, transaction
 
 from metadata.definitions import ObjectSnapshot, object_snapshot
 from metadata.models import FieldDefinition, FieldType
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, Conflict
 from tenants.jobs.models import Job
 
@@ -49,7 +50,8 @@ def _index_sql(field: FieldDefinition, *, concurrently: bool = True) -> str:
 
 
 @transaction.atomic
-def field_index_request(*, field: FieldDefinition, user=None) -> Job:
+def field_index_request(*, field: FieldDefinition, actor: Principal) -> Job:
+    actor.require_admin("index fields")
     from metadata.services.definitions import MAX_INDEXED_PER_OBJECT
     from tenants.jobs.services import job_enqueue
 
@@ -75,7 +77,7 @@ def field_index_request(*, field: FieldDefinition, user=None) -> Job:
     field.index_status = FieldDefinition.IndexStatus.PENDING
     field.index_error = ""
     field.save(update_fields=["filterable", "index_status", "index_error", "updated"])
-    return job_enqueue(kind=JOB_KIND, payload={"field_id": field.pk}, created_by=user)
+    return job_enqueue(kind=JOB_KIND, payload={"field_id": field.pk}, created_by=actor.user)
 
 
 def field_index_drop(*, field: FieldDefinition) -> None:

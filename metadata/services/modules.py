@@ -16,6 +16,7 @@ from metadata.services.definitions import (
     _english_default,
     change_record,
 )
+from tenants.access.principal import Principal
 from tenants.context import current_tenant
 from tenants.errors import ApplicationError, NotFound
 from tenants.modules import module_catalogue
@@ -28,8 +29,9 @@ class ModuleDisabled(ApplicationError):
 
 @transaction.atomic
 def module_create(
-    *, key: str, label: str, translations: dict | None = None, user=None
+    *, key: str, label: str, translations: dict | None = None, actor: Principal
 ) -> ModuleDefinition:
+    actor.require_admin("change modules")
     if not API_NAME_RE.match(key or "") or len(key) > 40:
         raise ValidationError({"key": "Use 2-40 lower-case letters, digits and underscores."})
     if key in module_catalogue() or ModuleDefinition.objects.filter(key=key).exists():
@@ -41,7 +43,7 @@ def module_create(
     _apply_translations(module, translations, TRANSLATABLE_OBJECT[:1])
     module.save()
     change_record(action="module.create", target=key, before=None,
-                  after={"key": key, "label": label}, user=user)  # fmt: skip
+                  after={"key": key, "label": label}, actor=actor)  # fmt: skip
     return module
 
 
@@ -59,7 +61,8 @@ def module_enabled(key: str) -> bool:
 
 
 @transaction.atomic
-def module_set_enabled(*, key: str, enabled: bool, user=None) -> dict[str, bool]:
+def module_set_enabled(*, key: str, enabled: bool, actor: Principal) -> dict[str, bool]:
+    actor.require_admin("change modules")
     catalogue = module_catalogue()
     tenant = current_tenant()
     if key in catalogue:
@@ -83,7 +86,7 @@ def module_set_enabled(*, key: str, enabled: bool, user=None) -> dict[str, bool]
         if not updated:
             raise NotFound(f"There is no module named {key!r}.", field="key")
     change_record(action="module.enable" if enabled else "module.disable", target=key,
-                  before=None, after={"enabled": enabled}, user=user)  # fmt: skip
+                  before=None, after={"enabled": enabled}, actor=actor)  # fmt: skip
     return modules_available()
 
 

@@ -23,6 +23,7 @@ from metadata.services.definitions import (
     object_definition_update,
 )
 from metadata.services.modules import module_create
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError
 
 FORMAT = "atrium-metadata"
@@ -72,10 +73,11 @@ def _label(item: dict, key: str = "label") -> str:
     return (item.get("translations") or {}).get("en", {}).get(key) or item.get(key) or ""
 
 
-def metadata_import(*, data: dict, dry_run: bool = True, user=None) -> dict:
+def metadata_import(*, data: dict, dry_run: bool = True, actor: Principal) -> dict:
     """The plan (and, unless ``dry_run``, its application in one transaction):
     every module, object and field with ``create``, ``update`` (with the changed keys),
     ``unchanged`` or ``conflict`` (a field whose type differs: change it separately)."""
+    actor.require_admin("import definitions")
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise ValidationError({"format": f"Not an {FORMAT} document."})
     with transaction.atomic():
@@ -86,7 +88,7 @@ def metadata_import(*, data: dict, dry_run: bool = True, user=None) -> dict:
                     "The template conflicts with this tenant's definitions; see the dry run.",
                     code="template_conflict",
                 )
-            _apply(data, plan, user)
+            _apply(data, plan, actor)
     return {
         "dry_run": dry_run,
         "steps": plan,
@@ -144,11 +146,11 @@ def _plan(data: dict) -> list[dict]:
     return steps
 
 
-def _apply(data: dict, plan: list[dict], user) -> None:
+def _apply(data: dict, plan: list[dict], actor: Principal) -> None:
     todo = {(s["kind"], s["target"]): s for s in plan}
     for module in data.get("modules", []):
         if todo[("module", module["key"])]["action"] == "create":
-            module_create(key=module["key"], label=module["label"], user=user)
+            module_create(key=module["key"], label=module["label"], actor=actor)
     for obj in data.get("objects", []):
         step = todo[("object", obj["api_name"])]
         if step["action"] == "create":
@@ -160,13 +162,13 @@ def _apply(data: dict, plan: list[dict], user) -> None:
                 icon=obj.get("icon", ""),
                 color=obj.get("color", ""),
                 translations=obj.get("translations"),
-                user=user,
+                actor=actor,
             )
         elif step["action"] == "update":
             object_definition_update(
                 api_name=obj["api_name"],
                 translations=obj.get("translations"),
-                user=user,
+                actor=actor,
                 **{k: obj[k] for k in step["changes"] if k in ("icon", "color")},
             )
     # Fields without references first: a reference may point to an object created above.
@@ -181,13 +183,13 @@ def _apply(data: dict, plan: list[dict], user) -> None:
                 help_text=_label(field, "help_text"),
                 type=field["type"],
                 reference_object=field.get("reference_object", ""),
-                user=user,
+                actor=actor,
                 **options,
             )
         elif step["action"] == "update":
             custom_field_update(
                 object_api_name=field["object"],
                 api_name=field["api_name"],
-                user=user,
+                actor=actor,
                 **{k: options[k] for k in step["changes"]},
             )

@@ -22,6 +22,7 @@ from metadata.services.definitions import (
     change_record,
 )
 from metadata.workflows.definition import definition_clean
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
@@ -97,8 +98,9 @@ def workflow_create(
     description: str = "",
     translations: dict | None = None,
     template: str = "",
-    user=None,
+    actor: Principal,
 ) -> Workflow:
+    actor.require_admin("change workflows")
     if not isinstance(key, str) or not KEY_RE.match(key):
         raise ValidationError(
             {
@@ -128,7 +130,7 @@ def workflow_create(
         owner_module=_owner_module(owner_module, object_api_name),
         enabled=enabled,
         template=template,
-        created_by_id=getattr(user, "pk", None),
+        created_by_id=actor.user_id,
     )
     _apply_translations(workflow, translations, ("name",))
     _english_default(workflow, name=name)
@@ -139,7 +141,7 @@ def workflow_create(
         trigger=trigger,
         conditions=conditions,
         actions=actions,
-        created_by_id=getattr(user, "pk", None),
+        created_by_id=actor.user_id,
     )
     workflow.save(update_fields=["current_version"])
     version_bump()  # record writes look workflows up in a cache keyed by this version
@@ -148,7 +150,7 @@ def workflow_create(
         target=f"workflow:{key}",
         before=None,
         after=_json(workflow_as_dict(workflow)),
-        user=user,
+        actor=actor,
     )
     return workflow
 
@@ -169,10 +171,11 @@ def workflow_update(
     conditions: Any = None,
     actions: Any = None,
     translations: dict | None = None,
-    user=None,
+    actor: Principal,
 ) -> Workflow:
     """Change a workflow. A change of trigger, conditions or actions writes a new version;
     runs already started keep the version they started with."""
+    actor.require_admin("change workflows")
     workflow = (
         Workflow.objects.select_for_update(of=("self",))
         .select_related("current_version")
@@ -208,7 +211,7 @@ def workflow_update(
                 trigger=new[0],
                 conditions=new[1],
                 actions=new[2],
-                created_by_id=getattr(user, "pk", None),
+                created_by_id=actor.user_id,
             )
             workflow.trigger_type = new[0]["type"]
     workflow.save()
@@ -220,7 +223,7 @@ def workflow_update(
             target=f"workflow:{workflow.key}",
             before=before,
             after=after,
-            user=user,
+            actor=actor,
         )
     return workflow
 
@@ -261,11 +264,12 @@ def workflow_templates() -> list[dict]:
 
 
 def workflow_template_import(
-    *, name: str, dry_run: bool = True, enabled: bool = False, user=None
+    *, name: str, dry_run: bool = True, enabled: bool = False, actor: Principal
 ) -> dict:
     """Plan (and unless ``dry_run`` apply) a template: each workflow is created, updated
     (a new version) or unchanged. Imported workflows start switched off unless
     ``enabled``: a hotel reviews the texts first. Running it twice changes nothing."""
+    actor.require_admin("change workflows")
     data = workflow_template_load(name)
     if data.get("format") != TEMPLATE_FORMAT:
         raise ValidationError({"template": f"{name} is not an {TEMPLATE_FORMAT} document."})
@@ -305,7 +309,7 @@ def workflow_template_import(
                     description=item.get("description", ""),
                     enabled=enabled,
                     template=name,
-                    user=user,
+                    actor=actor,
                 )
             elif existing is not None:
                 workflow_update(
@@ -313,6 +317,6 @@ def workflow_template_import(
                     trigger=item["trigger"],
                     conditions=item.get("conditions") or {},
                     actions=item["actions"],
-                    user=user,
+                    actor=actor,
                 )
     return {"template": name, "dry_run": dry_run, "steps": steps}

@@ -157,9 +157,9 @@ def _update_run(ctx: RunContext, config: dict) -> Outcome:
 
         record = cast(Record, ctx.record)
         if custom_name:
-            record_update(record=record, data={custom_name: value})
+            record_update(record=record, data={custom_name: value}, actor=ctx.actor)
         else:
-            record_update(record=record, name=value)
+            record_update(record=record, name=value, actor=ctx.actor)
     else:
         hook = registry.record_updater(ctx.object_api_name)
         assert hook is not None  # validated when saved
@@ -167,6 +167,7 @@ def _update_run(ctx: RunContext, config: dict) -> Outcome:
             record=ctx.record,
             values={} if custom_name else {name: value},
             custom={custom_name: value} if custom_name else None,
+            actor=ctx.actor,
         )
     return Outcome(detail=detail)
 
@@ -478,11 +479,11 @@ def _owner_run(ctx: RunContext, config: dict) -> Outcome:
         return Outcome(detail=detail)
     setter = registry.owner_setter(ctx.object_api_name)
     if setter is not None:
-        setter(record=ctx.record, user_id=user_id)
+        setter(record=ctx.record, user_id=user_id, actor=ctx.actor)
     else:
         from metadata.services.records import record_update
 
-        record_update(record=cast(Record, ctx.record), owner_id=user_id)
+        record_update(record=cast(Record, ctx.record), owner_id=user_id, actor=ctx.actor)
     return Outcome(detail=detail)
 
 

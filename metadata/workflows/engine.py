@@ -41,6 +41,7 @@ from metadata.workflows.conditions import (
     values_meet,
 )
 from metadata.workflows.definition import EVENT_TRIGGERS
+from tenants.access.principal import Principal
 from tenants.context import current_schema
 from tenants.errors import ApplicationError, NotFound
 
@@ -443,12 +444,19 @@ MANUAL_MAX = 1000
 
 
 def workflow_run_manual(
-    *, workflow: Workflow, record_ids: list | None = None, filters: list | None = None, user=None
+    *,
+    workflow: Workflow,
+    record_ids: list | None = None,
+    filters: list | None = None,
+    actor: Principal,
 ) -> list[WorkflowRun]:
     """Run the workflow now on the given records (or those matching ``filters``, as
-    [field, op, value] lists), or once without a record for a workflow with no object."""
-    from metadata.selectors.records import custom_filter
+    [field, op, value] lists), or once without a record for a workflow with no object.
+    Administrators only; the records are those the principal can see (rights, hotel
+    scope, readable filter fields)."""
+    from metadata.selectors.records import records_list
 
+    actor.require_admin("run workflows")
     version = workflow.current_version
     if version is None:
         raise ApplicationError("This workflow has no version yet.", field="workflow")
@@ -463,8 +471,8 @@ def workflow_run_manual(
             raise ValidationError({"record_ids": f"At most {MANUAL_MAX} records per run."})
         found = {
             str(pk)
-            for pk in records_queryset(object_api_name=workflow.object_api_name)
-            .filter(pk__in=[r for r in record_ids if str(r).isdigit()])
+            for pk in records_list(actor=actor, object_api_name=workflow.object_api_name)
+            .filter(pk__in=[int(r) for r in record_ids if str(r).isdigit() and len(str(r)) < 19])
             .values_list("pk", flat=True)
         }
         missing = [str(r) for r in record_ids if str(r) not in found]
@@ -478,8 +486,8 @@ def workflow_run_manual(
             isinstance(f, list) and len(f) == 3 and isinstance(f[0], str) for f in filters
         ):
             raise ValidationError({"filters": "Give a list of [field, operator, value]."})
-        queryset = custom_filter(
-            records_queryset(object_api_name=workflow.object_api_name),
+        queryset = records_list(
+            actor=actor,
             object_api_name=workflow.object_api_name,
             filters=[tuple(f) for f in filters],
         )
@@ -500,7 +508,7 @@ def workflow_run_manual(
                 record_id=record_id,
                 occurrence_key=occurrence,
                 trigger_type="manual",
-                event={"user_id": getattr(user, "pk", None)},
+                event={"user_id": actor.user_id},
             )
             if run is not None:
                 runs.append(run)

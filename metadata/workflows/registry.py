@@ -37,6 +37,14 @@ class RunContext:
     user_id: int | None = None
     step_index: int = 0
 
+    @property
+    def actor(self):
+        """Who a run's writes act as: the platform, named by the workflow -- workflows
+        are defined by administrators, and run whoever triggered them."""
+        from tenants.access.principal import Principal
+
+        return Principal.system(f"workflow {self.workflow_id} v{self.version_id}")
+
 
 class TransientError(Exception):
     """An action failed for a reason that may pass (a service away, a lock timeout):

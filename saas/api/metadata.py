@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language_from_request
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,13 +19,19 @@ from metadata.services.definitions import (
     object_definition_create,
 )
 from metadata.services.modules import object_require
+from saas.api.permissions import AdminOnly
+from tenants.access.principal import Principal
 
 
 class AdminWrites(BasePermission):
-    message = "Only administrators change definitions."
+    """Reading definitions is open to staff (clients describe objects to build forms);
+    changing them is for administrators -- asked here for an early 403 and again by
+    every definitions service."""
 
     def has_permission(self, request, view) -> bool:
-        return request.method in ("GET", "HEAD", "OPTIONS") or bool(request.user.is_staff)
+        if request.method in SAFE_METHODS:
+            return True
+        return AdminOnly().has_permission(request, view)
 
 
 def _language(request) -> str:
@@ -105,7 +111,7 @@ class ObjectListApi(MetadataBase):
             _only(_payload(request), OBJECT_KEYS, ("api_name", "label", "label_plural", "module")),
             ("label", "label_plural"),
         )
-        obj = object_definition_create(user=request.user, **data)
+        obj = object_definition_create(actor=Principal.from_request(request), **data)
         return Response(object_describe(obj.api_name, _language(request)), status=201)
 
 
@@ -122,7 +128,9 @@ class FieldListApi(MetadataBase):
             _only(_payload(request), FIELD_KEYS, ("api_name", "label", "type")),
             ("label", "help_text"),
         )
-        field = custom_field_create(object_api_name=api_name, user=request.user, **data)
+        field = custom_field_create(
+            object_api_name=api_name, actor=Principal.from_request(request), **data
+        )
         return Response(field_describe(field, _language(request)), status=201)
 
 
@@ -133,14 +141,16 @@ class FieldDetailApi(MetadataBase):
             ("label", "help_text"),
         )
         updated = custom_field_update(
-            object_api_name=api_name, api_name=field, user=request.user, **data
+            object_api_name=api_name, api_name=field, actor=Principal.from_request(request), **data
         )
         return Response(field_describe(updated, _language(request)))
 
 
 class FieldArchiveApi(MetadataBase):
     def post(self, request, api_name: str, field: str):
-        archived = custom_field_archive(object_api_name=api_name, api_name=field, user=request.user)
+        archived = custom_field_archive(
+            object_api_name=api_name, api_name=field, actor=Principal.from_request(request)
+        )
         return Response(field_describe(archived, _language(request)))
 
 
@@ -157,6 +167,6 @@ class FieldTypeChangeApi(MetadataBase):
             dry_run=data.get("dry_run", True) is not False,
             rules=data.get("rules"),
             choices=data.get("choices"),
-            user=request.user,
+            actor=Principal.from_request(request),
         )
         return Response(report)

@@ -148,7 +148,7 @@ def _custom_schema(snap) -> dict[str, Any]:
 
 
 def _record_schema(snap) -> dict[str, Any]:
-    from saas.api.records import HIDDEN
+    from saas.api.query import UNREADABLE as HIDDEN
 
     properties: dict[str, Any] = {}
     if snap.builtin is not None:
@@ -331,13 +331,14 @@ def _object_paths(
 def tenant_objects(result: dict, generator, request, public) -> dict:
     """Postprocessing hook: the record endpoints of every object this tenant has."""
     from metadata.definitions import snapshot
+    from metadata.registry import builtin_collections, builtin_objects
     from metadata.services.modules import modules_available
-    from saas.api.records import ADAPTERS, BULK_KEYS, COLLECTIONS
 
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Errors"] = ERRORS
     paths = result.setdefault("paths", {})
-    segments = {api_name: segment for segment, api_name in COLLECTIONS.items()}
+    segments = {api_name: segment for segment, api_name in builtin_collections().items()}
+    writers = {name: obj.writer for name, obj in builtin_objects().items()}
     base = _base_only.get()
     modules = {} if base else modules_available()
     for api_name, snap in sorted(snapshot().items()):
@@ -357,14 +358,15 @@ def tenant_objects(result: dict, generator, request, public) -> dict:
         record = _record_schema(snap)
         schemas[_component(api_name)] = record
         schemas[f"{_component(api_name)}Write"] = _write_schema(record)
-        writable = not builtin or api_name in ADAPTERS
+        writer = writers.get(api_name)
+        writable = not builtin or (writer is not None and writer.create is not None)
         paths.update(
             _object_paths(
                 snap,
                 prefix,
                 writable,
                 deletable=not builtin,
-                bulk=not builtin or api_name in BULK_KEYS,
+                bulk=not builtin or (writer is not None and writer.bulk_key is not None),
             )
         )
     paths["/api/v1/reservations/ota"] = {

@@ -36,7 +36,8 @@ from metadata.services.workflows import (
 )
 from metadata.workflows.engine import workflow_dry_run, workflow_run_manual
 from metadata.workflows.registry import action_types
-from saas.api.metadata import AdminWrites
+from saas.api.permissions import AdminOnly
+from tenants.access.principal import Principal
 
 CREATE_KEYS = {
     "key",
@@ -72,7 +73,7 @@ def _payload(request, allowed: set[str], required: tuple[str, ...] = ()) -> dict
 
 class WorkflowBase(APIView):
     def get_permissions(self):
-        return [*super().get_permissions(), AdminWrites()]
+        return [*super().get_permissions(), AdminOnly()]
 
     def module_for(self, request) -> str | None:
         ref = self.kwargs.get("ref")
@@ -96,7 +97,7 @@ class WorkflowListApi(WorkflowBase):
             trigger=data["trigger"],
             conditions=data.get("conditions"),
             actions=data["actions"],
-            user=request.user,
+            actor=Principal.from_request(request),
         )
         return Response(workflow_as_dict(workflow), status=201)
 
@@ -113,7 +114,9 @@ class WorkflowDetailApi(WorkflowBase):
 
     def patch(self, request, ref: str):
         data = _payload(request, UPDATE_KEYS)
-        workflow = workflow_update(workflow=workflow_get(ref=ref), user=request.user, **data)
+        workflow = workflow_update(
+            workflow=workflow_get(ref=ref), actor=Principal.from_request(request), **data
+        )
         return Response(workflow_as_dict(workflow))
 
 
@@ -132,7 +135,7 @@ class WorkflowRunApi(WorkflowBase):
             workflow=workflow_get(ref=ref),
             record_ids=data.get("record_ids"),
             filters=data.get("filters"),
-            user=request.user,
+            actor=Principal.from_request(request),
         )
         return Response(
             {"runs": [{"id": r.pk, "record_id": r.record_id, "status": r.status} for r in runs]},
@@ -189,6 +192,6 @@ class WorkflowTemplateImportApi(WorkflowBase):
             name=name,
             dry_run=data.get("dry_run", True),
             enabled=data.get("enabled", False),
-            user=request.user,
+            actor=Principal.from_request(request),
         )
         return Response(plan, status=200 if plan["dry_run"] else 201)

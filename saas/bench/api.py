@@ -18,6 +18,9 @@ from django_tenants.utils import tenant_context
 
 from saas.bench import Figure, Timer, p50, p95
 from saas.bench.custom_filter import DISTINCT_CODES, _prepare, _tenant
+from tenants.access.principal import Principal
+
+BENCH = Principal.system("benchmark")
 
 RUNS = 60
 BULK_BATCHES = 5
@@ -61,16 +64,32 @@ def run(log) -> list[Figure]:
         token = api_key_create(name="bench", user=user, scopes=["*"]).plaintext
         guest_id = Guest.objects.filter(surname="Guest0050000").values_list("pk", flat=True)[0]
         object_definition_create(
-            api_name="bench_supplier", label="Supplier", label_plural="Suppliers", module="sales"
+            api_name="bench_supplier",
+            label="Supplier",
+            label_plural="Suppliers",
+            module="sales",
+            actor=BENCH,
         )
         custom_field_create(
-            object_api_name="bench_supplier", api_name="rating", label="Rating", type="integer"
+            object_api_name="bench_supplier",
+            api_name="rating",
+            label="Rating",
+            type="integer",
+            actor=BENCH,
         )
         custom_field_create(
-            object_api_name="bench_supplier", api_name="email", label="E-mail", type="email"
+            object_api_name="bench_supplier",
+            api_name="email",
+            label="E-mail",
+            type="email",
+            actor=BENCH,
         )
         custom_field_create(
-            object_api_name="bench_supplier", api_name="country", label="Country", type="country"
+            object_api_name="bench_supplier",
+            api_name="country",
+            label="Country",
+            type="country",
+            actor=BENCH,
         )
     client = Client(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}")
     codes = [f"A{(i * 53) % DISTINCT_CODES}" for i in range(RUNS)]

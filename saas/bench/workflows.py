@@ -25,6 +25,9 @@ from django_tenants.utils import tenant_context
 
 from saas.bench import REPO, Figure, p50, p95
 from saas.bench.api import _conninfo
+from tenants.access.principal import Principal
+
+BENCH = Principal.system("benchmark")
 
 TRIGGERS = {"small": 2000, "large": 10000}
 DELAY_SAMPLES = 40
@@ -117,7 +120,7 @@ def run(log) -> list[Figure]:
         log(f"workflows: {count} guests")
         existing = Guest.objects.count()
         for i in range(existing, count + DELAY_SAMPLES):
-            guest_create(given_name=f"Wf{i}", surname="Bench")
+            guest_create(given_name=f"Wf{i}", surname="Bench", actor=BENCH)
         Workflow.objects.filter(
             key="bench_vip"
         ).delete() if not WorkflowRun.objects.exists() else None
@@ -126,12 +129,13 @@ def run(log) -> list[Figure]:
             trigger={"type": "record_updated", "fields": ["vip_level"]},
             conditions={"all": [{"field": "vip_level", "op": "gte", "value": 1}]},
             actions=[{"type": "add_tag", "tag": "vip"}],
+            actor=BENCH,
         )  # fmt: skip
         guests = list(Guest.objects.order_by("pk").values_list("pk", flat=True))
         batch, probes = guests[:count], guests[count : count + DELAY_SAMPLES]
         log(f"workflows: {count} triggers committed with the workers stopped")
         for pk in batch:
-            guest_update(guest=Guest.objects.get(pk=pk), vip_level=1)
+            guest_update(guest=Guest.objects.get(pk=pk), vip_level=1, actor=BENCH)
         procs = _workers(2)
         try:
             log("workflows: 2 workers draining")
@@ -143,7 +147,7 @@ def run(log) -> list[Figure]:
             log(f"workflows: {rate:.0f} triggers/s; now {DELAY_SAMPLES} single triggers")
             delays = []
             for pk in probes:
-                guest_update(guest=Guest.objects.get(pk=pk), vip_level=2)
+                guest_update(guest=Guest.objects.get(pk=pk), vip_level=2, actor=BENCH)
                 time.sleep(0.25)
             _wait_done(workflow, count + len(probes), timeout=300)
             for run in WorkflowRun.objects.filter(

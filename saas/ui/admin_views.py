@@ -18,6 +18,7 @@ from metadata.services.modules import module_set_enabled, modules_available
 from saas.ui.designer import admin_require
 from saas.ui.errors import errors_by_field
 from tenants.access.models import Role
+from tenants.access.principal import Principal
 from tenants.access.selectors import role_list
 from tenants.access.services import user_roles_set
 from tenants.errors import ApplicationError, NotFound
@@ -43,7 +44,9 @@ def modules_view(request):
         key = request.POST.get("key", "")
         try:
             module_set_enabled(
-                key=key, enabled=request.POST.get("enabled") == "1", user=request.user
+                key=key,
+                enabled=request.POST.get("enabled") == "1",
+                actor=Principal.from_request(request),
             )
         except (ValidationError, ApplicationError) as exc:
             for message in _messages_of(exc):
@@ -139,12 +142,8 @@ def users_view(request):
             user, password = user_create(
                 email=request.POST.get("email", ""),
                 full_name=request.POST.get("full_name", ""),
-                created_by=request.user,
-            )
-            user_roles_set(
-                user=user,
-                roles=Role.objects.filter(key__in=request.POST.getlist("roles")),
-                actor=request.user,
+                roles=request.POST.getlist("roles"),
+                actor=Principal.from_request(request),
             )
             created = {"email": user.email, "password": password}
         except (ValidationError, ApplicationError) as exc:
@@ -168,7 +167,7 @@ def user_roles_view(request, user_id: int):
         user_roles_set(
             user=user,
             roles=Role.objects.filter(key__in=request.POST.getlist("roles")),
-            actor=request.user,
+            actor=Principal.from_request(request),
         )
     except (ValidationError, ApplicationError) as exc:
         for message in _messages_of(exc):
@@ -260,7 +259,9 @@ def templates_view(request):
                 except ValueError as exc:
                     raise ValidationError({"document": f"Not JSON: {exc}."}) from None
             report = metadata_import(
-                data=data, dry_run=request.POST.get("apply") != "1", user=request.user
+                data=data,
+                dry_run=request.POST.get("apply") != "1",
+                actor=Principal.from_request(request),
             )
         except (ValidationError, ApplicationError) as exc:
             errors = _messages_of(exc)
@@ -321,6 +322,7 @@ def exchange_rates_view(request):
                 base_currency=tenant.base_currency,
                 rate=rate,
                 valid_from=day,
+                actor=Principal.from_request(request),
             )
         except (ValidationError, ApplicationError) as exc:
             errors = _messages_of(exc)

@@ -37,6 +37,7 @@ from saas.ui.records import (
 )
 from tenants.access import policy
 from tenants.access.errors import AccessDenied
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, NotFound
 
 PAGE_SIZE = 50
@@ -255,6 +256,7 @@ def record_create_view(request, api_name: str):
                 object_api_name=api_name,
                 data=payload.pop("custom", {}),
                 owner_id=request.user.pk,
+                actor=Principal.from_request(request),
                 **payload,
             ),
         )
@@ -284,7 +286,10 @@ def record_edit_view(request, api_name: str, record_id: int):
         saved = _save(
             form,
             lambda payload: record_update(
-                record=record, data=payload.pop("custom", None), **payload
+                record=record,
+                data=payload.pop("custom", None),
+                actor=Principal.from_request(request),
+                **payload,
             ),
         )
         if saved is not None:
@@ -304,7 +309,7 @@ def record_delete_view(request, api_name: str, record_id: int):
     described = _object_for(request.user, api_name, "delete")
     record = _record_for(described, record_id)
     if request.method == "POST":
-        record_delete(record=record)
+        record_delete(record=record, actor=Principal.from_request(request))
         messages.success(request, _("Record deleted."))
         return redirect("custom_record_list", api_name=api_name)
     return render(request, "records/record_delete.html", {"object": described, "record": record})

@@ -29,6 +29,7 @@ from saas.ui.errors import errors_by_field, unplaced
 from saas.ui.i18n import tenant_languages
 from tenants.access import policy
 from tenants.access.errors import AccessDenied
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError
 
 MAX_CHOICES = 200
@@ -92,7 +93,7 @@ def object_list(request):
                 translations={
                     c: {"label": labels[c], "label_plural": plurals[c]} for c, _n in languages
                 },
-                user=request.user,
+                actor=Principal.from_request(request),
             )
         except (ValidationError, ApplicationError) as exc:
             errors = errors_by_field(exc)
@@ -284,7 +285,9 @@ def field_create(request, api_name: str):
     form = FieldForm(request.POST)
     try:
         created = custom_field_create(
-            object_api_name=api_name, user=request.user, **form.create_arguments()
+            object_api_name=api_name,
+            actor=Principal.from_request(request),
+            **form.create_arguments(),
         )
     except (ValidationError, ApplicationError) as exc:
         form.fail(exc)
@@ -311,7 +314,10 @@ def field_edit(request, api_name: str, name: str):
     form = FieldForm(request.POST, existing=field)
     try:
         custom_field_update(
-            object_api_name=api_name, api_name=name, user=request.user, **form.update_arguments()
+            object_api_name=api_name,
+            api_name=name,
+            actor=Principal.from_request(request),
+            **form.update_arguments(),
         )
     except (ValidationError, ApplicationError) as exc:
         form.fail(exc)
@@ -344,10 +350,14 @@ def field_archive(request, api_name: str, name: str):
     admin_require(request.user)
     try:
         if request.POST.get("restore") == "1":
-            custom_field_restore(object_api_name=api_name, api_name=name, user=request.user)
+            custom_field_restore(
+                object_api_name=api_name, api_name=name, actor=Principal.from_request(request)
+            )
             messages.success(request, _("Field %(name)s restored.") % {"name": name})
         else:
-            custom_field_archive(object_api_name=api_name, api_name=name, user=request.user)
+            custom_field_archive(
+                object_api_name=api_name, api_name=name, actor=Principal.from_request(request)
+            )
             messages.success(
                 request,
                 _("Field %(name)s archived; its values are kept.") % {"name": name},
@@ -371,7 +381,7 @@ def field_type_change(request, api_name: str, name: str):
                 api_name=name,
                 new_type=new_type,
                 dry_run=not apply,
-                user=request.user,
+                actor=Principal.from_request(request),
             )
         except (ValidationError, ApplicationError) as exc:
             errors = [m for ms in errors_by_field(exc).values() for m in ms]

@@ -41,6 +41,7 @@ from saas.ui.records import (
 )
 from tenants.access import policy, scoping
 from tenants.access.errors import AccessDenied
+from tenants.access.principal import Principal
 from tenants.context import current_tenant
 from tenants.errors import ApplicationError
 
@@ -306,7 +307,7 @@ def guest_create_view(request):
             request,
             form,
             lambda payload: guest_create(
-                user=request.user,
+                actor=Principal.from_request(request),
                 given_name=payload.pop("given_name", ""),
                 surname=payload.pop("surname", ""),
                 **payload,
@@ -335,7 +336,11 @@ def guest_edit_view(request, guest_id: int):
     )
     if request.method == "POST":
         saved = _save(
-            request, form, lambda payload: guest_update(guest=guest, user=request.user, **payload)
+            request,
+            form,
+            lambda payload: guest_update(
+                guest=guest, actor=Principal.from_request(request), **payload
+            ),
         )
         if saved is not None:
             messages.success(request, _("Changes saved."))
@@ -371,7 +376,7 @@ def duplicate_review(request):
         for guest_id in pair:
             _guest_for(request.user, guest_id)  # both within the user's hotels
         if action == "dismiss":
-            duplicate_dismiss(suggestion=suggestion, user=request.user)
+            duplicate_dismiss(suggestion=suggestion, actor=Principal.from_request(request))
             messages.success(request, _("Marked as not a duplicate."))
         elif action == "merge":
             policy.object_require(request.user, "guest", "delete")
@@ -384,7 +389,7 @@ def duplicate_review(request):
                 guest_merge(
                     survivor=guest_get(guest_id=survivor_id),
                     duplicate=guest_get(guest_id=duplicate_id),
-                    user=request.user,
+                    actor=Principal.from_request(request),
                 )
             except (ValidationError, ApplicationError) as exc:
                 for text in (m for ms in errors_by_field(exc).values() for m in ms):
@@ -430,7 +435,7 @@ def merge_undo_view(request, merge_id: int):
         raise Http404(_("There is no such merge."))
     _guest_for(request.user, log.survivor_id)
     try:
-        guest = guest_merge_undo(merge_log=log, user=request.user)
+        guest = guest_merge_undo(merge_log=log, actor=Principal.from_request(request))
     except (ValidationError, ApplicationError) as exc:
         if isinstance(exc, ApplicationError) and exc.status_code in (403, 404):
             raise

@@ -24,6 +24,7 @@ from crm.selectors.operations import (
     tasks_open,
 )
 from tenants.access import policy, scoping
+from tenants.access.principal import Principal
 from tenants.jobs.selectors import jobs_recent
 
 PAGE_SIZE = 50
@@ -46,7 +47,7 @@ def dashboard(request):
         else None,
         "activities": activities_recent(limit=10),
         "tasks": tasks_open(assignee=user)[:10],
-        "jobs": jobs_recent(limit=5) if policy.is_tenant_admin(user) else [],
+        "jobs": jobs_recent(actor=Principal.from_request(request), limit=5),
     }
     return render(request, "home.html", context)
 

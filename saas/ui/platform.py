@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Guest
+from tenants.access.principal import Principal
 from tenants.jobs.services import job_enqueue
 from tenants.users.services import user_password_changed
 
@@ -55,6 +56,8 @@ def unsubscribe(request, token: str):
         guest_consent_record(
             guest=guest, channel=data["channel"], purpose=data["purpose"], opted_in=False,
             source="unsubscribe link",
+            # The signed link is the guest's own word; no staff member acts here.
+            actor=Principal.system("unsubscribe link"),
         )  # fmt: skip
         done = True
     return render(request, "unsubscribe.html", {"done": done, **data})

@@ -42,6 +42,7 @@ from saas.ui.workflow_form import (
     operator_choices,
     trigger_choices,
 )
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError
 
 RECENT_RECORDS = 30
@@ -66,7 +67,7 @@ def workflow_list(request):
                 name=name,
                 dry_run=not apply,
                 enabled=request.POST.get("enabled") == "1",
-                user=request.user,
+                actor=Principal.from_request(request),
             )
         except (ValidationError, ApplicationError) as exc:
             for text in _messages_of(exc):
@@ -221,7 +222,7 @@ def _save(request, form: WorkflowForm, workflow):
                 object_api_name=form.object,
                 owner_module=form.owner_module,
                 enabled=form.enabled,
-                user=request.user,
+                actor=Principal.from_request(request),
                 **definition,
             )
             messages.success(request, _("Workflow created."))
@@ -232,7 +233,7 @@ def _save(request, form: WorkflowForm, workflow):
                 name=form.name(),
                 owner_module=form.owner_module or None,
                 enabled=form.enabled,
-                user=request.user,
+                actor=Principal.from_request(request),
                 **definition,
             )
             if saved.current_version_id != before:
@@ -325,7 +326,7 @@ def workflow_detail(request, workflow_id: int):
                 runs = workflow_run_manual(
                     workflow=workflow,
                     record_ids=[record_id] if workflow.object_api_name else None,
-                    user=request.user,
+                    actor=Principal.from_request(request),
                 )
                 messages.success(
                     request,

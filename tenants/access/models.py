@@ -206,6 +206,8 @@ class AuditEvent(models.Model):
         TWO_FACTOR_REMOVE = "two_factor_remove", _("Two-factor device removed")
         LOGIN_LOCKOUT = "login_lockout", _("Sign-in locked after failed attempts")
         LOCKOUT_RESET = "lockout_reset", _("Sign-in lockout lifted")
+        USER_CREATE = "user_create", _("Staff account created")
+        USER_DEACTIVATE = "user_deactivate", _("Staff account deactivated")
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

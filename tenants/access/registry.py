@@ -51,6 +51,9 @@ class ObjectSpec:
     # hotels: "property_id", "id" for hotels themselves, "reservations__property_id" for
     # guests. None: the object is not tied to hotels.
     property_path: str | None = None
+    # Whether a record that the path reaches no hotel from (a guest with no stay yet) is
+    # visible to hotel-limited staff: a new profile belongs to no hotel until it books.
+    unattached_visible: bool = False
 
     def is_sensitive(self, field_api_name: str) -> bool:
         return (
@@ -77,6 +80,7 @@ def _merge(old: ObjectSpec, new: ObjectSpec) -> ObjectSpec:
         fields=old.fields | new.fields,
         sensitive_fields=old.sensitive_fields | new.sensitive_fields,
         property_path=new.property_path or old.property_path,
+        unattached_visible=new.unattached_visible or old.unattached_visible,
     )
 
 
@@ -88,6 +92,7 @@ def object_register(
     fields: Iterable[str] = (),
     sensitive_fields: Iterable[str] = (),
     property_path: str | None = None,
+    unattached_visible: bool = False,
 ) -> ObjectSpec:
     """Declare an object (or add to its declaration: registering twice merges)."""
     if not api_name or api_name == "*" or api_name.startswith("module:"):
@@ -100,6 +105,7 @@ def object_register(
         fields=frozenset(fields) | sensitive,
         sensitive_fields=sensitive,
         property_path=property_path,
+        unattached_visible=unattached_visible,
     )
     _objects[api_name] = _merge(_objects[api_name], spec) if api_name in _objects else spec
     return _objects[api_name]

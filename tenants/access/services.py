@@ -1,8 +1,8 @@
 """Every write of the access app. Each change of rights leaves an AuditEvent.
 
-``actor`` is the person making the change; when given, they must hold the right to
-make it (and may only hand out temporary grants within their own rights). ``actor=None``
-is the system (migrations, management commands, beat tasks)."""
+``actor`` is the Principal making the change: they must hold the right to make it (and
+may only hand out temporary grants within their own rights). ``Principal.system(...)`` is
+the platform (migrations, management commands, beat tasks)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from tenants.access.models import (
     RoleAssignment,
     TemporaryGrant,
 )
+from tenants.access.principal import Principal
 
 # --- Audit ----------------------------------------------------------------------------
 
@@ -35,7 +36,7 @@ from tenants.access.models import (
 def audit_log(
     *,
     action: str,
-    actor=None,
+    actor: Principal | Any = None,
     object_api_name: str = "",
     record_id: str = "",
     fields: Iterable[str] = (),
@@ -44,9 +45,14 @@ def audit_log(
     ip_address: str | None = None,
     user_agent: str | None = None,
 ) -> AuditEvent:
-    """Write one audit row. IP and user agent default to the current request's."""
+    """Write one audit row. IP and user agent default to the current request's. The
+    actor is a user or a Principal (a system principal is named in the details)."""
     if action not in AuditEvent.Action.values:
         raise ValueError(f"{action!r} is not an audit action")
+    if isinstance(actor, Principal):
+        if actor.is_system:
+            details = {**(details or {}), "system": actor.label}
+        actor = actor.user
     origin = origin_get()
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent.objects.create(
@@ -67,21 +73,20 @@ def audit_log(
 @transaction.atomic
 def audit_export_log(
     *,
-    user,
+    actor: Principal,
     object_api_name: str,
     record_count: int,
     fields: Iterable[str],
     export_format: str = "",
     filters: dict[str, Any] | None = None,
-    scopes: Iterable[str] | None = None,
 ) -> AuditEvent:
-    """Check that ``user`` may export ``object_api_name`` and record the export. Call it
-    in the same transaction as (or just before) producing the file; it raises
+    """Check that the principal may export ``object_api_name`` and record the export.
+    Call it in the same transaction as (or just before) producing the file; it raises
     AccessDenied when export is not allowed, so no unaudited export can happen."""
-    policy.object_require(user, object_api_name, "export", scopes=scopes)
+    actor.require(object_api_name, "export")
     return audit_log(
         action=AuditEvent.Action.EXPORT,
-        actor=user,
+        actor=actor,
         object_api_name=object_api_name,
         record_count=record_count,
         fields=sorted(fields),
@@ -92,9 +97,8 @@ def audit_export_log(
 # --- Roles and permissions ------------------------------------------------------------
 
 
-def _require_admin_right(actor, object_api_name: str, action: str) -> None:
-    if actor is not None:
-        policy.object_require(actor, object_api_name, action)
+def _require_admin_right(actor: Principal, object_api_name: str, action: str) -> None:
+    actor.require(object_api_name, action)
 
 
 @transaction.atomic
@@ -104,7 +108,7 @@ def role_create(
     name: str,
     description: str = "",
     requires_two_factor: bool = False,
-    actor=None,
+    actor: Principal,
 ) -> Role:
     _require_admin_right(actor, "role", "create")
     role = Role(
@@ -129,7 +133,7 @@ def role_create(
 def role_update(
     *,
     role: Role,
-    actor=None,
+    actor: Principal,
     name: str | None = None,
     description: str | None = None,
     requires_two_factor: bool | None = None,
@@ -158,7 +162,7 @@ def role_update(
 
 
 @transaction.atomic
-def role_delete(*, role: Role, actor=None) -> None:
+def role_delete(*, role: Role, actor: Principal) -> None:
     _require_admin_right(actor, "role", "delete")
     if role.is_system:
         raise ValidationError({"role": [f"{role.key} is a built-in role and cannot be deleted."]})
@@ -184,7 +188,7 @@ def role_object_permission_set(
     target: str,
     actions: Iterable[str],
     field_default: str = FieldAccess.HIDDEN,
-    actor=None,
+    actor: Principal,
 ) -> ObjectPermission | None:
     """Set what ``role`` may do with ``target`` (object api_name, ``module:<key>`` or
     ``*``) and the default level of its non-sensitive fields. No actions and hidden
@@ -235,7 +239,7 @@ def role_field_permission_set(
     object_api_name: str,
     field_api_name: str,
     access: str | None,
-    actor=None,
+    actor: Principal,
 ) -> FieldPermission | None:
     """Set one field's level for ``role``; ``access=None`` removes the override (the
     object's ``field_default`` applies again, and a sensitive field is hidden)."""
@@ -269,14 +273,14 @@ def role_field_permission_set(
 
 
 @transaction.atomic
-def user_roles_set(*, user, roles: Iterable[Role], actor=None) -> list[str]:
+def user_roles_set(*, user, roles: Iterable[Role], actor: Principal) -> list[str]:
     """Replace the user's roles. Returns the role keys now held."""
     _require_admin_right(actor, "role", "edit")
     wanted = {role.pk: role for role in roles}
     current = set(RoleAssignment.objects.filter(user=user).values_list("role_id", flat=True))
     RoleAssignment.objects.filter(user=user).exclude(role_id__in=wanted).delete()
     for pk in set(wanted) - current:
-        RoleAssignment.objects.create(user=user, role=wanted[pk], assigned_by=actor)
+        RoleAssignment.objects.create(user=user, role=wanted[pk], assigned_by=actor.user)
     keys = sorted(role.key for role in wanted.values())
     # ``is_staff`` mirrors the one administrator rule (a role granting everything) for
     # display; access decisions read the roles, never this flag.
@@ -298,7 +302,7 @@ def user_roles_set(*, user, roles: Iterable[Role], actor=None) -> list[str]:
 
 
 @transaction.atomic
-def user_property_scope_set(*, user, property_ids: Iterable[int] | None, actor=None) -> None:
+def user_property_scope_set(*, user, property_ids: Iterable[int] | None, actor: Principal) -> None:
     """Limit the user to these property ids; None lifts the limit (every property)."""
     _require_admin_right(actor, "role", "edit")
     if property_ids is None:
@@ -331,7 +335,7 @@ def temporary_grant_create(
     field_access: str | None = None,
     starts_at: datetime | None = None,
     reason: str = "",
-    actor=None,
+    actor: Principal,
 ) -> TemporaryGrant:
     """Give ``user`` one object action, or one field level (``read``/``edit``), on
     ``object_api_name`` until ``expires_at``. An actor may only hand out what they hold
@@ -353,11 +357,11 @@ def temporary_grant_create(
         errors["expires_at"] = ["The grant must end after it starts."]
     if errors:
         raise ValidationError(errors)
-    if actor is not None:
-        policy.object_require(actor, "temporary_grant", "create")
+    actor.require("temporary_grant", "create")
+    if not actor.is_system:
         if action:
-            policy.object_require(actor, object_api_name, action)
-        elif policy.field_level(actor, object_api_name, field_api_name) not in (  # type: ignore[arg-type]
+            actor.require(object_api_name, action)
+        elif actor.field_level(object_api_name, field_api_name) not in (  # type: ignore[arg-type]
             field_access,
             FieldAccess.EDIT,
         ):
@@ -378,7 +382,7 @@ def temporary_grant_create(
         starts_at=starts_at,
         expires_at=expires_at,
         reason=reason,
-        granted_by=actor,
+        granted_by=actor.user,
     )
     audit_log(
         action=AuditEvent.Action.GRANT_CREATE,
@@ -405,11 +409,11 @@ def _grant_details(grant: TemporaryGrant) -> dict[str, Any]:
 
 
 @transaction.atomic
-def temporary_grant_revoke(*, grant: TemporaryGrant, actor=None) -> TemporaryGrant:
+def temporary_grant_revoke(*, grant: TemporaryGrant, actor: Principal) -> TemporaryGrant:
     _require_admin_right(actor, "temporary_grant", "delete")
     if grant.revoked_at is None:
         grant.revoked_at = timezone.now()
-        grant.revoked_by = actor
+        grant.revoked_by = actor.user
         grant.save(update_fields=["revoked_at", "revoked_by"])
         audit_log(
             action=AuditEvent.Action.GRANT_REVOKE,

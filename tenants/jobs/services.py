@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from tenants.access.principal import Principal
 from tenants.context import current_schema
 from tenants.errors import ApplicationError
 from tenants.jobs.models import Job
@@ -29,6 +30,29 @@ def job_enqueue(*, kind: str, payload: dict | None = None, created_by=None) -> J
 
     transaction.on_commit(lambda: run_job.delay(str(job.pk)))
     return job
+
+
+def job_start(*, actor: Principal, kind: str, payload: dict | None = None) -> Job:
+    """The jobs API's door: an administrator starts a kind registered ``startable``
+    (one that takes no file, path or user from its caller). Every other kind is queued
+    by the service that owns it."""
+    actor.require_admin("start background jobs")
+    if job_handler(kind) is None:
+        raise ApplicationError(
+            f"Unknown job kind {kind!r} (startable here: "
+            f"{', '.join(job_kinds(startable=True)) or 'none'}).",
+            code="unknown_job_kind",
+            field="kind",
+        )
+    if kind not in job_kinds(startable=True):
+        raise ApplicationError(
+            f"Jobs of kind {kind!r} cannot be started here (startable: "
+            f"{', '.join(job_kinds(startable=True)) or 'none'}); use the service that owns "
+            "them, e.g. the import endpoints.",
+            code="not_startable",
+            field="kind",
+        )
+    return job_enqueue(kind=kind, payload=payload, created_by=actor.user)
 
 
 def job_run(*, job_id: str) -> Job | None:
@@ -81,4 +105,4 @@ def _diagnostic(job: Job) -> dict:
     }
 
 
-register_job_kind("diagnostic", _diagnostic)
+register_job_kind("diagnostic", _diagnostic, startable=True)

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from tenants.access.models import Role
 from tenants.access.services import user_roles_set
 from tests.conftest import PASSWORD
+from tests.principals import SYSTEM
 
 SEEDED_ROLES = [
     "tenant_admin",
@@ -39,7 +40,7 @@ def make_user(alpha):
     def make(*role_keys: str, email: str | None = None, **extra):
         email = email or f"staff{next(_counter)}@alpha.test"
         user = get_user_model().objects.create_user(email=email, password=PASSWORD, **extra)
-        user_roles_set(user=user, roles=Role.objects.filter(key__in=role_keys))
+        user_roles_set(user=user, roles=Role.objects.filter(key__in=role_keys), actor=SYSTEM)
         # A fresh object, as a new request would load it.
         return get_user_model().objects.get(pk=user.pk)
 

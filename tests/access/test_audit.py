@@ -11,6 +11,7 @@ from django.utils import timezone
 from crm.models import Guest
 from tenants.access import policy
 from tenants.access.models import AuditEvent
+from tenants.access.principal import Principal
 from tenants.access.selectors import audit_events
 from tenants.access.services import audit_export_log, audit_log
 from tests.access.conftest import client_for
@@ -22,7 +23,7 @@ def test_audit_export_log_records_the_export(make_user):
     marketer = make_user("marketing")
 
     event = audit_export_log(
-        user=marketer,
+        actor=Principal.of(marketer),
         object_api_name="guest",
         record_count=120,
         fields=["surname", "email"],
@@ -41,7 +42,9 @@ def test_an_export_that_is_not_allowed_is_refused_and_not_logged(make_user):
     clerk = make_user("front_office")
 
     with pytest.raises(policy.AccessDenied):
-        audit_export_log(user=clerk, object_api_name="guest", record_count=1, fields=["surname"])
+        audit_export_log(
+            actor=Principal.of(clerk), object_api_name="guest", record_count=1, fields=["surname"]
+        )
 
     assert not AuditEvent.objects.filter(action="export").exists()
 

@@ -6,6 +6,7 @@ import pytest
 
 from tenants.access import consent, policy, registry
 from tenants.access.errors import ConsentMissing
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -59,6 +60,7 @@ def test_scopes_narrow_but_never_widen(make_user, gadget, alpha):
         target="module:access_test",
         actions=["view", "create", "edit", "export"],
         field_default="edit",
+        actor=SYSTEM,
     )
     marketer = make_user("marketing")
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from crm.models import Guest
 from tenants.access import policy, registry
 from tenants.access.models import AuditEvent, Role
+from tenants.access.principal import Principal
 from tenants.access.services import (
     role_create,
     role_field_permission_set,
@@ -22,6 +23,7 @@ from tenants.access.services import (
     temporary_grants_expire,
 )
 from tests.access.conftest import client_for
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -68,18 +70,30 @@ def test_tenant_admin_sees_sensitive_fields_and_the_read_is_audited(make_user):
 
 
 def test_field_allowlist_defaults_and_overrides(make_user, alpha):
-    role = role_create(key="night_audit", name="Night audit")
-    role_object_permission_set(role=role, target="guest", actions=["view"], field_default="hidden")
+    role = role_create(key="night_audit", name="Night audit", actor=SYSTEM)
+    role_object_permission_set(
+        role=role, target="guest", actions=["view"], field_default="hidden", actor=SYSTEM
+    )
     role_field_permission_set(
-        role=role, object_api_name="guest", field_api_name="surname", access="read"
+        role=role,
+        object_api_name="guest",
+        field_api_name="surname",
+        access="read",
+        actor=SYSTEM,
     )
     user = make_user("night_audit")
 
     assert policy.record_mask(user, "guest", RECORD) == {"id": 7, "surname": "Chen", "custom": {}}
 
-    role_object_permission_set(role=role, target="guest", actions=["view"], field_default="read")
+    role_object_permission_set(
+        role=role, target="guest", actions=["view"], field_default="read", actor=SYSTEM
+    )
     role_field_permission_set(
-        role=role, object_api_name="guest", field_api_name="given_name", access="hidden"
+        role=role,
+        object_api_name="guest",
+        field_api_name="given_name",
+        access="hidden",
+        actor=SYSTEM,
     )
     fresh(user)
     assert policy.record_mask(user, "guest", RECORD) == {
@@ -89,7 +103,11 @@ def test_field_allowlist_defaults_and_overrides(make_user, alpha):
     }
     # Read-only role: "edit" is capped to read without the edit action.
     role_field_permission_set(
-        role=role, object_api_name="guest", field_api_name="surname", access="edit"
+        role=role,
+        object_api_name="guest",
+        field_api_name="surname",
+        access="edit",
+        actor=SYSTEM,
     )
     fresh(user)
     assert policy.field_level(user, "guest", "surname") == "read"
@@ -100,7 +118,11 @@ def test_field_allowlist_defaults_and_overrides(make_user, alpha):
 def test_explicit_field_permission_opens_a_sensitive_field(make_user):
     role = Role.objects.get(key="front_office")
     role_field_permission_set(
-        role=role, object_api_name="guest", field_api_name="birth_date", access="read"
+        role=role,
+        object_api_name="guest",
+        field_api_name="birth_date",
+        access="read",
+        actor=SYSTEM,
     )
     clerk = make_user("front_office")
 
@@ -165,7 +187,7 @@ def test_temporary_grant_shows_identity_number_until_it_expires(make_user, alpha
         field_access="read",
         expires_at=now + timedelta(hours=2),
         reason="Police registration",
-        actor=admin,
+        actor=Principal.of(admin),
     )
 
     assert policy.record_mask(clerk, "guest", RECORD)["identity_number"] == "E12345678"
@@ -216,6 +238,7 @@ def test_front_office_through_the_api_with_a_temporary_grant(make_user, alpha):
         field_api_name="identity_number",
         field_access="read",
         expires_at=now + timedelta(minutes=30),
+        actor=SYSTEM,
     )
     assert api_guest()["custom"] == {"pillow": "firm", "identity_number": "E1"}
     assert me_fields()["identity_number"] == "read"
@@ -234,11 +257,12 @@ def test_temporary_object_grant(make_user):
         object_api_name="case",
         action="view",
         expires_at=timezone.now() + timedelta(days=1),
+        actor=SYSTEM,
     )
     assert policy.object_allowed(marketer, "case", "view")
     assert not policy.object_allowed(marketer, "case", "edit")
 
-    temporary_grant_revoke(grant=grant)
+    temporary_grant_revoke(grant=grant, actor=SYSTEM)
     assert not policy.object_allowed(marketer, "case", "view")
     assert AuditEvent.objects.filter(action="grant_revoke", record_id=str(grant.pk)).exists()
 
@@ -252,6 +276,7 @@ def test_future_grant_starts_by_itself(make_user):
         action="delete",
         starts_at=now + timedelta(hours=1),
         expires_at=now + timedelta(hours=3),
+        actor=SYSTEM,
     )
     assert not policy.object_allowed(clerk, "reservation", "delete")
     with mock.patch("django.utils.timezone.now", return_value=now + timedelta(hours=2)):
@@ -263,7 +288,11 @@ def test_grants_are_validated(make_user):
     now = timezone.now()
     with pytest.raises(ValidationError) as info:
         temporary_grant_create(
-            user=clerk, object_api_name="guest", action="view", expires_at=now - timedelta(1)
+            user=clerk,
+            object_api_name="guest",
+            action="view",
+            expires_at=now - timedelta(1),
+            actor=SYSTEM,
         )
     assert info.value.message_dict == {"expires_at": ["The grant must end in the future."]}
     with pytest.raises(ValidationError) as info:
@@ -274,6 +303,7 @@ def test_grants_are_validated(make_user):
             field_api_name="identity_number",
             field_access="read",
             expires_at=now + timedelta(1),
+            actor=SYSTEM,
         )
     assert "action" in info.value.message_dict
 
@@ -288,11 +318,13 @@ def test_nobody_hands_out_what_they_do_not_hold(make_user):
             object_api_name="guest",
             action="delete",
             expires_at=timezone.now() + timedelta(hours=1),
-            actor=manager,
+            actor=Principal.of(manager),
         )
     # ...and with the right to give grants still not what they lack themselves.
-    role = role_create(key="grantor", name="Grantor")
-    role_object_permission_set(role=role, target="temporary_grant", actions=["view", "create"])
+    role = role_create(key="grantor", name="Grantor", actor=SYSTEM)
+    role_object_permission_set(
+        role=role, target="temporary_grant", actions=["view", "create"], actor=SYSTEM
+    )
     grantor = make_user("general_manager", "grantor")
     with pytest.raises(policy.AccessDenied):
         temporary_grant_create(
@@ -300,7 +332,7 @@ def test_nobody_hands_out_what_they_do_not_hold(make_user):
             object_api_name="guest",
             action="delete",
             expires_at=timezone.now() + timedelta(hours=1),
-            actor=grantor,
+            actor=Principal.of(grantor),
         )
     with pytest.raises(ValidationError):
         temporary_grant_create(
@@ -309,14 +341,14 @@ def test_nobody_hands_out_what_they_do_not_hold(make_user):
             field_api_name="identity_number",
             field_access="read",
             expires_at=timezone.now() + timedelta(hours=1),
-            actor=grantor,
+            actor=Principal.of(grantor),
         )
     grant = temporary_grant_create(
         user=clerk,
         object_api_name="guest",
         action="export",
         expires_at=timezone.now() + timedelta(hours=1),
-        actor=grantor,
+        actor=Principal.of(grantor),
     )
     assert grant.granted_by == grantor
 

@@ -17,6 +17,7 @@ from tenants.access.login import login_lockout_reset
 from tenants.access.models import AuditEvent, Role
 from tenants.access.services import role_update
 from tests.conftest import PASSWORD, tenant_client
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +103,7 @@ def test_two_factor_sign_in_with_a_real_code(make_user, alpha):
 
 
 def test_role_can_require_enrolment(make_user, alpha):
-    role_update(role=Role.objects.get(key="front_office"), requires_two_factor=True)
+    role_update(role=Role.objects.get(key="front_office"), requires_two_factor=True, actor=SYSTEM)
     user = make_user("front_office")
     client = Client(HTTP_HOST="alpha.test")
     client.post("/login/", {"username": user.email, "password": PASSWORD})

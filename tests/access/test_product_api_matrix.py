@@ -11,6 +11,7 @@ import pytest
 from tests.access.conftest import SEEDED_ROLES, client_for
 from tests.access.test_permission_matrix import allowed
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 COLLECTIONS = {
@@ -27,7 +28,7 @@ def records(alpha):
 
     prop = make_property()
     guest = make_guest()
-    company = company_create(name="Acme Travel")
+    company = company_create(name="Acme Travel", actor=SYSTEM)
     reservation = make_reservation(property=prop, guest=guest)
     return {
         "guest": guest.pk,

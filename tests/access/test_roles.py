@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from tenants.access import policy
 from tenants.access.models import AuditEvent, Role, TemporaryGrant
+from tenants.access.principal import Principal
 from tenants.access.services import (
     role_create,
     role_delete,
@@ -20,6 +21,7 @@ from tenants.access.services import (
 )
 from tenants.access.tasks import temporary_grants_expire, temporary_grants_expire_everywhere
 from tests.access.conftest import SEEDED_ROLES
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -42,14 +44,18 @@ def test_role_names_are_translated(alpha):
 
 
 def test_custom_role_with_module_and_star_rows(make_user, alpha):
-    role = role_create(key="auditor", name="Auditor")
-    role_object_permission_set(role=role, target="*", actions=["view"], field_default="read")
-    role_object_permission_set(role=role, target="case", actions=[], field_default="hidden")
+    role = role_create(key="auditor", name="Auditor", actor=SYSTEM)
+    role_object_permission_set(
+        role=role, target="*", actions=["view"], field_default="read", actor=SYSTEM
+    )
+    role_object_permission_set(
+        role=role, target="case", actions=[], field_default="hidden", actor=SYSTEM
+    )
     user = make_user("auditor")
 
     assert policy.object_allowed(user, "guest", "view")
     assert policy.object_allowed(user, "case", "view")  # removing the row falls back to *
-    role_object_permission_set(role=role, target="case", actions=["export"])
+    role_object_permission_set(role=role, target="case", actions=["export"], actor=SYSTEM)
     policy.invalidate(user)
     assert not policy.object_allowed(user, "case", "view")
     assert policy.object_allowed(user, "case", "export")
@@ -62,12 +68,16 @@ def test_only_people_allowed_to_edit_roles_change_them(make_user, alpha):
     target = make_user()
 
     with pytest.raises(policy.AccessDenied):
-        user_roles_set(user=target, roles=Role.objects.filter(key="tenant_admin"), actor=manager)
+        user_roles_set(
+            user=target, roles=Role.objects.filter(key="tenant_admin"), actor=Principal.of(manager)
+        )
     with pytest.raises(policy.AccessDenied):
-        role_create(key="x", name="X", actor=manager)
+        role_create(key="x", name="X", actor=Principal.of(manager))
 
     keys = user_roles_set(
-        user=target, roles=Role.objects.filter(key__in=["sales", "marketing"]), actor=admin
+        user=target,
+        roles=Role.objects.filter(key__in=["sales", "marketing"]),
+        actor=Principal.of(admin),
     )
     assert keys == ["marketing", "sales"]
     event = AuditEvent.objects.get(action="role_assign", record_id=str(target.pk))
@@ -77,19 +87,21 @@ def test_only_people_allowed_to_edit_roles_change_them(make_user, alpha):
 
 def test_built_in_roles_cannot_be_deleted(alpha):
     with pytest.raises(ValidationError) as info:
-        role_delete(role=Role.objects.get(key="read_only"))
+        role_delete(role=Role.objects.get(key="read_only"), actor=SYSTEM)
     assert info.value.message_dict == {
         "role": ["read_only is a built-in role and cannot be deleted."]
     }
-    custom = role_create(key="temp", name="Temp")
-    role_delete(role=custom)
+    custom = role_create(key="temp", name="Temp", actor=SYSTEM)
+    role_delete(role=custom, actor=SYSTEM)
     assert not Role.objects.filter(key="temp").exists()
 
 
 def test_unknown_actions_are_rejected(alpha):
-    role = role_create(key="odd", name="Odd")
+    role = role_create(key="odd", name="Odd", actor=SYSTEM)
     with pytest.raises(ValidationError) as info:
-        role_object_permission_set(role=role, target="guest", actions=["view", "approve"])
+        role_object_permission_set(
+            role=role, target="guest", actions=["view", "approve"], actor=SYSTEM
+        )
     assert "approve: not an action" in info.value.message_dict["actions"][0]
 
 

@@ -13,6 +13,7 @@ from tenants.access import policy, scoping
 from tenants.access.models import AuditEvent
 from tenants.access.services import user_property_scope_set
 from tests.access.conftest import client_for
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def test_scoped_user_sees_only_their_properties(make_user, hotels):
     paris, nice, ana, bo = hotels
     clerk = make_user("front_office")
 
-    user_property_scope_set(user=clerk, property_ids=[paris.pk])
+    user_property_scope_set(user=clerk, property_ids=[paris.pk], actor=SYSTEM)
 
     assert scoping.property_ids_for(clerk) == {paris.pk}
     stays = scoping.filter_by_properties(Reservation.objects.all(), clerk)
@@ -69,23 +70,23 @@ def test_scoped_user_sees_only_their_properties(make_user, hotels):
 
 def test_empty_scope_sees_nothing_and_none_lifts_it(make_user, hotels):
     clerk = make_user("front_office")
-    user_property_scope_set(user=clerk, property_ids=[])
+    user_property_scope_set(user=clerk, property_ids=[], actor=SYSTEM)
     assert scoping.filter_by_properties(Reservation.objects.all(), clerk).count() == 0
 
-    user_property_scope_set(user=clerk, property_ids=None)
+    user_property_scope_set(user=clerk, property_ids=None, actor=SYSTEM)
     assert scoping.property_ids_for(clerk) is None
 
 
 def test_tenant_admin_is_never_limited(make_user, hotels):
     admin = make_user("tenant_admin")
-    user_property_scope_set(user=admin, property_ids=[hotels[0].pk])
+    user_property_scope_set(user=admin, property_ids=[hotels[0].pk], actor=SYSTEM)
     assert scoping.property_ids_for(admin) is None
 
 
 def test_me_endpoint_reports_the_scope(make_user, hotels, alpha):
     paris, nice, *_ = hotels
     clerk = make_user("front_office")
-    user_property_scope_set(user=clerk, property_ids=[nice.pk, paris.pk])
+    user_property_scope_set(user=clerk, property_ids=[nice.pk, paris.pk], actor=SYSTEM)
 
     body = client_for(clerk, alpha).get("/api/v1/access/me/").json()
 

@@ -11,6 +11,7 @@ import pytest
 from crm.models import Guest, Property, Reservation
 from tenants.access.services import audit_log, user_property_scope_set
 from tests.access.conftest import client_for
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +39,7 @@ def test_guest_list_follows_property_scope(make_user, alpha):
             currency="EUR",
         )
     clerk = make_user("front_office")
-    user_property_scope_set(user=clerk, property_ids=[paris.pk])
+    user_property_scope_set(user=clerk, property_ids=[paris.pk], actor=SYSTEM)
 
     page = client_for(clerk, alpha).get("/guests/")
 

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from crm.models import Guest
 from saas.urls.tenant import urlpatterns as tenant_urlpatterns
 from tenants.access.drf import AccessControlledApi
+from tenants.access.principal import Principal
 from tenants.access.services import audit_export_log
 
 
@@ -42,12 +43,11 @@ class RecordsApi(AccessControlledApi, APIView):
         rows = self.access_mask_many(_rows(object_api_name))
         if request.query_params.get("export"):
             audit_export_log(
-                user=request.user,
+                actor=Principal.from_request(request),
                 object_api_name=object_api_name,
                 record_count=len(rows),
                 fields=sorted({key for row in rows for key in row}),
                 export_format="csv",
-                scopes=self.access_scopes,
             )
         return Response({"results": rows})
 

@@ -10,6 +10,7 @@ from django.test import Client
 from django_tenants.utils import tenant_context
 
 from tenants.access.models import Role
+from tenants.access.principal import Principal
 from tenants.access.services import user_roles_set
 from tenants.integrations.services import api_key_create
 from tenants.users.models import User
@@ -23,7 +24,7 @@ def staff(tenant, email: str, role: str) -> tuple[Client, User]:
     with tenant_context(tenant):
         admin = User.objects.get(email=f"admin@{tenant.slug}.test")
         user = User.objects.create_user(email=email, password=PASSWORD)
-        user_roles_set(user=user, roles=[Role.objects.get(key=role)], actor=admin)
+        user_roles_set(user=user, roles=[Role.objects.get(key=role)], actor=Principal.of(admin))
     client = Client(HTTP_HOST=f"{tenant.slug}.test")
     assert client.post("/login/", {"username": email, "password": PASSWORD}).status_code == 302
     return client, user

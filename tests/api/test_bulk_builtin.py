@@ -10,6 +10,7 @@ from crm.models import Company, Guest, GuestExternalId, Reservation
 from crm.services.guests import guest_create
 from crm.services.properties import property_create
 from tests.api.test_records_api import api, post
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -78,9 +79,14 @@ def test_guests_are_created_then_updated_by_external_id(tenant_a):
 def test_companies_and_reservations_upsert_on_their_keys(tenant_a):
     with tenant_context(tenant_a):
         prop = property_create(
-            code="BK1", name="Bulk Hotel", currency="EUR", country="PT", timezone="Europe/Lisbon"
+            code="BK1",
+            name="Bulk Hotel",
+            currency="EUR",
+            country="PT",
+            timezone="Europe/Lisbon",
+            actor=SYSTEM,
         )
-        guest = guest_create(given_name="Res", surname="Guest")
+        guest = guest_create(given_name="Res", surname="Guest", actor=SYSTEM)
     client = api(tenant_a)
     companies = post(
         client,
@@ -145,7 +151,7 @@ def test_bulk_limits_are_named(tenant_a):
 
 def test_cases_are_a_collection_with_their_links_checked(tenant_a):
     with tenant_context(tenant_a):
-        guest = guest_create(given_name="Case", surname="Guest")
+        guest = guest_create(given_name="Case", surname="Guest", actor=SYSTEM)
     client = api(tenant_a)
     made = post(
         client,

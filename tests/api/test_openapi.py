@@ -22,6 +22,7 @@ from tenants.integrations.services import api_key_create
 from tenants.users.models import User
 from tests.api.test_records_api import api
 from tests.conftest import tenant_client
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -38,19 +39,38 @@ def tenant_definitions() -> None:
         choices=[{"value": "feather", "label": "Feather"}, {"value": "foam", "label": "Foam"}],
         filterable=True,
         translations={"zh-hans": {"label": "枕头类型"}},
+        actor=SYSTEM,
     )
     custom_field_create(
-        object_api_name="guest", api_name="visits_planned", label="Visits", type="integer"
+        object_api_name="guest",
+        api_name="visits_planned",
+        label="Visits",
+        type="integer",
+        actor=SYSTEM,
     )
-    custom_field_create(object_api_name="guest", api_name="spa_budget", label="Spa", type="money")
+    custom_field_create(
+        object_api_name="guest", api_name="spa_budget", label="Spa", type="money", actor=SYSTEM
+    )
     object_definition_create(
-        api_name="wellness_plan", label="Wellness plan", label_plural="Plans", module="service"
+        api_name="wellness_plan",
+        label="Wellness plan",
+        label_plural="Plans",
+        module="service",
+        actor=SYSTEM,
     )
     custom_field_create(
-        object_api_name="wellness_plan", api_name="sessions", label="Sessions", type="integer"
+        object_api_name="wellness_plan",
+        api_name="sessions",
+        label="Sessions",
+        type="integer",
+        actor=SYSTEM,
     )
     custom_field_create(
-        object_api_name="wellness_plan", api_name="starts", label="Starts", type="date"
+        object_api_name="wellness_plan",
+        api_name="starts",
+        label="Starts",
+        type="date",
+        actor=SYSTEM,
     )
 
 

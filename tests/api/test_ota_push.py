@@ -12,6 +12,7 @@ from crm.models import Guest, GuestExternalId, Reservation
 from crm.services.properties import rate_plan_create, room_type_create
 from tests.api.test_records_api import api, post
 from tests.crm.factories import make_guest, make_property
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -62,8 +63,8 @@ PAYLOAD = {
 def _hotel(tenant):
     with tenant_context(tenant):
         prop = make_property(code="HBR1")
-        room_type_create(property=prop, code="DLX", name="Deluxe")
-        rate_plan_create(property=prop, code="BAR", name="Best available")
+        room_type_create(property=prop, code="DLX", name="Deluxe", actor=SYSTEM)
+        rate_plan_create(property=prop, code="BAR", name="Best available", actor=SYSTEM)
 
 
 def test_push_creates_then_updates_one_reservation_and_profile(tenant_a):

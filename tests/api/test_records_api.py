@@ -11,6 +11,7 @@ from crm.models import Guest
 from tenants.integrations.services import api_key_create
 from tenants.users.models import User
 from tests.conftest import tenant_client
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -212,7 +213,7 @@ def test_module_off_hides_its_objects_and_keeps_data(tenant_a):
     with tenant_context(tenant_a):
         from metadata.services.modules import module_set_enabled
 
-        module_set_enabled(key="sales", enabled=False)
+        module_set_enabled(key="sales", enabled=False, actor=SYSTEM)
     response = admin.get("/api/v1/companies/")
     assert response.status_code == 403
     assert response.json()["errors"][0]["code"] == "module_disabled"

@@ -18,6 +18,7 @@ from billing.services.stripe_sync import billing_lifecycle_run, subscription_sta
 from tenants.models import Tenant
 from tests.billing.stripe_server import SECRET_KEY, StripeStandIn
 from tests.conftest import tenant_client
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 WEBHOOK_SECRET = "whsec_test_atrium"
@@ -194,12 +195,16 @@ def test_plan_entitlements_limit_modules_and_custom_fields(stripe_local, tenant_
     assert subscription.plan.code == "starter"
     with tenant_context(tenant_a):
         with pytest.raises(ApplicationError) as exc:
-            module_set_enabled(key="loyalty", enabled=True)
+            module_set_enabled(key="loyalty", enabled=True, actor=SYSTEM)
         assert exc.value.code == "plan_module"
         Plan.objects.filter(code="starter").update(limits={"custom_fields_per_object": 1})
-        custom_field_create(object_api_name="guest", api_name="tier", label="T", type="text")
+        custom_field_create(
+            object_api_name="guest", api_name="tier", label="T", type="text", actor=SYSTEM
+        )
         with pytest.raises(ApplicationError) as exc:
-            custom_field_create(object_api_name="guest", api_name="tier2", label="T", type="text")
+            custom_field_create(
+                object_api_name="guest", api_name="tier2", label="T", type="text", actor=SYSTEM
+            )
         assert exc.value.code == "plan_limit" and "1" in exc.value.message
 
 
@@ -210,7 +215,7 @@ def test_without_stripe_keys_billing_is_off_and_everything_is_open(tenant_a):
 
     subscription_start_trial(tenant=tenant_a, plan=Plan.objects.get(code="starter"))
     with tenant_context(tenant_a):
-        assert module_set_enabled(key="loyalty", enabled=True)["loyalty"] is True
+        assert module_set_enabled(key="loyalty", enabled=True, actor=SYSTEM)["loyalty"] is True
     page = tenant_client(tenant_a).get("/billing/")
     assert "not configured" in page.content.decode()
 
@@ -236,10 +241,10 @@ def test_plan_limits_hotels_and_staff_users(stripe_local, tenant_a):
         with pytest.raises(PlanLimitReached) as exc:
             make_property()
         assert exc.value.code == "plan_limit" and "hotels" in exc.value.message
-        user, password = user_create(email="desk@alpha.test")
+        user, password = user_create(email="desk@alpha.test", actor=SYSTEM)
         assert user.must_change_password and user.check_password(password)
         with pytest.raises(PlanLimitReached):
-            user_create(email="desk2@alpha.test")
+            user_create(email="desk2@alpha.test", actor=SYSTEM)
     over = tenant_client(tenant_a).post(
         "/api/v1/properties/",
         {

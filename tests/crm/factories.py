@@ -10,6 +10,7 @@ from crm.models import Guest, Property, Reservation
 from crm.services.guests import guest_create
 from crm.services.properties import property_create
 from crm.services.reservations import reservation_create
+from tests.principals import SYSTEM
 
 _seq = itertools.count(1)
 
@@ -22,6 +23,7 @@ def make_property(*, code: str | None = None, currency: str = "EUR", **fields) -
         country=fields.pop("country", "PT"),
         currency=currency,
         timezone=fields.pop("timezone", "Europe/Lisbon"),
+        actor=fields.pop("actor", SYSTEM),
         **fields,
     )
 
@@ -31,6 +33,7 @@ def make_guest(**fields) -> Guest:
     return guest_create(
         given_name=fields.pop("given_name", "Ana"),
         surname=fields.pop("surname", f"Silva{n}"),
+        actor=fields.pop("actor", SYSTEM),
         **fields,
     )
 
@@ -55,5 +58,6 @@ def make_reservation(
         departure=arrival + timedelta(days=nights),
         total_amount=Decimal(total),
         status=status,
+        actor=fields.pop("actor", SYSTEM),
         **fields,
     )

@@ -29,6 +29,7 @@ from tenants.integrations.webhooks import (
 )
 from tests.api.test_records_api import api, patch, post
 from tests.integrations.receiver import receiver_start
+from tests.principals import SYSTEM
 
 HOOKS = "/api/v1/webhooks/endpoints/"
 
@@ -163,9 +164,14 @@ class TestSubscriptions:
                 currency="EUR",
                 country="PT",
                 timezone="Europe/Lisbon",
+                actor=SYSTEM,
             )
-            mei = guest_create(given_name="Mei", surname="Chen", emails=["mei@example.com"])
-            twin = guest_create(given_name="Mei", surname="Chen", emails=["mei2@example.com"])
+            mei = guest_create(
+                given_name="Mei", surname="Chen", emails=["mei@example.com"], actor=SYSTEM
+            )
+            twin = guest_create(
+                given_name="Mei", surname="Chen", emails=["mei2@example.com"], actor=SYSTEM
+            )
             res = reservation_create(
                 property=prop,
                 guest=mei,
@@ -174,9 +180,10 @@ class TestSubscriptions:
                 departure=date(2026, 12, 3),
                 total_amount=Decimal("300.00"),
                 currency="EUR",
+                actor=SYSTEM,
             )
-            reservation_status_change(reservation=res, status="in_house")
-            guest_merge(survivor=mei, duplicate=twin)
+            reservation_status_change(reservation=res, status="in_house", actor=SYSTEM)
+            guest_merge(survivor=mei, duplicate=twin, actor=SYSTEM)
         rows = deliveries(tenant_a)
         assert [d.event_type for d in rows] == ["reservation.status_changed", "guest.merged"]
         assert rows[0].payload["data"]["old"] == "reserved"
@@ -191,7 +198,7 @@ class TestDelivery:
         receiver.answers.extend(answers)
         with tenant_context(tenant):
             endpoint = webhook_endpoint_create(url=receiver.url, event_types=["guest.created"])
-            guest_create(given_name="Ana", surname="Silva")
+            guest_create(given_name="Ana", surname="Silva", actor=SYSTEM)
             return endpoint, WebhookDelivery.objects.get()
 
     def test_signed_post_reaches_the_receiver(self, tenant_a, receiver):
@@ -262,14 +269,14 @@ class TestDelivery:
         with tenant_context(tenant_a):
             endpoint = webhook_endpoint_create(url=receiver.url, event_types=["guest.created"])
             for n in range(3):
-                guest_create(given_name=f"G{n}", surname="Down")
+                guest_create(given_name=f"G{n}", surname="Down", actor=SYSTEM)
             for delivery in WebhookDelivery.objects.order_by("pk"):
                 webhook_attempt(delivery_id=delivery.pk)
             endpoint.refresh_from_db()
             assert endpoint.enabled is False
             assert "3 failed attempts" in endpoint.disabled_reason
             # A disabled endpoint gets no new deliveries...
-            guest_create(given_name="G4", surname="Down")
+            guest_create(given_name="G4", surname="Down", actor=SYSTEM)
             assert WebhookDelivery.objects.count() == 3
         # ...until an administrator turns it back on.
         client = api(tenant_a)
@@ -304,7 +311,7 @@ class TestDelivery:
     def test_unreachable_receiver_is_logged_not_raised(self, tenant_a):
         with tenant_context(tenant_a):
             webhook_endpoint_create(url="http://127.0.0.1:9/nothing", event_types=["*"])
-            guest_create(given_name="No", surname="Body")
+            guest_create(given_name="No", surname="Body", actor=SYSTEM)
             delivery = WebhookDelivery.objects.get()
             done = webhook_attempt(delivery_id=delivery.pk)
             assert done.status == "retrying"
@@ -374,7 +381,11 @@ def test_bulk_upserts_announce_each_record(tenant_a, receiver):
 
     with tenant_context(tenant_a):
         object_definition_create(
-            api_name="supplier", label="Supplier", label_plural="Suppliers", module="service"
+            api_name="supplier",
+            label="Supplier",
+            label_plural="Suppliers",
+            module="service",
+            actor=SYSTEM,
         )
         webhook_endpoint_create(url=receiver.url, event_types=["supplier.*"])
     client = api(tenant_a)

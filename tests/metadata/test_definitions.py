@@ -25,6 +25,7 @@ from metadata.services.definitions import (
 from metadata.services.values import custom_values_clean
 from tenants.errors import ApplicationError, Conflict
 from tests.crm.factories import make_guest
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -45,18 +46,26 @@ pytestmark = pytest.mark.django_db
 def test_reserved_and_malformed_names_are_refused(tenant_a, api_name, code):
     with tenant_context(tenant_a):
         with pytest.raises(ValidationError) as exc:
-            custom_field_create(object_api_name="guest", api_name=api_name, label="X", type="text")
+            custom_field_create(
+                object_api_name="guest", api_name=api_name, label="X", type="text", actor=SYSTEM
+            )
         assert exc.value.error_dict["api_name"][0].code == code
 
 
 def test_field_names_are_unique_per_object(tenant_a):
     with tenant_context(tenant_a):
-        custom_field_create(object_api_name="guest", api_name="tier", label="Tier", type="text")
+        custom_field_create(
+            object_api_name="guest", api_name="tier", label="Tier", type="text", actor=SYSTEM
+        )
         with pytest.raises(ValidationError) as exc:
-            custom_field_create(object_api_name="guest", api_name="tier", label="T", type="text")
+            custom_field_create(
+                object_api_name="guest", api_name="tier", label="T", type="text", actor=SYSTEM
+            )
         assert exc.value.error_dict["api_name"][0].code == "taken"
         # Another object may use the name.
-        custom_field_create(object_api_name="company", api_name="tier", label="T", type="text")
+        custom_field_create(
+            object_api_name="company", api_name="tier", label="T", type="text", actor=SYSTEM
+        )
 
 
 def test_at_most_500_fields_per_object(tenant_a):
@@ -66,10 +75,16 @@ def test_at_most_500_fields_per_object(tenant_a):
             FieldDefinition(object=guest, api_name=f"f{i:03d}", label=f"F{i}", type="text")
             for i in range(MAX_FIELDS_PER_OBJECT - 1)
         )
-        custom_field_create(object_api_name="guest", api_name="last_one", label="L", type="text")
+        custom_field_create(
+            object_api_name="guest", api_name="last_one", label="L", type="text", actor=SYSTEM
+        )
         with pytest.raises(Conflict) as exc:
             custom_field_create(
-                object_api_name="guest", api_name="one_more", label="M", type="text"
+                object_api_name="guest",
+                api_name="one_more",
+                label="M",
+                type="text",
+                actor=SYSTEM,
             )
         assert exc.value.code == "field_limit"
         assert FieldDefinition.objects.filter(object=guest).count() == MAX_FIELDS_PER_OBJECT
@@ -78,12 +93,15 @@ def test_at_most_500_fields_per_object(tenant_a):
 def test_every_change_is_versioned_and_audited(tenant_a):
     with tenant_context(tenant_a):
         start = metadata_version()
-        custom_field_create(object_api_name="guest", api_name="tier", label="Tier", type="text")
+        custom_field_create(
+            object_api_name="guest", api_name="tier", label="Tier", type="text", actor=SYSTEM
+        )
         custom_field_update(
             object_api_name="guest",
             api_name="tier",
             label="Loyalty tier",
             translations={"zh-hans": {"label": "会员等级"}},
+            actor=SYSTEM,
         )
         changes = list(MetadataChange.objects.filter(target="guest.tier").order_by("version"))
         assert [c.action for c in changes] == ["field.create", "field.update"]
@@ -99,7 +117,12 @@ def test_a_failed_change_leaves_no_trace(tenant_a):
         before = (FieldDefinition.objects.count(), MetadataChange.objects.count())
         with pytest.raises(ValidationError):
             custom_field_create(
-                object_api_name="guest", api_name="tier", label="Tier", type="choice", choices=[]
+                object_api_name="guest",
+                api_name="tier",
+                label="Tier",
+                type="choice",
+                choices=[],
+                actor=SYSTEM,
             )
         assert (FieldDefinition.objects.count(), MetadataChange.objects.count()) == before
 
@@ -107,12 +130,20 @@ def test_a_failed_change_leaves_no_trace(tenant_a):
 def test_type_change_dry_run_then_apply(tenant_a):
     with tenant_context(tenant_a):
         custom_field_create(
-            object_api_name="guest", api_name="room_pref", label="Room", type="text"
+            object_api_name="guest",
+            api_name="room_pref",
+            label="Room",
+            type="text",
+            actor=SYSTEM,
         )
         good = [make_guest(custom={"room_pref": str(n)}) for n in (101, 202)]
         bad = make_guest(custom={"room_pref": "sea view"})
         report = custom_field_type_change(
-            object_api_name="guest", api_name="room_pref", new_type="integer", dry_run=True
+            object_api_name="guest",
+            api_name="room_pref",
+            new_type="integer",
+            dry_run=True,
+            actor=SYSTEM,
         )
         assert (report["values"], report["convertible"], report["failing"]) == (3, 2, 1)
         assert report["examples"] == [
@@ -121,14 +152,22 @@ def test_type_change_dry_run_then_apply(tenant_a):
         assert Guest.objects.get(pk=good[0].pk).custom == {"room_pref": "101"}  # untouched
         with pytest.raises(ApplicationError) as exc:
             custom_field_type_change(
-                object_api_name="guest", api_name="room_pref", new_type="integer", dry_run=False
+                object_api_name="guest",
+                api_name="room_pref",
+                new_type="integer",
+                dry_run=False,
+                actor=SYSTEM,
             )
         assert exc.value.code == "type_change_refused"
         assert FieldDefinition.objects.get(api_name="room_pref").type == "text"
 
         Guest.objects.filter(pk=bad.pk).update(custom={"room_pref": "303"})
         report = custom_field_type_change(
-            object_api_name="guest", api_name="room_pref", new_type="integer", dry_run=False
+            object_api_name="guest",
+            api_name="room_pref",
+            new_type="integer",
+            dry_run=False,
+            actor=SYSTEM,
         )
         assert report["applied"] and report["convertible"] == 3
         assert Guest.objects.get(pk=good[1].pk).custom == {"room_pref": 202}
@@ -137,13 +176,17 @@ def test_type_change_dry_run_then_apply(tenant_a):
 
 def test_archive_hides_keeps_data_and_purge_needs_confirmation(tenant_a):
     with tenant_context(tenant_a):
-        custom_field_create(object_api_name="guest", api_name="pillow", label="Pillow", type="text")
+        custom_field_create(
+            object_api_name="guest", api_name="pillow", label="Pillow", type="text", actor=SYSTEM
+        )
         guest = make_guest(custom={"pillow": "feather"})
         with pytest.raises(ApplicationError) as exc:
-            custom_field_purge(object_api_name="guest", api_name="pillow", confirm="pillow")
+            custom_field_purge(
+                object_api_name="guest", api_name="pillow", confirm="pillow", actor=SYSTEM
+            )
         assert exc.value.code == "not_archived"
 
-        custom_field_archive(object_api_name="guest", api_name="pillow")
+        custom_field_archive(object_api_name="guest", api_name="pillow", actor=SYSTEM)
         assert "pillow" not in object_snapshot("guest").active_fields
         assert Guest.objects.get(pk=guest.pk).custom == {"pillow": "feather"}
         with pytest.raises(ValidationError) as verr:
@@ -155,12 +198,16 @@ def test_archive_hides_keeps_data_and_purge_needs_confirmation(tenant_a):
         )
         assert kept == {"pillow": "feather"}
 
-        custom_field_restore(object_api_name="guest", api_name="pillow")
-        custom_field_archive(object_api_name="guest", api_name="pillow")
+        custom_field_restore(object_api_name="guest", api_name="pillow", actor=SYSTEM)
+        custom_field_archive(object_api_name="guest", api_name="pillow", actor=SYSTEM)
         with pytest.raises(ApplicationError) as exc:
-            custom_field_purge(object_api_name="guest", api_name="pillow", confirm="yes")
+            custom_field_purge(
+                object_api_name="guest", api_name="pillow", confirm="yes", actor=SYSTEM
+            )
         assert exc.value.code == "confirmation_required"
-        result = custom_field_purge(object_api_name="guest", api_name="pillow", confirm="pillow")
+        result = custom_field_purge(
+            object_api_name="guest", api_name="pillow", confirm="pillow", actor=SYSTEM
+        )
         assert result["values_removed"] == 1
         assert Guest.objects.get(pk=guest.pk).custom == {}
         assert not FieldDefinition.objects.filter(api_name="pillow").exists()
@@ -175,10 +222,13 @@ def test_removing_a_choice_in_use_is_refused(tenant_a):
             label="Tier",
             type="choice",
             choices=["gold", "silver"],
+            actor=SYSTEM,
         )
         make_guest(custom={"tier": "gold"})
         with pytest.raises(ValidationError) as exc:
-            custom_field_update(object_api_name="guest", api_name="tier", choices=["silver"])
+            custom_field_update(
+                object_api_name="guest", api_name="tier", choices=["silver"], actor=SYSTEM
+            )
         assert "gold" in exc.value.message_dict["choices"][0]
 
 
@@ -200,6 +250,7 @@ def test_cache_sees_a_change_committed_by_another_connection(tenant_a, django_db
                     api_name="spa_visits",
                     label="Spa visits",
                     type="integer",
+                    actor=SYSTEM,
                 )
                 made.append(field.pk)
         finally:

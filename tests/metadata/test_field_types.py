@@ -10,6 +10,7 @@ from django_tenants.utils import tenant_context
 from metadata.services.definitions import custom_field_create
 from metadata.services.values import custom_values_clean
 from tests.crm.factories import make_guest
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -74,7 +75,12 @@ INVALID = [
 
 def _field(type_, options):
     return custom_field_create(
-        object_api_name="guest", api_name="probe", label="Probe", type=type_, **options
+        object_api_name="guest",
+        api_name="probe",
+        label="Probe",
+        type=type_,
+        actor=SYSTEM,
+        **options,
     )
 
 
@@ -130,6 +136,7 @@ def test_required_default_and_partial_update(tenant_a):
             type="choice",
             choices=CHOICES,
             required=True,
+            actor=SYSTEM,
         )
         custom_field_create(
             object_api_name="guest",
@@ -137,6 +144,7 @@ def test_required_default_and_partial_update(tenant_a):
             label="Newsletter",
             type="boolean",
             default=False,
+            actor=SYSTEM,
         )
         with pytest.raises(ValidationError) as exc:
             custom_values_clean(object_api_name="guest", values={})
@@ -162,6 +170,7 @@ def test_unique_field_refuses_a_second_record_with_the_value(tenant_a):
             label="Member no.",
             type="text",
             unique=True,
+            actor=SYSTEM,
         )
         first = make_guest(custom={"member_no": "M-1"})
         with pytest.raises(ValidationError) as exc:

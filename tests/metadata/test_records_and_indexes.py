@@ -24,6 +24,7 @@ from tenants.errors import Conflict
 from tenants.jobs.models import Job
 from tenants.jobs.services import job_run
 from tests.crm.factories import make_guest
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -41,6 +42,7 @@ def test_tenant_object_with_a_reference_to_guests(tenant_a):
             label_plural="Wellness plans",
             module="service",
             translations={"zh-hans": {"label": "健康计划"}},
+            actor=SYSTEM,
         )
         custom_field_create(
             object_api_name="wellness_plan",
@@ -49,22 +51,35 @@ def test_tenant_object_with_a_reference_to_guests(tenant_a):
             type="reference",
             reference_object="guest",
             required=True,
+            actor=SYSTEM,
         )
         custom_field_create(
-            object_api_name="wellness_plan", api_name="sessions", label="Sessions", type="integer"
+            object_api_name="wellness_plan",
+            api_name="sessions",
+            label="Sessions",
+            type="integer",
+            actor=SYSTEM,
         )
         ana, bo = make_guest(given_name="Ana"), make_guest(given_name="Bo")
         first = record_create(
-            object_api_name="wellness_plan", name="Yoga", data={"guest": ana.pk, "sessions": "4"}
+            object_api_name="wellness_plan",
+            name="Yoga",
+            data={"guest": ana.pk, "sessions": "4"},
+            actor=SYSTEM,
         )
         record_create(
-            object_api_name="wellness_plan", name="Pilates", data={"guest": bo.pk, "sessions": 8}
+            object_api_name="wellness_plan",
+            name="Pilates",
+            data={"guest": bo.pk, "sessions": 8},
+            actor=SYSTEM,
         )
         with pytest.raises(ValidationError) as exc:
-            record_create(object_api_name="wellness_plan", name="Ghost", data={"guest": 10**9})
+            record_create(
+                object_api_name="wellness_plan", name="Ghost", data={"guest": 10**9}, actor=SYSTEM
+            )
         assert exc.value.error_dict["guest"][0].code == "reference"
         with pytest.raises(ValidationError) as exc:
-            record_create(object_api_name="wellness_plan", name="Nobody", data={})
+            record_create(object_api_name="wellness_plan", name="Nobody", data={}, actor=SYSTEM)
         assert exc.value.error_dict["guest"][0].code == "required"
 
         found = custom_filter(
@@ -79,7 +94,7 @@ def test_tenant_object_with_a_reference_to_guests(tenant_a):
             order_by=["-sessions"],
         )
         assert [r.name for r in ordered] == ["Pilates", "Yoga"]
-        record_update(record=first, data={"sessions": 5})
+        record_update(record=first, data={"sessions": 5}, actor=SYSTEM)
         first.refresh_from_db()
         assert first.data == {"guest": ana.pk, "sessions": 5}
 
@@ -96,7 +111,9 @@ def test_tenant_object_with_a_reference_to_guests(tenant_a):
 )
 def test_selector_operators_on_text(tenant_a, op, value, expected):
     with tenant_context(tenant_a):
-        custom_field_create(object_api_name="guest", api_name="tier", label="Tier", type="text")
+        custom_field_create(
+            object_api_name="guest", api_name="tier", label="Tier", type="text", actor=SYSTEM
+        )
         for name, tier in (("A", "gold"), ("B", "silver"), ("C", None)):
             make_guest(given_name=name, surname="Op", custom={"tier": tier} if tier else {})
         rows = custom_filter(
@@ -111,10 +128,18 @@ def test_selector_operators_on_text(tenant_a, op, value, expected):
 def test_selector_compares_numbers_money_and_dates_by_value(tenant_a):
     with tenant_context(tenant_a):
         custom_field_create(
-            object_api_name="guest", api_name="stay_count", label="N", type="integer"
+            object_api_name="guest",
+            api_name="stay_count",
+            label="N",
+            type="integer",
+            actor=SYSTEM,
         )
-        custom_field_create(object_api_name="guest", api_name="spend", label="S", type="money")
-        custom_field_create(object_api_name="guest", api_name="since", label="D", type="date")
+        custom_field_create(
+            object_api_name="guest", api_name="spend", label="S", type="money", actor=SYSTEM
+        )
+        custom_field_create(
+            object_api_name="guest", api_name="since", label="D", type="date", actor=SYSTEM
+        )
         for name, nights, spend, since in (
             ("A", 9, "100", "2024-01-31"),
             ("B", 10, "20.5", "2025-06-01"),
@@ -154,6 +179,7 @@ def test_index_budget_per_object(tenant_a):
                 label="I",
                 type="text",
                 filterable=True,
+                actor=SYSTEM,
             )
         with pytest.raises(Conflict) as exc:
             custom_field_create(
@@ -162,6 +188,7 @@ def test_index_budget_per_object(tenant_a):
                 label="I",
                 type="text",
                 filterable=True,
+                actor=SYSTEM,
             )
         assert exc.value.code == "index_budget"
 
@@ -169,10 +196,18 @@ def test_index_budget_per_object(tenant_a):
 def test_filter_on_an_indexed_field_over_100k_guests_uses_the_index(tenant_a):
     with tenant_context(tenant_a):
         field = custom_field_create(
-            object_api_name="guest", api_name="loyalty_no", label="Loyalty no.", type="text"
+            object_api_name="guest",
+            api_name="loyalty_no",
+            label="Loyalty no.",
+            type="text",
+            actor=SYSTEM,
         )
         custom_field_create(
-            object_api_name="guest", api_name="points", label="Points", type="integer"
+            object_api_name="guest",
+            api_name="points",
+            label="Points",
+            type="integer",
+            actor=SYSTEM,
         )
         # 100k guests copied from one real guest row, each with its own custom values.
         template = make_guest(given_name="G", surname="Template")
@@ -191,8 +226,12 @@ def test_filter_on_an_indexed_field_over_100k_guests_uses_the_index(tenant_a):
                 [template.pk],
             )
             cursor.execute("ANALYZE crm_guest")
-        custom_field_update(object_api_name="guest", api_name="loyalty_no", filterable=True)
-        custom_field_update(object_api_name="guest", api_name="points", filterable=True)
+        custom_field_update(
+            object_api_name="guest", api_name="loyalty_no", filterable=True, actor=SYSTEM
+        )
+        custom_field_update(
+            object_api_name="guest", api_name="points", filterable=True, actor=SYSTEM
+        )
         field.refresh_from_db()
         assert field.index_status == FieldDefinition.IndexStatus.PENDING
         _run_index_jobs()

@@ -20,6 +20,7 @@ from django_tenants.utils import schema_context
 
 from tests.access.conftest import alpha, make_user  # noqa: F401 - fixtures
 from tests.conftest import PASSWORD
+from tests.principals import SYSTEM
 
 CHROMIUM = os.environ.get("ATRIUM_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -70,16 +71,21 @@ def _site_data(domain: str, admin_email: str) -> dict:
     admin = user_password_set(email=admin_email, password=PASSWORD)
     staff_email = f"frontdesk@{domain}"
     staff = get_user_model().objects.create_user(email=staff_email, password=PASSWORD)
-    user_roles_set(user=staff, roles=Role.objects.filter(key="front_office"))
+    user_roles_set(user=staff, roles=Role.objects.filter(key="front_office"), actor=SYSTEM)
     guests = {
-        "ana": guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"]).pk,
-        "bo": guest_create(given_name="Bo", surname="Chen", emails=["bo@example.com"]).pk,
+        "ana": guest_create(
+            given_name="Ana", surname="Lima", emails=["ana@example.com"], actor=SYSTEM
+        ).pk,
+        "bo": guest_create(
+            given_name="Bo", surname="Chen", emails=["bo@example.com"], actor=SYSTEM
+        ).pk,
         "mei": guest_create(
             given_name="Mei",
             surname="Wong",
             id_document_type="passport",
             id_document_number="K7654321",
             nationality="HK",
+            actor=SYSTEM,
         ).pk,
     }
     token = api_key_create(name="browser test", user=admin, scopes=["*"]).plaintext
@@ -99,7 +105,9 @@ def _site_reservations(guest_id: int) -> dict[str, int]:
     from crm.services.properties import property_create
     from crm.services.reservations import reservation_create
 
-    hotel = property_create(code="HBR", name="Harbour Lisbon", country="PT", currency="EUR")
+    hotel = property_create(
+        code="HBR", name="Harbour Lisbon", country="PT", currency="EUR", actor=SYSTEM
+    )
     stay = reservation_create(
         property=hotel,
         guest=Guest.objects.get(pk=guest_id),
@@ -108,6 +116,7 @@ def _site_reservations(guest_id: int) -> dict[str, int]:
         departure=date.today() + timedelta(days=2),
         total_amount=Decimal("300"),
         currency="EUR",
+        actor=SYSTEM,
     )
     return {"ana": stay.pk}
 

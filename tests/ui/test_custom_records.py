@@ -15,6 +15,7 @@ from metadata.services.modules import module_create, module_set_enabled
 from metadata.services.records import record_create
 from tests.access.conftest import client_for
 from tests.conftest import tenant_client
+from tests.principals import SYSTEM
 from tests.ui.test_i18n import compiled  # noqa: F401 - fixture: the compiled catalogues
 
 pytestmark = pytest.mark.django_db
@@ -23,13 +24,14 @@ pytestmark = pytest.mark.django_db
 def _supplier(tenant) -> None:
     """A record type "supplier" in the tenant's own module "purchasing"."""
     with tenant_context(tenant):
-        module_create(key="purchasing", label="Purchasing")
+        module_create(key="purchasing", label="Purchasing", actor=SYSTEM)
         object_definition_create(
             api_name="supplier",
             label="Supplier",
             label_plural="Suppliers",
             module="purchasing",
             translations={"zh-hans": {"label": "供应商", "label_plural": "供应商列表"}},
+            actor=SYSTEM,
         )
         custom_field_create(
             object_api_name="supplier",
@@ -43,6 +45,7 @@ def _supplier(tenant) -> None:
             filterable=True,
             section="Terms",
             translations={"zh-hans": {"label": "等级"}},
+            actor=SYSTEM,
         )
         custom_field_create(
             object_api_name="supplier",
@@ -51,6 +54,7 @@ def _supplier(tenant) -> None:
             type="integer",
             rules={"min_value": 0, "max_value": 120},
             section="Terms",
+            actor=SYSTEM,
         )
         custom_field_create(
             object_api_name="supplier",
@@ -58,12 +62,13 @@ def _supplier(tenant) -> None:
             label="Tax number",
             type="text",
             sensitive=True,
+            actor=SYSTEM,
         )
 
 
 def _record(tenant, name: str, **data) -> int:
     with tenant_context(tenant):
-        return record_create(object_api_name="supplier", name=name, data=data).pk
+        return record_create(object_api_name="supplier", name=name, data=data, actor=SYSTEM).pk
 
 
 def test_list_searches_filters_and_sorts(tenant_a):
@@ -216,7 +221,7 @@ def test_module_off_unknown_and_built_in_objects(tenant_a):
     assert client.get("/records/supplier/999999/").status_code == 404
 
     with tenant_context(tenant_a):
-        module_set_enabled(key="purchasing", enabled=False)
+        module_set_enabled(key="purchasing", enabled=False, actor=SYSTEM)
     off = client.get("/records/supplier/")
     assert off.status_code == 403 and "purchasing module is switched off" in off.content.decode()
     assert client.get(f"/records/supplier/{pk}/").status_code == 403

@@ -8,14 +8,17 @@ from crm.models import Guest, MergeLog
 from crm.services.dedupe import guest_merge
 from crm.services.guests import guest_create
 from tests.access.conftest import client_for
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
 
 def _merged():
-    kept = guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"])
-    gone = guest_create(given_name="Anna", surname="Lima", emails=["anna@example.com"])
-    log = guest_merge(survivor=kept, duplicate=gone)
+    kept = guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"], actor=SYSTEM)
+    gone = guest_create(
+        given_name="Anna", surname="Lima", emails=["anna@example.com"], actor=SYSTEM
+    )
+    log = guest_merge(survivor=kept, duplicate=gone, actor=SYSTEM)
     return kept, gone.pk, MergeLog.objects.get(pk=log.pk)
 
 

@@ -19,16 +19,21 @@ from tenants.access.services import user_property_scope_set
 from tenants.integrations.models import ApiKey
 from tenants.users.models import User
 from tests.access.conftest import client_for
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
 
 def _stays():
     today = timezone.localdate()
-    paris = property_create(code="PAR", name="Alpha Paris", country="FR", currency="EUR")
-    nice = property_create(code="NCE", name="Alpha Nice", country="FR", currency="EUR")
-    ana = guest_create(given_name="Ana", surname="Lima")
-    bo = guest_create(given_name="Bo", surname="Chen")
+    paris = property_create(
+        code="PAR", name="Alpha Paris", country="FR", currency="EUR", actor=SYSTEM
+    )
+    nice = property_create(
+        code="NCE", name="Alpha Nice", country="FR", currency="EUR", actor=SYSTEM
+    )
+    ana = guest_create(given_name="Ana", surname="Lima", actor=SYSTEM)
+    bo = guest_create(given_name="Bo", surname="Chen", actor=SYSTEM)
     here = reservation_create(
         property=paris,
         guest=ana,
@@ -37,6 +42,7 @@ def _stays():
         departure=today + timedelta(days=2),
         total_amount=Decimal("1234.5"),
         currency="EUR",
+        actor=SYSTEM,
     )
     there = reservation_create(
         property=nice,
@@ -46,6 +52,7 @@ def _stays():
         departure=today + timedelta(days=11),
         total_amount=Decimal("99"),
         currency="EUR",
+        actor=SYSTEM,
     )
     return paris, nice, here, there
 
@@ -53,7 +60,11 @@ def _stays():
 def test_dashboard_shows_todays_arrivals_and_recent_activity(make_user, alpha):
     _paris, _nice, here, _there = _stays()
     activity_create(
-        object_api_name="guest", record_id=here.guest_id, kind="note", subject="Likes a quiet room"
+        object_api_name="guest",
+        record_id=here.guest_id,
+        kind="note",
+        subject="Likes a quiet room",
+        actor=SYSTEM,
     )
     page = client_for(make_user("front_office"), alpha).get("/").content.decode()
 
@@ -65,7 +76,7 @@ def test_dashboard_shows_todays_arrivals_and_recent_activity(make_user, alpha):
 def test_reservation_list_filters_and_detail_respect_hotel_scope(make_user, alpha):
     paris, nice, here, there = _stays()
     clerk = make_user("front_office")
-    user_property_scope_set(user=clerk, property_ids=[paris.pk])
+    user_property_scope_set(user=clerk, property_ids=[paris.pk], actor=SYSTEM)
     client = client_for(clerk, alpha)
 
     listing = client.get("/reservations/").content.decode()
@@ -89,8 +100,8 @@ def test_reservation_list_filters_and_detail_respect_hotel_scope(make_user, alph
 
 
 def test_companies_list_and_search(make_user, alpha):
-    company_create(name="Globex Travel", kind="travel_agent", country="US")
-    company_create(name="Initech", kind="corporate")
+    company_create(name="Globex Travel", kind="travel_agent", country="US", actor=SYSTEM)
+    company_create(name="Initech", kind="corporate", actor=SYSTEM)
     client = client_for(make_user("sales"), alpha)
 
     page = client.get("/companies/", {"q": "globex"}).content.decode()
@@ -167,10 +178,10 @@ def test_users_and_roles(make_user, alpha):
 def test_duplicates_are_found_dismissed_and_merged(make_user, alpha):
     from crm.models import DuplicateSuggestion, Guest
 
-    a = guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"])
-    b = guest_create(given_name="Ana", surname="Lima", emails=["ANA@example.com"])
-    c = guest_create(given_name="Bo", surname="Chen", phones=["+351912345678"])
-    d = guest_create(given_name="Bob", surname="Chen", phones=["+351912345678"])
+    a = guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"], actor=SYSTEM)
+    b = guest_create(given_name="Ana", surname="Lima", emails=["ANA@example.com"], actor=SYSTEM)
+    c = guest_create(given_name="Bo", surname="Chen", phones=["+351912345678"], actor=SYSTEM)
+    d = guest_create(given_name="Bob", surname="Chen", phones=["+351912345678"], actor=SYSTEM)
     # Merging deletes a profile: it needs the delete right (administrators here).
     client = client_for(make_user("tenant_admin"), alpha)
 
@@ -201,8 +212,8 @@ def test_front_office_cannot_merge(make_user, alpha):
     from crm.models import DuplicateSuggestion
     from crm.services.dedupe import duplicates_find
 
-    guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"])
-    guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"])
+    guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"], actor=SYSTEM)
+    guest_create(given_name="Ana", surname="Lima", emails=["ana@example.com"], actor=SYSTEM)
     duplicates_find()
     pair = DuplicateSuggestion.objects.get()
     clerk = client_for(make_user("front_office"), alpha)
@@ -348,7 +359,7 @@ def test_webhook_endpoints_and_their_delivery_log(make_user, alpha):
     bad = client.post("/settings/webhooks/", {"url": "ftp://x", "event_types": ["nope.event"]})
     assert bad.status_code == 400 and "Give an http:// or https:// URL." in bad.content.decode()
 
-    guest_create(given_name="Ana", surname="Lima")  # publishes guest.created
+    guest_create(given_name="Ana", surname="Lima", actor=SYSTEM)  # publishes guest.created
     delivery = WebhookDelivery.objects.get(endpoint_id=endpoint.pk)
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status="failed", attempts=3, last_status_code=500

@@ -10,13 +10,14 @@ import pytest
 from crm.services.guests import guest_create
 from metadata.models import SavedListView
 from tests.access.conftest import client_for
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_search_is_saved_opened_and_deleted(make_user, alpha):
-    guest_create(given_name="Ana", surname="Lima", nationality="PT")
-    guest_create(given_name="Bo", surname="Chen", nationality="CN")
+    guest_create(given_name="Ana", surname="Lima", nationality="PT", actor=SYSTEM)
+    guest_create(given_name="Bo", surname="Chen", nationality="CN", actor=SYSTEM)
     clerk = make_user("front_office")
     client = client_for(clerk, alpha)
 

@@ -18,6 +18,7 @@ from metadata.services.definitions import custom_field_create
 from tests.access.conftest import client_for
 from tests.api.test_records_api import api, post
 from tests.conftest import PASSWORD, tenant_client
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -52,6 +53,7 @@ def _pillow_field(tenant):
             ],
             filterable=True,
             translations={"zh-hans": {"label": "枕头类型"}},
+            actor=SYSTEM,
         )
 
 
@@ -139,9 +141,11 @@ def test_designer_edits_archives_and_restores(tenant_a):
 
 def test_type_change_shows_the_dry_run_before_applying(tenant_a):
     with tenant_context(tenant_a):
-        custom_field_create(object_api_name="guest", api_name="room_no", label="Room", type="text")
-        guest_create(given_name="A", surname="One", custom={"room_no": "12"})
-        guest_create(given_name="B", surname="Two", custom={"room_no": "twelve"})
+        custom_field_create(
+            object_api_name="guest", api_name="room_no", label="Room", type="text", actor=SYSTEM
+        )
+        guest_create(given_name="A", surname="One", custom={"room_no": "12"}, actor=SYSTEM)
+        guest_create(given_name="B", surname="Two", custom={"room_no": "twelve"}, actor=SYSTEM)
     client = tenant_client(tenant_a)
 
     dry = client.post("/settings/objects/guest/fields/room_no/type/", {"type": "integer"})
@@ -223,6 +227,7 @@ def test_edit_keeps_what_the_user_may_not_change(make_user, alpha):
         surname="Lima",
         id_document_type="passport",
         id_document_number="X1234567",
+        actor=SYSTEM,
     )
     clerk = client_for(make_user("front_office"), alpha)
     form = clerk.get(f"/guests/{guest.pk}/edit/").content.decode()
@@ -241,9 +246,11 @@ def test_edit_keeps_what_the_user_may_not_change(make_user, alpha):
 def test_list_filters_on_a_custom_choice_field(tenant_a):
     _pillow_field(tenant_a)
     with tenant_context(tenant_a):
-        guest_create(given_name="Ana", surname="Lima", custom={"pillow_type": "foam"})
-        guest_create(given_name="Bo", surname="Chen", custom={"pillow_type": "feather"})
-        guest_create(given_name="Cy", surname="Diaz")
+        guest_create(given_name="Ana", surname="Lima", custom={"pillow_type": "foam"}, actor=SYSTEM)
+        guest_create(
+            given_name="Bo", surname="Chen", custom={"pillow_type": "feather"}, actor=SYSTEM
+        )
+        guest_create(given_name="Cy", surname="Diaz", actor=SYSTEM)
     client = tenant_client(tenant_a)
 
     page = client.get("/guests/", {"custom.pillow_type": "foam"}).content.decode()
@@ -259,7 +266,9 @@ def test_list_filters_on_a_custom_choice_field(tenant_a):
 def test_profile_shows_custom_fields_in_the_chosen_language(tenant_a):
     _pillow_field(tenant_a)
     with tenant_context(tenant_a):
-        guest = guest_create(given_name="Ana", surname="Lima", custom={"pillow_type": "foam"})
+        guest = guest_create(
+            given_name="Ana", surname="Lima", custom={"pillow_type": "foam"}, actor=SYSTEM
+        )
     client = tenant_client(tenant_a)
     english = client.get(f"/guests/{guest.pk}/").content.decode()
     assert "Pillow type" in english and "Memory foam" in english
@@ -292,6 +301,7 @@ def test_front_office_does_not_see_the_identity_number_an_admin_does(make_user, 
         surname="Lima",
         id_document_type="passport",
         id_document_number="X1234567",
+        actor=SYSTEM,
     )
     clerk = client_for(make_user("front_office"), alpha)
     admin = client_for(make_user("tenant_admin"), alpha)
@@ -344,8 +354,11 @@ def test_sensitive_custom_columns_follow_the_policy_and_are_audited(make_user, a
         type="text",
         filterable=True,
         sensitive=True,
+        actor=SYSTEM,
     )
-    guest = guest_create(given_name="Ana", surname="Lima", custom={"loyalty_no": "LX-991"})
+    guest = guest_create(
+        given_name="Ana", surname="Lima", custom={"loyalty_no": "LX-991"}, actor=SYSTEM
+    )
     clerk = client_for(make_user("front_office"), alpha)
     admin = client_for(make_user("tenant_admin"), alpha)
 

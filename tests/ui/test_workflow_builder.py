@@ -16,6 +16,7 @@ from crm.services.reservations import reservation_create
 from metadata.models import Workflow, WorkflowRun
 from metadata.services.workflows import workflow_create
 from tests.access.conftest import client_for
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +50,10 @@ def admin(make_user, alpha):
 
 def _reservation():
     today = timezone.localdate()
-    hotel = property_create(code="LIS", name="Alpha Lisbon", country="PT", currency="EUR")
-    guest = guest_create(given_name="Ana", surname="Lima")
+    hotel = property_create(
+        code="LIS", name="Alpha Lisbon", country="PT", currency="EUR", actor=SYSTEM
+    )
+    guest = guest_create(given_name="Ana", surname="Lima", actor=SYSTEM)
     return reservation_create(
         property=hotel,
         guest=guest,
@@ -59,6 +62,7 @@ def _reservation():
         departure=today + timedelta(days=2),
         total_amount=Decimal("300"),
         currency="EUR",
+        actor=SYSTEM,
     )
 
 
@@ -94,6 +98,7 @@ def test_the_list_shows_name_object_trigger_state_and_version(admin, make_user, 
         trigger={"type": "record_created"},
         actions=[{"type": "add_tag", "tag": "new"}],
         enabled=False,
+        actor=SYSTEM,
     )
     page = admin.get("/settings/workflows/").content.decode()
 

@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 
 from metadata.models import OutboxMessage, WorkflowRun
 from metadata.services.workflows import workflow_create
+from tests.principals import SYSTEM
 
 
 @pytest.fixture
@@ -36,6 +37,7 @@ def make_workflow(key: str = "wf", **fields):
     fields.setdefault("name", key.replace("_", " ").title())
     fields.setdefault("trigger", {"type": "record_created"})
     fields.setdefault("object_api_name", "guest")
+    fields.setdefault("actor", SYSTEM)
     return workflow_create(key=key, **fields)
 
 
@@ -67,7 +69,7 @@ def staff(email: str, *roles: str):
     from tenants.access.services import user_roles_set
     from tenants.users.services import user_create
 
-    user, _ = user_create(email=email)
+    user, _ = user_create(email=email, actor=SYSTEM)
     if roles:
-        user_roles_set(user=user, roles=Role.objects.filter(key__in=roles))
+        user_roles_set(user=user, roles=Role.objects.filter(key__in=roles), actor=SYSTEM)
     return user

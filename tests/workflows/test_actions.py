@@ -19,6 +19,7 @@ from metadata.workflows.engine import workflow_run_execute, workflow_run_manual
 from metadata.workflows.messaging import LocalSmsProvider
 from metadata.workflows.scheduler import waiting_runs_resume
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 from tests.workflows.conftest import make_workflow, outbox, runs_of, staff
 from tests.workflows.smtp import header, text_of
 
@@ -40,14 +41,18 @@ EMAIL = {
 
 def run_now(workflow, record, commit):
     with commit():
-        [run] = workflow_run_manual(workflow=workflow, record_ids=[record.pk])
+        [run] = workflow_run_manual(workflow=workflow, record_ids=[record.pk], actor=SYSTEM)
     run.refresh_from_db()
     return run
 
 
 def test_update_field_goes_through_the_owning_service(alpha, commit):
     custom_field_create(
-        object_api_name="reservation", api_name="survey_sent", label="Survey", type="boolean"
+        object_api_name="reservation",
+        api_name="survey_sent",
+        label="Survey",
+        type="boolean",
+        actor=SYSTEM,
     )
     workflow = make_workflow(
         "close",
@@ -220,7 +225,9 @@ def test_marketing_needs_the_opt_in(alpha, commit):
     )
     guest = make_guest(given_name="Sam", emails=["sam@example.com"])
     assert run_now(workflow, guest, commit).steps.get(index=0).status == "skipped"
-    guest_consent_record(guest=guest, channel="email", purpose="marketing", opted_in=True)
+    guest_consent_record(
+        guest=guest, channel="email", purpose="marketing", opted_in=True, actor=SYSTEM
+    )
     assert run_now(workflow, guest, commit).steps.get(index=0).status == "succeeded"
     [message] = outbox()
     assert message.body.startswith(
@@ -312,7 +319,7 @@ def test_assign_owner_round_robin_and_by_field(alpha, commit):
         trigger={"type": "manual"},
         actions=[{"type": "assign_owner", "strategy": "round_robin", "role": "general_manager"}],
     )
-    cases = [case_create(subject=f"c{i}") for i in range(3)]
+    cases = [case_create(subject=f"c{i}", actor=SYSTEM) for i in range(3)]
     for case in cases:
         run_now(rr, case, commit)
     assert [Case.objects.get(pk=c.pk).owner for c in cases] == [first, second, first]
@@ -330,8 +337,8 @@ def test_assign_owner_round_robin_and_by_field(alpha, commit):
             }
         ],
     )
-    billing = case_create(subject="Wrong bill", category="billing")
-    room = case_create(subject="Cold room", category="room")
+    billing = case_create(subject="Wrong bill", category="billing", actor=SYSTEM)
+    room = case_create(subject="Cold room", category="room", actor=SYSTEM)
     run_now(by_field, billing, commit)
     run_now(by_field, room, commit)
     assert (Case.objects.get(pk=billing.pk).owner, Case.objects.get(pk=room.pk).owner) == (

@@ -8,6 +8,7 @@ from django_tenants.utils import tenant_context
 from metadata.models import OutboxMessage, Workflow
 from tests.api.test_records_api import api, patch, post
 from tests.crm.factories import make_guest
+from tests.principals import SYSTEM
 from tests.workflows.conftest import make_workflow
 
 pytestmark = pytest.mark.django_db
@@ -168,14 +169,16 @@ def test_only_administrators_change_workflows(tenant_a):
     from tenants.users.services import user_create
 
     with tenant_context(tenant_a):
-        user, _ = user_create(email="desk@alpha.test")
-        user_roles_set(user=user, roles=Role.objects.filter(key="front_office"))
+        user, _ = user_create(email="desk@alpha.test", actor=SYSTEM)
+        user_roles_set(user=user, roles=Role.objects.filter(key="front_office"), actor=SYSTEM)
         token = api_key_create(name="desk", user=user, scopes=["*"]).plaintext
         make_workflow("existing", actions=[{"type": "add_tag", "tag": "x"}])
     client = Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {token}")
-    assert client.get("/api/v1/workflows/").status_code == 200
+    # Workflows are an administration door, reads included (one administrator rule).
+    assert client.get("/api/v1/workflows/").status_code == 403
     refused = post(client, "/api/v1/workflows/", DEFINITION)
     assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "permission_denied"
     assert patch(client, "/api/v1/workflows/existing/", {"enabled": False}).status_code == 403
 
 

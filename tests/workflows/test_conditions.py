@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from metadata.services.definitions import custom_field_create
 from metadata.workflows.conditions import conditions_met, value_matches
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 from tests.workflows.conftest import make_workflow
 
 pytestmark = pytest.mark.django_db
@@ -19,13 +20,16 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def guests(alpha):
-    custom_field_create(object_api_name="guest", api_name="points", label="Points", type="integer")
+    custom_field_create(
+        object_api_name="guest", api_name="points", label="Points", type="integer", actor=SYSTEM
+    )
     custom_field_create(
         object_api_name="guest",
         api_name="tier",
         label="Tier",
         type="choice",
         choices=["gold", "silver"],
+        actor=SYSTEM,
     )
     return {
         "ana": make_guest(

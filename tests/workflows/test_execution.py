@@ -17,6 +17,7 @@ from metadata.workflows import engine, registry, throttle
 from metadata.workflows.engine import workflow_dry_run, workflow_run_execute, workflow_run_manual
 from metadata.workflows.scheduler import workflows_schedule
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 from tests.workflows.conftest import make_workflow, outbox, runs_of
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +88,7 @@ def test_a_workflow_does_not_retrigger_itself(alpha, commit):
     )
     guest = make_guest()
     with commit():
-        guest_update(guest=guest, surname="Changed")
+        guest_update(guest=guest, surname="Changed", actor=SYSTEM)
     [run] = runs_of(loop)
     assert run.status == "succeeded"
     assert Guest.objects.get(pk=guest.pk).vip_level == 5
@@ -108,7 +109,7 @@ def test_two_workflows_cannot_ping_pong(alpha, commit):
     )
     guest = make_guest()
     with commit():
-        guest_update(guest=guest, vip_level=1)
+        guest_update(guest=guest, vip_level=1, actor=SYSTEM)
     # ping (by the user) -> pong (by ping) -> ping again? No: ping is in the chain.
     assert [r.status for r in runs_of(ping)] == ["succeeded"]
     [pong_run] = runs_of(pong)
@@ -131,7 +132,7 @@ def test_chains_stop_at_the_depth_cap(alpha, commit, settings):
     ]
     guest = make_guest()
     with commit():
-        guest_update(guest=guest, vip_level=1)
+        guest_update(guest=guest, vip_level=1, actor=SYSTEM)
     assert [len(runs_of(w)) for w in chain] == [1, 1, 0]
     guest.refresh_from_db()
     assert (guest.customer_type, guest.language, guest.nationality) == ("corporate", "fr", "")
@@ -154,7 +155,7 @@ def test_transient_failures_are_retried_from_the_failed_step(alpha, commit, monk
             actions=[{"type": "add_tag", "tag": "once"}, {"type": "flaky"}],
         )
         guest = make_guest()
-        [run] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk])
+        [run] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk], actor=SYSTEM)
         with pytest.raises(engine.RetryLater) as info:  # the task turns it into a retry
             workflow_run_execute(run_id=run.pk)
         assert info.value.countdown == 5
@@ -177,7 +178,9 @@ def test_retries_stop_after_max_attempts(alpha, commit):
     try:
         workflow = make_workflow("down", trigger={"type": "manual"}, actions=[{"type": "down"}])
         with commit():
-            [run] = workflow_run_manual(workflow=workflow, record_ids=[make_guest().pk])
+            [run] = workflow_run_manual(
+                workflow=workflow, record_ids=[make_guest().pk], actor=SYSTEM
+            )
         for _ in range(engine.MAX_ATTEMPTS - 1):
             try:
                 workflow_run_execute(run_id=run.pk)
@@ -224,17 +227,21 @@ def test_runs_in_flight_keep_their_version(alpha, commit):
     )
     guest = make_guest()
     with commit():
-        [run] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk])
+        [run] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk], actor=SYSTEM)
     run.refresh_from_db()
     assert run.status == "waiting"
-    workflow = workflow_update(workflow=workflow, actions=[{"type": "add_tag", "tag": "v2"}])
+    workflow = workflow_update(
+        workflow=workflow, actions=[{"type": "add_tag", "tag": "v2"}], actor=SYSTEM
+    )
     assert workflow.current_version.number == 2
-    assert workflow_update(workflow=workflow, name="Renamed").current_version.number == 2
+    assert (
+        workflow_update(workflow=workflow, name="Renamed", actor=SYSTEM).current_version.number == 2
+    )
     WorkflowRun.objects.filter(pk=run.pk).update(resume_at=timezone.now())
     workflow_run_execute(run_id=run.pk)
     assert Guest.objects.get(pk=guest.pk).tags == ["v1", "v1-end"]
     with commit():
-        [new] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk])
+        [new] = workflow_run_manual(workflow=workflow, record_ids=[guest.pk], actor=SYSTEM)
     assert new.version.number == 2
     assert Guest.objects.get(pk=guest.pk).tags == ["v1", "v1-end", "v2"]
 

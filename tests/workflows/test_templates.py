@@ -18,6 +18,7 @@ from metadata.models import Workflow
 from metadata.services.workflows import workflow_template_import, workflow_template_names
 from metadata.workflows.scheduler import workflows_schedule
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 from tests.workflows.conftest import outbox, runs_of, staff
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +26,7 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def imported(name: str) -> Workflow:
-    [step] = workflow_template_import(name=name, dry_run=False, enabled=True)["steps"]
+    [step] = workflow_template_import(name=name, dry_run=False, enabled=True, actor=SYSTEM)["steps"]
     return Workflow.objects.get(key=step["key"])
 
 
@@ -33,10 +34,14 @@ def test_every_template_imports_idempotently_and_starts_switched_off(alpha):
     names = workflow_template_names()
     assert len(names) == 6
     for name in names:
-        assert workflow_template_import(name=name, dry_run=True)["steps"][0]["action"] == "create"
-        workflow_template_import(name=name, dry_run=False)
         assert (
-            workflow_template_import(name=name, dry_run=False)["steps"][0]["action"] == "unchanged"
+            workflow_template_import(name=name, dry_run=True, actor=SYSTEM)["steps"][0]["action"]
+            == "create"
+        )
+        workflow_template_import(name=name, dry_run=False, actor=SYSTEM)
+        assert (
+            workflow_template_import(name=name, dry_run=False, actor=SYSTEM)["steps"][0]["action"]
+            == "unchanged"
         )
     assert Workflow.objects.filter(enabled=False).count() == 6
     assert set(Workflow.objects.values_list("template", flat=True)) == set(names)
@@ -71,8 +76,8 @@ def test_post_stay_survey_one_day_after_departure_when_checked_out(alpha, commit
         arrival=date(2026, 7, 1),
         nights=2,
     )
-    reservation_status_change(reservation=stayed, status="in_house")
-    reservation_status_change(reservation=stayed, status="checked_out")
+    reservation_status_change(reservation=stayed, status="in_house", actor=SYSTEM)
+    reservation_status_change(reservation=stayed, status="checked_out", actor=SYSTEM)
     no_show = make_reservation(
         property=prop,
         guest=make_guest(emails=["b@example.com"]),
@@ -112,7 +117,9 @@ def test_vip_arrival_today_makes_a_front_office_task(alpha, commit):
 def test_birthday_greeting_needs_marketing_consent(alpha, commit):
     workflow = imported("birthday_greeting")
     fan = make_guest(birth_date=date(1990, 9, 9), emails=["fan@example.com"], given_name="Fan")
-    guest_consent_record(guest=fan, channel="email", purpose="marketing", opted_in=True)
+    guest_consent_record(
+        guest=fan, channel="email", purpose="marketing", opted_in=True, actor=SYSTEM
+    )
     make_guest(birth_date=date(1985, 9, 9), emails=["quiet@example.com"])
     with commit():
         workflows_schedule(now=datetime(2026, 9, 9, 9, 0, tzinfo=PARIS))
@@ -124,9 +131,11 @@ def test_birthday_greeting_needs_marketing_consent(alpha, commit):
 def test_win_back_300_days_after_the_last_stay(alpha, commit):
     workflow = imported("win_back")
     guest = make_guest(emails=["back@example.com"])
-    guest_consent_record(guest=guest, channel="email", purpose="marketing", opted_in=True)
+    guest_consent_record(
+        guest=guest, channel="email", purpose="marketing", opted_in=True, actor=SYSTEM
+    )
     stay = make_reservation(property=make_property(), guest=guest, arrival=date(2025, 1, 10))
-    reservation_status_change(reservation=stay, status="in_house")
+    reservation_status_change(reservation=stay, status="in_house", actor=SYSTEM)
     guest_statistics_refresh(guest_ids=[guest.pk])
     guest.refresh_from_db()
     assert guest.last_stay == date(2025, 1, 10)
@@ -148,12 +157,13 @@ def test_complaint_past_deadline_is_escalated_to_a_manager(alpha, commit):
         kind="complaint",
         deadline=deadline,
         guest=make_guest(given_name="Ivo", surname="Late"),
+        actor=SYSTEM,
     )
-    solved = case_create(subject="Noise", kind="complaint", deadline=deadline)
+    solved = case_create(subject="Noise", kind="complaint", deadline=deadline, actor=SYSTEM)
     from crm.services.cases import case_update
 
-    case_update(case=solved, status="resolved")
-    request = case_create(subject="Extra pillow", kind="request", deadline=deadline)
+    case_update(case=solved, status="resolved", actor=SYSTEM)
+    request = case_create(subject="Extra pillow", kind="request", deadline=deadline, actor=SYSTEM)
     with commit():
         workflows_schedule(now=deadline + timedelta(minutes=3))
     assert {r.record_id: r.status for r in runs_of(workflow)} == {str(late.pk): "succeeded"}

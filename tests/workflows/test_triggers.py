@@ -18,6 +18,7 @@ from metadata.services.records import record_create, record_delete
 from metadata.workflows.engine import workflow_run_manual
 from metadata.workflows.scheduler import workflows_schedule
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 from tests.workflows.conftest import make_workflow, runs_of
 
 pytestmark = pytest.mark.django_db
@@ -77,15 +78,15 @@ def test_record_updated_watches_fields_and_old_and_new_values(alpha, commit):
     guest = make_guest()
     reservation = make_reservation(property=prop, guest=guest)
     with commit():
-        reservation_status_change(reservation=reservation, status="in_house")
+        reservation_status_change(reservation=reservation, status="in_house", actor=SYSTEM)
     assert runs_of(workflow) == []  # changed, but not to checked_out
     with commit():
         from crm.services.reservations import reservation_update
 
-        reservation_update(reservation=reservation, channel="web")
+        reservation_update(reservation=reservation, channel="web", actor=SYSTEM)
     assert runs_of(workflow) == []  # a field that is not watched
     with commit():
-        reservation_status_change(reservation=reservation, status="checked_out")
+        reservation_status_change(reservation=reservation, status="checked_out", actor=SYSTEM)
     [run] = runs_of(workflow)
     assert run.status == "succeeded"
     assert run.event["old"]["status"] == "in_house" and run.event["new"]["status"] == "checked_out"
@@ -102,6 +103,7 @@ def test_record_updated_on_a_custom_field_change(alpha, commit):
         label="Tier",
         type="choice",
         choices=["gold", "silver"],
+        actor=SYSTEM,
     )
     workflow = make_workflow(
         "gold",
@@ -113,14 +115,18 @@ def test_record_updated_on_a_custom_field_change(alpha, commit):
     )
     guest = make_guest(custom={"tier": "silver"})
     with commit():
-        guest_update(guest=guest, custom={"tier": "gold"})
+        guest_update(guest=guest, custom={"tier": "gold"}, actor=SYSTEM)
     assert [r.status for r in runs_of(workflow)] == ["succeeded"]
     assert Guest.objects.get(pk=guest.pk).tags == ["gold"]
 
 
 def test_record_deleted_with_conditions_on_its_last_values(alpha, commit):
     object_definition_create(
-        api_name="supplier", label="Supplier", label_plural="Suppliers", module="guests"
+        api_name="supplier",
+        label="Supplier",
+        label_plural="Suppliers",
+        module="guests",
+        actor=SYSTEM,
     )
     workflow = make_workflow(
         "supplier_gone",
@@ -129,11 +135,11 @@ def test_record_deleted_with_conditions_on_its_last_values(alpha, commit):
         conditions={"all": [{"field": "name", "op": "contains", "value": "acme"}]},
         actions=[{"type": "webhook", "event_type": "workflow.supplier_gone"}],
     )
-    keep = record_create(object_api_name="supplier", data={}, name="Other Ltd")
-    gone = record_create(object_api_name="supplier", data={}, name="ACME Foods")
+    keep = record_create(object_api_name="supplier", data={}, name="Other Ltd", actor=SYSTEM)
+    gone = record_create(object_api_name="supplier", data={}, name="ACME Foods", actor=SYSTEM)
     gone_id = gone.pk
-    record_delete(record=keep)
-    record_delete(record=gone)
+    record_delete(record=keep, actor=SYSTEM)
+    record_delete(record=gone, actor=SYSTEM)
     [run] = runs_of(workflow)
     assert run.record_id == str(gone_id) and run.trigger_type == "record_deleted"
     assert run.event["old"]["name"] == "ACME Foods"
@@ -187,7 +193,7 @@ def test_date_relative_hours_after_a_datetime(alpha, commit):
         actions=[{"type": "update_field", "field": "priority", "value": "high"}],
     )
     deadline = datetime(2026, 6, 10, 8, 0, tzinfo=UTC)
-    case = case_create(subject="Noisy room", kind="complaint", deadline=deadline)
+    case = case_create(subject="Noisy room", kind="complaint", deadline=deadline, actor=SYSTEM)
     with commit():
         assert workflows_schedule(now=deadline + timedelta(hours=1, minutes=59))["runs"] == 0
         assert workflows_schedule(now=deadline + timedelta(hours=2))["runs"] == 1
@@ -269,10 +275,12 @@ def test_manual_run_on_records_and_on_a_filtered_list(alpha, commit):
     a, b = make_guest(surname="Manual"), make_guest(surname="Manual")
     c = make_guest(surname="Other")
     with commit():
-        runs = workflow_run_manual(workflow=workflow, record_ids=[a.pk])
+        runs = workflow_run_manual(workflow=workflow, record_ids=[a.pk], actor=SYSTEM)
     assert [r.record_id for r in runs] == [str(a.pk)]
     with commit():
-        runs = workflow_run_manual(workflow=workflow, filters=[["surname", "eq", "Manual"]])
+        runs = workflow_run_manual(
+            workflow=workflow, filters=[["surname", "eq", "Manual"]], actor=SYSTEM
+        )
     assert sorted(r.record_id for r in runs) == sorted([str(a.pk), str(b.pk)])
     assert Guest.objects.get(pk=b.pk).tags == ["picked"]
     assert Guest.objects.get(pk=c.pk).tags == []

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import tenant_context
 
 from metadata.services.workflows import workflow_template_import, workflow_template_names
+from tenants.access.principal import Principal
 from tenants.errors import ApplicationError
 from tenants.selectors import tenant_get_by_slug
 
@@ -32,7 +33,10 @@ class Command(BaseCommand):
             for name in names:
                 try:
                     plan = workflow_template_import(
-                        name=name, dry_run=not options["apply"], enabled=options["enable"]
+                        name=name,
+                        dry_run=not options["apply"],
+                        enabled=options["enable"],
+                        actor=Principal.system("command"),
                     )
                 except ApplicationError as exc:
                     raise CommandError(exc.message) from exc

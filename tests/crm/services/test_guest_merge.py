@@ -42,6 +42,7 @@ from crm.services.guests import (
 )
 from tenants.errors import Conflict
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 TABLES = (
@@ -89,17 +90,23 @@ def pair(prop):
         tags=["spa"],
         vip_level=2,
     )
-    guest_address_add(guest=duplicate, line1="Rua Augusta 1", city="Lisboa", country="PT")
-    guest_preference_set(guest=duplicate, group="pillow", code="foam")
-    guest_preference_set(guest=survivor, group="pillow", code="foam")
-    guest_consent_record(guest=duplicate, channel="email", purpose="marketing", opted_in=True)
-    guest_external_id_add(guest=duplicate, source="opera", property=prop, external_id="D-1")
-    company = company_create(name="Acme Travel", kind="corporate")
-    company_contact_add(company=company, guest=duplicate, role="booker")
+    guest_address_add(
+        guest=duplicate, line1="Rua Augusta 1", city="Lisboa", country="PT", actor=SYSTEM
+    )
+    guest_preference_set(guest=duplicate, group="pillow", code="foam", actor=SYSTEM)
+    guest_preference_set(guest=survivor, group="pillow", code="foam", actor=SYSTEM)
+    guest_consent_record(
+        guest=duplicate, channel="email", purpose="marketing", opted_in=True, actor=SYSTEM
+    )
+    guest_external_id_add(
+        guest=duplicate, source="opera", property=prop, external_id="D-1", actor=SYSTEM
+    )
+    company = company_create(name="Acme Travel", kind="corporate", actor=SYSTEM)
+    company_contact_add(company=company, guest=duplicate, role="booker", actor=SYSTEM)
     shared = make_reservation(property=prop, guest=survivor, status="checked_out", total="100")
     from crm.services.reservations import reservation_update
 
-    reservation_update(reservation=shared, guests=[survivor, duplicate])
+    reservation_update(reservation=shared, guests=[survivor, duplicate], actor=SYSTEM)
     make_reservation(
         property=prop,
         guest=duplicate,
@@ -109,7 +116,13 @@ def pair(prop):
         nights=4,
     )
     make_reservation(property=prop, guest=survivor, booker_guest=duplicate)
-    activity_create(object_api_name="guest", record_id=duplicate.pk, kind="note", body="Likes jazz")
+    activity_create(
+        object_api_name="guest",
+        record_id=duplicate.pk,
+        kind="note",
+        body="Likes jazz",
+        actor=SYSTEM,
+    )
     return Guest.objects.get(pk=survivor.pk), Guest.objects.get(pk=duplicate.pk)
 
 
@@ -126,7 +139,7 @@ def test_rules_produce_suggestions(tenant_a):
         assert (other.pk, twin_phone.pk, "phone") in found
         assert all(g not in (other.pk,) for g, _, r in found if r == "email")
         suggestion = DuplicateSuggestion.objects.get(rule="phone")
-        duplicate_dismiss(suggestion=suggestion)
+        duplicate_dismiss(suggestion=suggestion, actor=SYSTEM)
         assert duplicates_find() == 0  # nothing new; the dismissed pair stays dismissed
         assert DuplicateSuggestion.objects.get(pk=suggestion.pk).status == "dismissed"
 
@@ -148,7 +161,7 @@ def test_merge_moves_everything_to_the_survivor(tenant_a):
         prop = make_property()
         survivor, duplicate = pair(prop)
         dup_id = duplicate.pk
-        log = guest_merge(survivor=survivor, duplicate=duplicate)
+        log = guest_merge(survivor=survivor, duplicate=duplicate, actor=SYSTEM)
 
         assert not Guest.objects.filter(pk=dup_id).exists()
         s = Guest.objects.get(pk=survivor.pk)
@@ -184,27 +197,27 @@ def test_undo_restores_the_original_state_exactly(tenant_a):
         survivor, duplicate = pair(prop)
         duplicates_find()
         before = full_state()
-        log = guest_merge(survivor=survivor, duplicate=duplicate)
+        log = guest_merge(survivor=survivor, duplicate=duplicate, actor=SYSTEM)
         assert full_state() != before
-        restored = guest_merge_undo(merge_log=log)
+        restored = guest_merge_undo(merge_log=log, actor=SYSTEM)
         assert restored.pk == duplicate.pk
         assert restored.id_document_number == "P7654321"
         assert full_state() == before
         assert MergeLog.objects.get(pk=log.pk).undone_at is not None
         with pytest.raises(Conflict):
-            guest_merge_undo(merge_log=log)
+            guest_merge_undo(merge_log=log, actor=SYSTEM)
 
 
 def test_chained_merges_undo_newest_first(tenant_a):
     with tenant_context(tenant_a):
         a, b, c = make_guest(), make_guest(), make_guest(emails=["c@example.com"])
         before = full_state()
-        first = guest_merge(survivor=b, duplicate=c)
-        second = guest_merge(survivor=a, duplicate=Guest.objects.get(pk=b.pk))
+        first = guest_merge(survivor=b, duplicate=c, actor=SYSTEM)
+        second = guest_merge(survivor=a, duplicate=Guest.objects.get(pk=b.pk), actor=SYSTEM)
         with pytest.raises(Conflict):
-            guest_merge_undo(merge_log=first)
-        guest_merge_undo(merge_log=second)
-        guest_merge_undo(merge_log=MergeLog.objects.get(pk=first.pk))
+            guest_merge_undo(merge_log=first, actor=SYSTEM)
+        guest_merge_undo(merge_log=second, actor=SYSTEM)
+        guest_merge_undo(merge_log=MergeLog.objects.get(pk=first.pk), actor=SYSTEM)
         assert full_state() == before
 
 
@@ -215,7 +228,7 @@ def test_survivor_becomes_primary_where_the_duplicate_was(tenant_a):
         res = make_reservation(
             property=prop, guest=duplicate, guests=[survivor], status="checked_out", total="80"
         )
-        guest_merge(survivor=survivor, duplicate=duplicate)
+        guest_merge(survivor=survivor, duplicate=duplicate, actor=SYSTEM)
         assert list(
             ReservationGuest.objects.filter(reservation=res).values_list("guest_id", "is_primary")
         ) == [(survivor.pk, True)]

@@ -22,8 +22,10 @@ from crm.services.guests import (
     guest_preference_set,
     guest_update,
 )
+from tenants.access.principal import Principal
 from tenants.errors import Conflict
 from tests.crm.factories import make_guest, make_property
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -82,16 +84,16 @@ def test_emails_and_phones_one_primary_each_and_e164(tenant_a):
             ("+442079460958", False),
         ]
         work = GuestEmail.objects.get(guest=guest, email="ana.work@example.com")
-        guest_email_set_primary(guest_email=work)
+        guest_email_set_primary(guest_email=work, actor=SYSTEM)
         guest.refresh_from_db()
         assert guest.email == "ana.work@example.com"
         assert guest.emails.filter(is_primary=True).count() == 1
-        guest_email_remove(guest_email=GuestEmail.objects.get(pk=work.pk))
+        guest_email_remove(guest_email=GuestEmail.objects.get(pk=work.pk), actor=SYSTEM)
         guest.refresh_from_db()
         assert guest.email == "Ana@example.com"
         assert guest.emails.get().is_primary is True
 
-        guest_phone_add(guest=guest, number="+1 415 555 2671", primary=True)
+        guest_phone_add(guest=guest, number="+1 415 555 2671", primary=True, actor=SYSTEM)
         guest.refresh_from_db()
         assert guest.phone == "+14155552671"
         assert GuestPhone.objects.filter(guest=guest, is_primary=True).count() == 1
@@ -124,19 +126,25 @@ def test_duplicate_email_on_profile_refused(tenant_a):
     with tenant_context(tenant_a):
         guest = make_guest(emails=["one@example.com"])
         with pytest.raises(ValidationError):
-            guest_email_add(guest=guest, email="ONE@example.com")
+            guest_email_add(guest=guest, email="ONE@example.com", actor=SYSTEM)
 
 
 def test_external_id_maps_to_one_profile_only(tenant_a):
     with tenant_context(tenant_a):
         prop = make_property()
         first, second = make_guest(), make_guest()
-        guest_external_id_add(guest=first, source="opera", property=prop, external_id="884")
+        guest_external_id_add(
+            guest=first, source="opera", property=prop, external_id="884", actor=SYSTEM
+        )
         # Same id from another property or system is another identity.
-        guest_external_id_add(guest=second, source="opera", external_id="884")
-        guest_external_id_add(guest=second, source="synxis", property=prop, external_id="884")
+        guest_external_id_add(guest=second, source="opera", external_id="884", actor=SYSTEM)
+        guest_external_id_add(
+            guest=second, source="synxis", property=prop, external_id="884", actor=SYSTEM
+        )
         with pytest.raises(Conflict):
-            guest_external_id_add(guest=second, source="OPERA", property=prop, external_id="884")
+            guest_external_id_add(
+                guest=second, source="OPERA", property=prop, external_id="884", actor=SYSTEM
+            )
         assert first.external_ids.count() == 1 and second.external_ids.count() == 2
 
 
@@ -144,7 +152,12 @@ def test_consents_keep_history_and_expose_the_latest(tenant_a):
     with tenant_context(tenant_a):
         guest = make_guest()
         guest_consent_record(
-            guest=guest, channel="email", purpose="marketing", opted_in=True, source="web form"
+            guest=guest,
+            channel="email",
+            purpose="marketing",
+            opted_in=True,
+            source="web form",
+            actor=SYSTEM,
         )
         guest_consent_record(
             guest=guest,
@@ -152,23 +165,28 @@ def test_consents_keep_history_and_expose_the_latest(tenant_a):
             purpose="marketing",
             opted_in=False,
             source="unsubscribe link",
+            actor=SYSTEM,
         )
-        guest_consent_record(guest=guest, channel="sms", purpose="service", opted_in=True)
+        guest_consent_record(
+            guest=guest, channel="sms", purpose="service", opted_in=True, actor=SYSTEM
+        )
         current = guest_consents_current(guest=guest)
         assert current[("email", "marketing")].opted_in is False
         assert current[("email", "marketing")].source == "unsubscribe link"
         assert current[("sms", "service")].opted_in is True
         assert guest.consents.count() == 3
         with pytest.raises(ValidationError):
-            guest_consent_record(guest=guest, channel="pigeon", purpose="marketing", opted_in=True)
+            guest_consent_record(
+                guest=guest, channel="pigeon", purpose="marketing", opted_in=True, actor=SYSTEM
+            )
 
 
 def test_preferences_global_or_per_property(tenant_a):
     with tenant_context(tenant_a):
         guest, prop = make_guest(), make_property()
-        guest_preference_set(guest=guest, group="pillow", code="foam")
-        guest_preference_set(guest=guest, group="pillow", code="foam")  # idempotent
-        guest_preference_set(guest=guest, group="floor", code="high", property=prop)
+        guest_preference_set(guest=guest, group="pillow", code="foam", actor=SYSTEM)
+        guest_preference_set(guest=guest, group="pillow", code="foam", actor=SYSTEM)  # idempotent
+        guest_preference_set(guest=guest, group="floor", code="high", property=prop, actor=SYSTEM)
         assert sorted(guest.preferences.values_list("group", "code", "property_id")) == [
             ("FLOOR", "HIGH", prop.pk),
             ("PILLOW", "FOAM", None),
@@ -187,7 +205,7 @@ def test_update_writes_one_audit_row_per_changed_field(tenant_a):
             vip_level=3,
             tags=["Golf", "spa "],
             language="pt",
-            user=user,
+            actor=Principal.of(user),
         )
         rows = RecordChange.objects.filter(
             object_api_name="guest", record_id=str(guest.pk), action="update"

@@ -6,7 +6,6 @@ import csv
 import io
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from crm.models import (
     Guest,
     GuestEmail,
     GuestExternalId,
+    ImportUpload,
     RecordChange,
     Reservation,
     ReservationGuest,
@@ -27,9 +27,11 @@ from crm.services.exports import records_export
 from crm.services.imports import import_file, import_start
 from crm.services.properties import room_type_create
 from metadata.services.definitions import custom_field_create
+from tenants.access.principal import Principal
 from tenants.jobs.models import Job
 from tenants.jobs.services import job_run
 from tests.crm.factories import make_property
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +87,9 @@ def test_dry_run_reports_every_row_error_and_writes_nothing(tenant_a, tmp_path):
                 ["A7", "", "Zoe", "", "", "", "", "", ""],
             ],
         )
-        report = import_file(object_api_name="guest", path=path, mapping=MAPPING, dry_run=True)
+        report = import_file(
+            object_api_name="guest", path=path, mapping=MAPPING, dry_run=True, actor=SYSTEM
+        )
         assert (report["rows"], report["valid"], report["invalid"]) == (7, 2, 5)
         assert report["would_create"] == 2 and report["would_update"] == 0
         rows = errors_by_row(report)
@@ -131,12 +135,14 @@ def test_real_import_of_10k_rows_as_a_job_then_upsert(tenant_a, tmp_path):
             content=buffer.getvalue().encode(),
             mapping=MAPPING,
             dry_run=False,
-            user=user,
+            actor=Principal.of(user),
         )
         job = job_run(job_id=str(job.pk))
         assert job.status == Job.Status.SUCCEEDED, job.error
         assert job.progress == 100
-        assert not Path(job.payload["path"]).exists()  # the upload is not kept
+        # The upload is not kept: neither its row nor its bytes.
+        assert not ImportUpload.objects.filter(pk=job.payload["upload"]).exists()
+        assert not list(ImportUpload.folder().glob("*"))
         assert (job.result["rows"], job.result["created"], job.result["invalid"]) == (
             10_000,
             10_000,
@@ -161,7 +167,11 @@ def test_real_import_of_10k_rows_as_a_job_then_upsert(tenant_a, tmp_path):
         rows[43][5] = "new43@example.com"
         path = write_csv(tmp_path / "again.csv", GUEST_HEADER, rows[40:50])
         report = import_file(
-            object_api_name="guest", path=path, mapping=MAPPING, dry_run=False, user=user
+            object_api_name="guest",
+            path=path,
+            mapping=MAPPING,
+            dry_run=False,
+            actor=Principal.of(user),
         )
         assert (report["created"], report["updated"]) == (0, 10)
         assert Guest.objects.count() == 10_000
@@ -179,13 +189,15 @@ def test_real_import_of_10k_rows_as_a_job_then_upsert(tenant_a, tmp_path):
 def test_xlsx_companies_and_reservations_with_statistics(tenant_a, tmp_path):
     with tenant_context(tenant_a):
         prop = make_property(code="LIS2", currency="EUR")
-        room_type_create(property=prop, code="DBL", name="Double", base_rate=Decimal("120"))
+        room_type_create(
+            property=prop, code="DBL", name="Double", base_rate=Decimal("120"), actor=SYSTEM
+        )
         write_csv(
             tmp_path / "g.csv",
             ["external_id", "given_name", "surname", "email"],
             [["P1", "Ana", "Silva", "ana@example.com"], ["P2", "Rui", "Costa", ""]],
         )
-        import_file(object_api_name="guest", path=tmp_path / "g.csv", dry_run=False)
+        import_file(object_api_name="guest", path=tmp_path / "g.csv", dry_run=False, actor=SYSTEM)
 
         book = Workbook()
         sheet = book.active
@@ -194,7 +206,10 @@ def test_xlsx_companies_and_reservations_with_statistics(tenant_a, tmp_path):
         sheet.append(["TRAV", "Trav Agency", "travel agent", "GB", "020 7946 0000"])
         book.save(tmp_path / "companies.xlsx")
         report = import_file(
-            object_api_name="company", path=tmp_path / "companies.xlsx", dry_run=False
+            object_api_name="company",
+            path=tmp_path / "companies.xlsx",
+            dry_run=False,
+            actor=SYSTEM,
         )
         assert report["created"] == 2, report
         assert Company.objects.get(external_id="TRAV").phone == "+442079460000"
@@ -234,7 +249,10 @@ def test_xlsx_companies_and_reservations_with_statistics(tenant_a, tmp_path):
         sheet.append(["LIS2", "R4", "in_house", "2026-01-01", "2026-01-03", "", 10, "P9", "NOPE"])
         book.save(tmp_path / "res.xlsx")
         report = import_file(
-            object_api_name="reservation", path=tmp_path / "res.xlsx", dry_run=False
+            object_api_name="reservation",
+            path=tmp_path / "res.xlsx",
+            dry_run=False,
+            actor=SYSTEM,
         )
         assert (report["created"], report["invalid"]) == (2, 2), report
         assert errors_by_row(report) == {
@@ -262,7 +280,10 @@ def test_xlsx_companies_and_reservations_with_statistics(tenant_a, tmp_path):
             [["LIS2", "R1", "cancelled", "2025-03-01", "2025-03-04", "360", "P1"]],
         )
         report = import_file(
-            object_api_name="reservation", path=tmp_path / "cancel.csv", dry_run=False
+            object_api_name="reservation",
+            path=tmp_path / "cancel.csv",
+            dry_run=False,
+            actor=SYSTEM,
         )
         assert (report["created"], report["updated"]) == (0, 1)
         r1.refresh_from_db()
@@ -279,6 +300,7 @@ def test_custom_columns_go_through_the_custom_value_path(tenant_a, tmp_path):
             label="Loyalty",
             type="choice",
             choices=["gold", "silver"],
+            actor=SYSTEM,
         )
         path = write_csv(
             tmp_path / "c.csv",
@@ -286,12 +308,14 @@ def test_custom_columns_go_through_the_custom_value_path(tenant_a, tmp_path):
             [["Silva", "gold"], ["Costa", "platinum"]],
         )
         mapping = {"surname": "surname", "Loyalty": "custom.loyalty"}
-        report = import_file(object_api_name="guest", path=path, mapping=mapping)
+        report = import_file(object_api_name="guest", path=path, mapping=mapping, actor=SYSTEM)
         # The metadata engine's rules apply: the bad choice is refused, not dropped.
         assert report["invalid"] == 1
         error = report["errors"][0]["errors"][0]
         assert error["field"] == "custom.loyalty" and "gold" in error["message"]
-        import_file(object_api_name="guest", path=path, mapping=mapping, dry_run=False)
+        import_file(
+            object_api_name="guest", path=path, mapping=mapping, dry_run=False, actor=SYSTEM
+        )
         assert Guest.objects.get(surname="Silva").custom == {"loyalty": "gold"}
         assert not Guest.objects.filter(surname="Costa").exists()
 
@@ -300,7 +324,9 @@ def test_bad_mapping_refused(tenant_a, tmp_path):
     with tenant_context(tenant_a):
         path = write_csv(tmp_path / "m.csv", ["a", "b"], [["1", "2"]])
         with pytest.raises(ValidationError) as exc:
-            import_file(object_api_name="guest", path=path, mapping={"a": "shoe_size"})
+            import_file(
+                object_api_name="guest", path=path, mapping={"a": "shoe_size"}, actor=SYSTEM
+            )
         assert "mapping" in exc.value.message_dict
 
 
@@ -337,7 +363,7 @@ def test_export_filtered_list_and_import_it_back(tenant_a, tmp_path, file_format
                 ["E3", "LIS3", "Kim", "Lee", "kim@example.com", "KR", "", "", ""],
             ],
         )
-        import_file(object_api_name="guest", path=tmp_path / "g.csv", dry_run=False)
+        import_file(object_api_name="guest", path=tmp_path / "g.csv", dry_run=False, actor=SYSTEM)
         ana = Guest.objects.get(external_ids__external_id="E1")
         assert (ana.id_document_number, ana.id_document_expiry) == ("PT123456", date(2030, 1, 1))
         with connection.cursor() as cursor:  # the COPY path encrypts as well
@@ -365,6 +391,7 @@ def test_export_filtered_list_and_import_it_back(tenant_a, tmp_path, file_format
             object_api_name="guest",
             path=out,
             mapping={h: h for h in header if h not in ("id_document_number", "id_document_expiry")},
+            actor=SYSTEM,
         )
         assert (report["invalid"], report["would_update"], report["would_create"]) == (0, 2, 0), (
             report

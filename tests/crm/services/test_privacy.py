@@ -18,6 +18,7 @@ from crm.services.privacy import guest_erase, guest_export
 from crm.services.reservations import folio_line_add
 from tenants.errors import Conflict
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -33,17 +34,27 @@ def test_export_holds_everything_about_the_guest(tenant_a):
             id_document_number="A0001",
             birth_date=date(1970, 1, 2),
         )
-        guest_consent_record(guest=guest, channel="sms", purpose="marketing", opted_in=True)
-        guest_external_id_add(guest=guest, source="pms", external_id="77")
+        guest_consent_record(
+            guest=guest, channel="sms", purpose="marketing", opted_in=True, actor=SYSTEM
+        )
+        guest_external_id_add(guest=guest, source="pms", external_id="77", actor=SYSTEM)
         res = make_reservation(property=prop, guest=guest, status="checked_out")
         folio_line_add(
-            reservation=res, kind="room", amount=Decimal("150"), posted_on=date(2026, 3, 1)
+            reservation=res,
+            kind="room",
+            amount=Decimal("150"),
+            posted_on=date(2026, 3, 1),
+            actor=SYSTEM,
         )
         activity_create(
-            object_api_name="guest", record_id=guest.pk, kind="call", direction="inbound"
+            object_api_name="guest",
+            record_id=guest.pk,
+            kind="call",
+            direction="inbound",
+            actor=SYSTEM,
         )
 
-        data = guest_export(guest=guest)
+        data = guest_export(guest=guest, actor=SYSTEM)
         json.dumps(data)  # plain JSON types only
         assert data["profile"]["surname"] == "Okafor"
         assert data["profile"]["id_document_number"] == "A0001"
@@ -78,12 +89,16 @@ def test_erase_anonymises_but_keeps_reservations_and_revenue(tenant_a):
             property=prop, guest=guest, status="checked_out", total="100", arrival=date(2025, 1, 1)
         )
         activity_create(
-            object_api_name="guest", record_id=guest.pk, kind="note", body="Ingrid asked for a crib"
+            object_api_name="guest",
+            record_id=guest.pk,
+            kind="note",
+            body="Ingrid asked for a crib",
+            actor=SYSTEM,
         )
         revenue_before = Reservation.objects.aggregate(t=Sum("total_amount"))["t"]
         stats_before = Guest.objects.values_list("stays", "nights", "revenue").get(pk=guest.pk)
 
-        guest_erase(guest=guest, reason="GDPR art. 17 request")
+        guest_erase(guest=guest, reason="GDPR art. 17 request", actor=SYSTEM)
 
         g = Guest.objects.get(pk=guest.pk)
         assert (g.given_name, g.surname) == ("Erased", f"#{g.pk}")
@@ -111,4 +126,4 @@ def test_erase_anonymises_but_keeps_reservations_and_revenue(tenant_a):
             object_api_name="guest", record_id=str(g.pk), action="erase"
         ).exists()
         with pytest.raises(Conflict):
-            guest_erase(guest=g)
+            guest_erase(guest=g, actor=SYSTEM)

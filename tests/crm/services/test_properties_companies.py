@@ -20,6 +20,7 @@ from crm.services.properties import (
 )
 from tenants.errors import Conflict
 from tests.crm.factories import make_guest, make_property
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +40,7 @@ def test_property_with_translations_and_all_fields(tenant_a):
             opened_on=date(2019, 1, 1),
             address_line1="Rua do Porto 1",
             city="Macau",
+            actor=SYSTEM,
         )
         prop = Property.objects.get(pk=prop.pk)
         assert (prop.code, prop.country, prop.currency) == ("HBRMAC", "MO", "MOP")
@@ -46,7 +48,7 @@ def test_property_with_translations_and_all_fields(tenant_a):
             assert prop.name == "澳門港灣酒店"
         with translation.override("ja"):  # no Japanese name: falls back to English
             assert prop.name == "Harbour Macau"
-        property_update(property=prop, room_count=260)
+        property_update(property=prop, room_count=260, actor=SYSTEM)
         change = RecordChange.objects.get(
             object_api_name="property", record_id=str(prop.pk), field="room_count", action="update"
         )
@@ -73,7 +75,7 @@ def test_property_refuses_bad_values(tenant_a, fields, field):
             "timezone": "Europe/Lisbon",
         }
         with pytest.raises(ValidationError) as exc:
-            property_create(**{**base, **fields})
+            property_create(**{**base, **fields}, actor=SYSTEM)
         assert field in exc.value.message_dict
 
 
@@ -87,12 +89,13 @@ def test_room_types_and_rate_plans_belong_to_a_property(tenant_a):
             name_ja="ダブル",
             capacity=2,
             base_rate=Decimal("15000.4"),
+            actor=SYSTEM,
         )
         assert (room.code, room.currency, room.base_rate) == ("DBL", "JPY", Decimal("15000"))
-        plan = rate_plan_create(property=prop, code="bar", name="Best available")
+        plan = rate_plan_create(property=prop, code="bar", name="Best available", actor=SYSTEM)
         assert plan.code == "BAR"
         with pytest.raises(ValidationError):
-            room_type_create(property=prop, code="DBL", name="Again")
+            room_type_create(property=prop, code="DBL", name="Again", actor=SYSTEM)
 
 
 def test_company_with_contacts_and_external_id(tenant_a):
@@ -104,19 +107,22 @@ def test_company_with_contacts_and_external_id(tenant_a):
             phone="020 7946 0000",
             country="GB",
             email="T@Initech.EXAMPLE",
+            actor=SYSTEM,
         )
         assert (company.phone, company.email) == ("+442079460000", "T@initech.example")
         with pytest.raises(Conflict):
-            company_create(name="Other", external_id="ACC-9")
+            company_create(name="Other", external_id="ACC-9", actor=SYSTEM)
         with pytest.raises(ValidationError):
-            company_create(name="Other", kind="pirate")
+            company_create(name="Other", kind="pirate", actor=SYSTEM)
         booker, manager = make_guest(), make_guest()
-        company_contact_add(company=company, guest=booker, role="booker")
-        company_contact_add(company=company, guest=manager, role="travel_manager", primary=True)
+        company_contact_add(company=company, guest=booker, role="booker", actor=SYSTEM)
+        company_contact_add(
+            company=company, guest=manager, role="travel_manager", primary=True, actor=SYSTEM
+        )
         assert list(
             CompanyContact.objects.filter(company=company).values_list("role", "is_primary")
         ) == [("travel_manager", True), ("booker", False)]
-        company_update(company=company, name="Initech Ltd")
+        company_update(company=company, name="Initech Ltd", actor=SYSTEM)
         assert RecordChange.objects.filter(
             object_api_name="company", field="name", new="Initech Ltd"
         ).exists()

@@ -22,6 +22,7 @@ from crm.services.reservations import (
 )
 from tenants.errors import Conflict
 from tests.crm.factories import make_guest, make_property, make_reservation
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 S = Reservation.Status
@@ -36,9 +37,9 @@ def test_allowed_transitions_walk_a_stay_through(tenant_a):
     with tenant_context(tenant_a):
         prop, guest = make_property(), make_guest()
         res = make_reservation(property=prop, guest=guest)
-        res = reservation_status_change(reservation=res, status=S.IN_HOUSE)
+        res = reservation_status_change(reservation=res, status=S.IN_HOUSE, actor=SYSTEM)
         assert res.status == S.IN_HOUSE
-        res = reservation_status_change(reservation=res, status=S.CHECKED_OUT)
+        res = reservation_status_change(reservation=res, status=S.CHECKED_OUT, actor=SYSTEM)
         assert Reservation.objects.get(pk=res.pk).status == S.CHECKED_OUT
         fields = set(
             RecordChange.objects.filter(
@@ -66,7 +67,7 @@ def test_refused_transitions_raise_and_change_nothing(tenant_a, start, target):
     with tenant_context(tenant_a):
         res = make_reservation(property=make_property(), guest=make_guest(), status=start)
         with pytest.raises(TransitionRefused) as exc:
-            reservation_status_change(reservation=res, status=target)
+            reservation_status_change(reservation=res, status=target, actor=SYSTEM)
         assert exc.value.code == "status_transition_refused"
         assert f"from {start} to {target}" in exc.value.message
         assert Reservation.objects.get(pk=res.pk).status == start
@@ -79,9 +80,9 @@ def test_every_status_has_a_transition_rule():
 def test_cancel_sets_and_reinstate_clears_cancelled_at(tenant_a):
     with tenant_context(tenant_a):
         res = make_reservation(property=make_property(), guest=make_guest())
-        res = reservation_cancel(reservation=res)
+        res = reservation_cancel(reservation=res, actor=SYSTEM)
         assert res.status == S.CANCELLED and res.cancelled_at is not None
-        res = reservation_status_change(reservation=res, status=S.RESERVED)
+        res = reservation_status_change(reservation=res, status=S.RESERVED, actor=SYSTEM)
         assert res.cancelled_at is None
 
 
@@ -103,16 +104,19 @@ def test_statistics_follow_create_cancel_modify_and_status(tenant_a):
         future = make_reservation(property=prop, guest=guest, arrival=date(2026, 8, 1), nights=2)
         # A reservation not yet stayed does not count.
         assert stats(guest)[:2] == (1, 3)
-        reservation_status_change(reservation=future, status=S.IN_HOUSE)
+        reservation_status_change(reservation=future, status=S.IN_HOUSE, actor=SYSTEM)
         assert stats(guest) == (2, 5, Decimal("750.00"), date(2025, 5, 1), date(2026, 8, 1))
 
         reservation_update(
-            reservation=stay1, departure=date(2025, 5, 6), total_amount=Decimal("800")
+            reservation=stay1,
+            departure=date(2025, 5, 6),
+            total_amount=Decimal("800"),
+            actor=SYSTEM,
         )
         assert stats(guest) == (2, 7, Decimal("1100.00"), date(2025, 5, 1), date(2026, 8, 1))
 
-        reservation_status_change(reservation=future, status=S.RESERVED)
-        reservation_cancel(reservation=future)
+        reservation_status_change(reservation=future, status=S.RESERVED, actor=SYSTEM)
+        reservation_cancel(reservation=future, actor=SYSTEM)
         assert stats(guest) == (1, 5, Decimal("800.00"), date(2025, 5, 1), date(2025, 5, 1))
 
 
@@ -120,7 +124,7 @@ def test_changing_the_guest_moves_the_statistics(tenant_a):
     with tenant_context(tenant_a):
         prop, first, second = make_property(), make_guest(), make_guest()
         res = make_reservation(property=prop, guest=first, status=S.CHECKED_OUT, total="200")
-        reservation_update(reservation=res, guest=second, guests=[second])
+        reservation_update(reservation=res, guest=second, guests=[second], actor=SYSTEM)
         assert stats(first)[:3] == (0, 0, Decimal("0.00"))
         assert stats(second)[:3] == (1, 2, Decimal("200.00"))
         assert list(
@@ -132,7 +136,7 @@ def test_new_primary_guest_replaces_the_old_one_and_keeps_companions(tenant_a):
     with tenant_context(tenant_a):
         prop, first, second, child = make_property(), make_guest(), make_guest(), make_guest()
         res = make_reservation(property=prop, guest=first, guests=[child], status=S.CHECKED_OUT)
-        reservation_update(reservation=res, guest=second)
+        reservation_update(reservation=res, guest=second, actor=SYSTEM)
         links = ReservationGuest.objects.filter(reservation=res).order_by("guest_id")
         assert sorted(links.values_list("guest_id", "is_primary")) == sorted(
             [(second.pk, True), (child.pk, False)]
@@ -156,10 +160,18 @@ def test_revenue_is_converted_to_the_tenant_base_currency(tenant_a):
         usd = make_property(currency="USD", country="US", timezone="America/New_York")
         guest = make_guest()
         exchange_rate_set(
-            currency="HKD", base_currency="EUR", rate=Decimal("0.12"), valid_from=date(2025, 1, 1)
+            currency="HKD",
+            base_currency="EUR",
+            rate=Decimal("0.12"),
+            valid_from=date(2025, 1, 1),
+            actor=SYSTEM,
         )
         exchange_rate_set(
-            currency="HKD", base_currency="EUR", rate=Decimal("0.10"), valid_from=date(2026, 1, 1)
+            currency="HKD",
+            base_currency="EUR",
+            rate=Decimal("0.10"),
+            valid_from=date(2026, 1, 1),
+            actor=SYSTEM,
         )
         make_reservation(
             property=hkd, guest=guest, arrival=date(2025, 6, 1), total="1000", status=S.CHECKED_OUT
@@ -203,7 +215,7 @@ def test_status_cannot_be_set_through_update(tenant_a):
     with tenant_context(tenant_a):
         res = make_reservation(property=make_property(), guest=make_guest())
         with pytest.raises(ValidationError):
-            reservation_update(reservation=res, status=S.CHECKED_OUT)
+            reservation_update(reservation=res, status=S.CHECKED_OUT, actor=SYSTEM)
 
 
 def test_folio_lines_and_payments_in_any_currency(tenant_a):
@@ -215,12 +227,17 @@ def test_folio_lines_and_payments_in_any_currency(tenant_a):
             amount=Decimal("12.345"),
             posted_on=date(2026, 3, 1),
             description="Dinner",
+            actor=SYSTEM,
         )
         payment = payment_add(
-            reservation=res, method="city_ledger", amount=Decimal("100"), currency="USD"
+            reservation=res,
+            method="city_ledger",
+            amount=Decimal("100"),
+            currency="USD",
+            actor=SYSTEM,
         )
         assert line.amount == Decimal("12.35") and line.currency == "EUR"
         assert payment.currency == "USD"
         assert res.folio_lines.count() == 1 and res.payments.count() == 1
         with pytest.raises(ValidationError):
-            payment_add(reservation=res, method="barter", amount=Decimal("1"))
+            payment_add(reservation=res, method="barter", amount=Decimal("1"), actor=SYSTEM)
