@@ -1138,7 +1138,11 @@ def import_job_handle(job) -> dict:
     from tenants.jobs.models import Job
 
     payload = job.payload
-    upload = ImportUpload.objects.filter(pk=payload.get("upload")).first()
+    try:
+        upload_id = uuid.UUID(str(payload.get("upload")))
+    except ValueError:
+        upload_id = None
+    upload = ImportUpload.objects.filter(pk=upload_id).first() if upload_id else None
     if upload is None or upload.created_by_id != job.created_by_id:
         raise ValidationError({"upload": "The upload of this job is gone."})
     creator = job.created_by

@@ -87,7 +87,11 @@ def _condition(queryset, snap, name: str, op: str, raw: Any) -> tuple[QuerySet, 
     if op == "contains":
         if field.type == FieldType.MULTI_CHOICE:
             values = raw if isinstance(raw, list) else [raw]
-            return queryset, Q(**{f"{alias}__contains": coerce(field, values)})
+            try:
+                wanted = coerce(field, values)
+            except FieldValueError as exc:
+                raise ValidationError({name: f"Filter value {raw!r} {exc.message}"}) from None
+            return queryset, Q(**{f"{alias}__contains": wanted})
         return queryset, Q(**{f"{alias}__icontains": str(raw)})
     if field.type == FieldType.MULTI_CHOICE:
         raise ValidationError({name: "Multiple-choice fields take contains or isnull."})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from metadata.models import Workflow, WorkflowRun
+from tenants.access.principal import Principal
 from tenants.errors import NotFound
 
 
@@ -47,7 +48,12 @@ def run_get(*, run_id: int) -> WorkflowRun:
     return run
 
 
-def run_as_dict(run: WorkflowRun) -> dict:
+def run_as_dict(run: WorkflowRun, *, actor: Principal) -> dict:
+    """The run as the reader may see it: rendered texts only if they may read every
+    field the version's templates name."""
+    from metadata.workflows.masking import detail_masked, reader_may_see_texts
+
+    visible = reader_may_see_texts(actor, run.version.actions, run.object_api_name)
     return {
         "id": run.pk,
         "workflow": run.workflow.key,
@@ -68,7 +74,7 @@ def run_as_dict(run: WorkflowRun) -> dict:
                 "index": s.index,
                 "action": s.action,
                 "status": s.status,
-                "detail": s.detail,
+                "detail": detail_masked(s.detail, visible=visible),
                 "error": s.error,
                 "at": s.at,
             }

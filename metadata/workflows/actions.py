@@ -70,7 +70,16 @@ def message_context(ctx: RunContext, language: str) -> dict:
             context = {
                 "record": {"id": ctx.record.pk, "name": getattr(ctx.record, "name", ""), **data}
             }
+    from metadata.models import WorkflowVersion
+    from metadata.workflows.masking import context_masked, owner_principal
+
     workflow = Workflow.objects.filter(pk=ctx.workflow_id).first()
+    author = (
+        WorkflowVersion.objects.filter(pk=ctx.version_id).values_list("created_by_id", flat=True)
+    ).first()
+    context = context_masked(
+        context, owner=owner_principal(author), object_api_name=ctx.object_api_name
+    )
     context["workflow"] = {"name": getattr(workflow, "name", "")}
     from django.utils import timezone
 

@@ -377,10 +377,16 @@ class _Rollback(Exception):
     pass
 
 
-def workflow_dry_run(*, workflow: Workflow, record_id: Any = "") -> dict:
+def workflow_dry_run(*, workflow: Workflow, record_id: Any = "", actor: Principal) -> dict:
     """What the workflow's current version would do for this record, step by step, with
     every message rendered. Nothing is written or sent: the actions run in dry mode,
-    inside a transaction that is rolled back whatever they do."""
+    inside a transaction that is rolled back whatever they do. Administrators only; the
+    record must be one the principal can see, and rendered texts are withheld when they
+    name fields the principal may not read."""
+    from metadata.selectors.records import record_for
+    from metadata.workflows.masking import detail_masked, reader_may_see_texts
+
+    actor.require_admin("dry-run workflows")
     version = workflow.current_version
     if version is None:
         raise ApplicationError("This workflow has no version yet.", field="workflow")
@@ -390,6 +396,12 @@ def workflow_dry_run(*, workflow: Workflow, record_id: Any = "") -> dict:
             raise ValidationError(
                 {"record_id": ValidationError("Choose a record.", code="required")}
             )
+        try:
+            record_for(actor=actor, object_api_name=workflow.object_api_name, record_id=record_id)
+        except NotFound:
+            raise NotFound(
+                f"No {workflow.object_api_name} with id {record_id}.", field="record_id"
+            ) from None
         record = record_load(workflow.object_api_name, str(record_id))
         if record is None:
             raise NotFound(f"No {workflow.object_api_name} with id {record_id}.", field="record_id")
@@ -436,7 +448,8 @@ def workflow_dry_run(*, workflow: Workflow, record_id: Any = "") -> dict:
             raise _Rollback
     except _Rollback:
         pass
-    report["steps"] = steps
+    visible = reader_may_see_texts(actor, version.actions, workflow.object_api_name)
+    report["steps"] = [{**s, "detail": detail_masked(s["detail"], visible=visible)} for s in steps]
     return report
 
 

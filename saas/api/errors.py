@@ -80,33 +80,59 @@ def exception_handler(exc, context):
     return response
 
 
-def _nul_path(value, path: str = "") -> str | None:
-    """The path of the first text (key or value) holding a NUL character, if any."""
-    if isinstance(value, str):
-        return (path or "body") if "\x00" in value else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            name = f"{path}.{key}" if path else str(key)
-            if "\x00" in str(key):
-                return name
-            found = _nul_path(item, name)
-            if found:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]" if path else f"[{index}]")
-            if found:
-                return found
+# Deeper than this, a body is not a record an integrator means to send.
+MAX_JSON_DEPTH = 32
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "Text cannot contain NUL characters."
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "Text cannot contain lone surrogates (invalid Unicode)."
+    return None
+
+
+def _body_problem(data) -> tuple[str, str] | None:
+    """The path and problem of the first value that cannot be stored: text PostgreSQL
+    refuses (NUL, lone surrogates) or nesting past MAX_JSON_DEPTH. Iterative, so a deep
+    body cannot exhaust the stack here either."""
+    stack = [(data, "", 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return path or "body", f"The body is nested deeper than {MAX_JSON_DEPTH} levels."
+        if isinstance(value, str):
+            problem = _text_problem(value)
+            if problem:
+                return path or "body", problem
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                name = f"{path}.{key}" if path else str(key)
+                problem = _text_problem(str(key))
+                if problem:
+                    return name, problem
+                stack.append((item, name, depth + 1))
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                stack.append((item, f"{path}[{index}]" if path else f"[{index}]", depth + 1))
     return None
 
 
 class JSONParser(parsers.JSONParser):
-    """JSON bodies whose texts cannot be stored: PostgreSQL text refuses NUL characters,
-    so they are a 400 naming the field here rather than a database error later."""
+    """JSON bodies whose texts cannot be stored (PostgreSQL text refuses NUL characters
+    and lone surrogates) or that nest absurdly deep are a 400 naming the place here,
+    rather than a database error or a blown stack later."""
 
     def parse(self, stream, media_type=None, parser_context=None):
-        data = super().parse(stream, media_type, parser_context)
-        where = _nul_path(data)
-        if where:
-            raise exceptions.ValidationError({where: "Text cannot contain NUL characters."})
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError(
+                f"JSON parse error - the body is nested deeper than {MAX_JSON_DEPTH} levels."
+            ) from None
+        found = _body_problem(data)
+        if found:
+            raise exceptions.ValidationError({found[0]: found[1]})
         return data

@@ -20,7 +20,7 @@ from metadata.services.definitions import (
 )
 from metadata.services.modules import object_require
 from saas.api.permissions import AdminOnly
-from tenants.access.principal import Principal
+from tenants.access.principal import ADMIN_SCOPE, Principal
 
 
 class AdminWrites(BasePermission):
@@ -98,6 +98,9 @@ class MetadataBase(APIView):
         return [*super().get_permissions(), AdminWrites()]
 
     def module_for(self, request) -> str | None:
+        # Describing reads the object's module; changing definitions is administration.
+        if request.method not in SAFE_METHODS:
+            return ADMIN_SCOPE
         api_name = self.kwargs.get("api_name")
         return object_require(api_name).definition.module if api_name else None
 

@@ -37,7 +37,7 @@ from metadata.services.workflows import (
 from metadata.workflows.engine import workflow_dry_run, workflow_run_manual
 from metadata.workflows.registry import action_types
 from saas.api.permissions import AdminOnly
-from tenants.access.principal import Principal
+from tenants.access.principal import ADMIN_SCOPE, Principal
 
 CREATE_KEYS = {
     "key",
@@ -76,8 +76,8 @@ class WorkflowBase(APIView):
         return [*super().get_permissions(), AdminOnly()]
 
     def module_for(self, request) -> str | None:
-        ref = self.kwargs.get("ref")
-        return workflow_get(ref=ref).owner_module if ref else None
+        # An administration door: API keys need admin:read / admin:write.
+        return ADMIN_SCOPE
 
 
 class WorkflowListApi(WorkflowBase):
@@ -124,7 +124,11 @@ class WorkflowDryRunApi(WorkflowBase):
     def post(self, request, ref: str):
         data = _payload(request, {"record_id"})
         return Response(
-            workflow_dry_run(workflow=workflow_get(ref=ref), record_id=data.get("record_id", ""))
+            workflow_dry_run(
+                workflow=workflow_get(ref=ref),
+                record_id=data.get("record_id", ""),
+                actor=Principal.from_request(request),
+            )
         )
 
 
@@ -157,12 +161,14 @@ class WorkflowRunListApi(WorkflowBase):
             record_id=request.query_params.get("record_id", ""),
             limit=int(limit),
         )
-        return Response({"results": [run_as_dict(r) for r in runs]})
+        return Response(
+            {"results": [run_as_dict(r, actor=Principal.from_request(request)) for r in runs]}
+        )
 
 
 class WorkflowRunDetailApi(WorkflowBase):
     def get(self, request, run_id: int):
-        return Response(run_as_dict(run_get(run_id=run_id)))
+        return Response(run_as_dict(run_get(run_id=run_id), actor=Principal.from_request(request)))
 
 
 class WorkflowActionListApi(WorkflowBase):

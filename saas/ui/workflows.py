@@ -316,7 +316,9 @@ def workflow_detail(request, workflow_id: int):
         action = request.POST.get("action", "")
         try:
             if action == "dry_run":
-                report = workflow_dry_run(workflow=workflow, record_id=record_id)
+                report = workflow_dry_run(
+                    workflow=workflow, record_id=record_id, actor=Principal.from_request(request)
+                )
                 report["steps"] = _steps(report["steps"])
             elif action == "run":
                 if workflow.object_api_name and not record_id:

@@ -38,7 +38,11 @@ def _hash(secret: str) -> str:
 
 
 def scopes_clean(scopes: list[str], extra_modules: set[str] | None = None) -> list[str]:
-    modules = set(module_catalogue()) | (extra_modules or set())
+    from tenants.access.principal import ADMIN_SCOPE
+
+    # ``admin:read|write`` opens the administration doors (definitions, workflows,
+    # webhooks, users and roles) to a key whose user is an administrator.
+    modules = set(module_catalogue()) | (extra_modules or set()) | {ADMIN_SCOPE}
     clean, bad = [], []
     for scope in scopes:
         scope = scope.strip()

@@ -294,7 +294,7 @@ def test_dry_run_shows_every_step_and_changes_nothing(
     )
     before = counts()
     with django_capture_on_commit_callbacks() as callbacks:
-        report = workflow_dry_run(workflow=workflow, record_id=reservation.pk)
+        report = workflow_dry_run(workflow=workflow, record_id=reservation.pk, actor=SYSTEM)
     assert callbacks == []  # nothing queued for after commit either
     assert counts() == before and outbox() == []
     reservation.refresh_from_db()
@@ -316,7 +316,7 @@ def test_dry_run_shows_every_step_and_changes_nothing(
     assert steps["send_sms"]["detail"]["recipient"] == "+33612345678"
     assert steps["add_tag"]["detail"]["tags"] == ["dry"]
     quiet = make_reservation(property=make_property(), guest=make_guest())
-    assert workflow_dry_run(workflow=workflow, record_id=quiet.pk)["steps"] == [
+    assert workflow_dry_run(workflow=workflow, record_id=quiet.pk, actor=SYSTEM)["steps"] == [
         {
             "index": -1,
             "action": "conditions",

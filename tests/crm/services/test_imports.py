@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -142,7 +143,8 @@ def test_real_import_of_10k_rows_as_a_job_then_upsert(tenant_a, tmp_path):
         assert job.progress == 100
         # The upload is not kept: neither its row nor its bytes.
         assert not ImportUpload.objects.filter(pk=job.payload["upload"]).exists()
-        assert not list(ImportUpload.folder().glob("*"))
+        upload_id = uuid.UUID(job.payload["upload"])
+        assert not (ImportUpload.folder() / f"{upload_id.hex}.csv").exists()
         assert (job.result["rows"], job.result["created"], job.result["invalid"]) == (
             10_000,
             10_000,
