@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from tenants.access import policy
 from tenants.access.drf import AccessControlledApi
 from tenants.access.models import AuditEvent
+from tenants.access.principal import ADMIN_SCOPE
 from tenants.access.selectors import audit_events
 from tenants.errors import ApplicationError
 
@@ -57,6 +58,9 @@ class AuditEventListApi(AccessControlledApi, APIView):  # type: ignore[misc]
     (ISO 8601, ``until`` exclusive)."""
 
     access_object = "audit_event"
+
+    def module_for(self, request) -> str:
+        return ADMIN_SCOPE
 
     class Filters(serializers.Serializer):
         actor = serializers.IntegerField(required=False)

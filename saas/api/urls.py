@@ -5,6 +5,7 @@ from saas.api import access as access_api
 from saas.api import metadata as api_metadata
 from saas.api import platform as api_views
 from saas.api import records as api_records
+from saas.api import users as api_users
 from saas.api import webhooks as api_webhooks
 from saas.api import workflows as api_workflows
 
@@ -15,6 +16,10 @@ urlpatterns = [
     path("me/", api_views.MeApi.as_view(), name="api_me"),
     path("access/me/", access_api.AccessMeApi.as_view(), name="api_access_me"),
     path("access/audit/", access_api.AuditEventListApi.as_view(), name="api_access_audit"),
+    path("users/", api_users.UserListApi.as_view(), name="api_users"),
+    path("users/<int:pk>/", api_users.UserDetailApi.as_view(), name="api_user"),
+    path("roles/", api_users.RoleListApi.as_view(), name="api_roles"),
+    path("roles/<slug:key>/", api_users.RoleDetailApi.as_view(), name="api_role"),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
     path(

@@ -55,6 +55,8 @@ ALWAYS_VISIBLE = frozenset({"id"})
 # keys are masked one by one as fields of the object.
 CUSTOM_KEY = "custom"
 ADMIN_MODULE = "access"
+# The API-key scope of the administration doors (``admin:read`` / ``admin:write``).
+ADMIN_SCOPE = "admin"
 
 HIDDEN, READ, EDIT = 0, 1, 2
 _LEVEL_NAMES = {READ: FieldAccess.READ.value, EDIT: FieldAccess.EDIT.value}
@@ -179,6 +181,9 @@ def _scope_level(scopes: Iterable[str] | None, object_api_name: str) -> int:
     names = {object_api_name, "*"}
     if module:
         names.add(module)
+    if module == ADMIN_MODULE:
+        # Roles, grants and the audit log are administration: the ``admin`` scope.
+        names.add(ADMIN_SCOPE)
     best = HIDDEN
     for scope in scopes:
         if scope == "*":  # an API key with every scope (within its user's rights)

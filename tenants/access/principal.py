@@ -33,7 +33,7 @@ from tenants.access.errors import AccessDenied
 
 # Pseudo-module of the administration doors (definitions, workflows, webhooks, users and
 # roles, audit log, billing): an API key reaches them only with ``admin:read|write``.
-ADMIN_SCOPE = "admin"
+ADMIN_SCOPE = policy.ADMIN_SCOPE
 
 # Module gates: upper layers register a callable that raises when an object's module is
 # switched off for the tenant (metadata's ``object_require``), so the principal checks

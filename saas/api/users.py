@@ -1,0 +1,196 @@
+"""Staff accounts and roles through the API, for ops teams and integrators who script
+them (administrators; API keys need ``admin:read`` / ``admin:write``):
+
+    GET, POST   /api/v1/users/                {"email", "full_name", "roles": [...],
+                                               "property_ids": [...] or null}
+    GET, PATCH  /api/v1/users/{id}/           {"roles", "property_ids", "is_active": false}
+    GET, POST   /api/v1/roles/                {"key", "name", "description"}
+    GET         /api/v1/roles/{key}/
+
+Every change goes through the account and access services, which check the principal
+and write the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from saas.api.permissions import AdminOnly
+from tenants.access.models import Role
+from tenants.access.principal import ADMIN_SCOPE, Principal
+from tenants.access.scoping import property_ids_for
+from tenants.access.selectors import role_list
+from tenants.access.services import role_create, user_property_scope_set, user_roles_set
+from tenants.errors import NotFound
+from tenants.users.selectors import users_list
+from tenants.users.services import user_create, user_deactivate
+
+
+def _hotels_check(ids: list[int] | None) -> list[int] | None:
+    """Hotel ids must exist in this tenant (a scope naming nothing would grant nothing
+    and hide the mistake)."""
+    if ids is None:
+        return None
+    from crm.models import Property
+
+    known = set(Property.objects.filter(pk__in=ids).values_list("pk", flat=True))
+    unknown = sorted(set(ids) - known)
+    if unknown:
+        raise serializers.ValidationError({"property_ids": f"No hotel with id {unknown[0]}."})
+    return sorted(set(ids))
+
+
+def user_as_dict(user) -> dict[str, Any]:
+    roles = sorted(r.key for r in user.access_roles.all())
+    ids = property_ids_for(user)
+    return {
+        "id": user.pk,
+        "email": user.email,
+        "full_name": user.full_name,
+        "is_active": user.is_active,
+        "is_admin": Principal.of(user).is_admin,
+        "roles": roles,
+        "property_ids": None if ids is None else sorted(ids),
+        "date_joined": user.date_joined,
+        "last_login": user.last_login,
+    }
+
+
+def role_as_dict(role: Role) -> dict[str, Any]:
+    return {
+        "key": role.key,
+        "name": role.name,
+        "description": role.description,
+        "built_in": role.is_system,
+        "grants_everything": role.grants_everything,
+        "requires_two_factor": role.requires_two_factor,
+        "objects": {
+            p.target: {"actions": sorted(p.actions()), "field_default": p.field_default}
+            for p in role.object_permissions.all()
+        },
+        "fields": [
+            {"object": p.object_api_name, "field": p.field_api_name, "access": p.access}
+            for p in role.field_permissions.all()
+        ],
+    }
+
+
+class AdminApi(APIView):
+    def get_permissions(self):
+        return [*super().get_permissions(), AdminOnly()]
+
+    def module_for(self, request) -> str:
+        return ADMIN_SCOPE
+
+
+class UserInput(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    roles = serializers.ListField(
+        child=serializers.SlugField(max_length=60), required=False, max_length=20
+    )
+    property_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62),
+        required=False,
+        allow_null=True,
+        max_length=500,
+    )
+
+
+class UserChange(serializers.Serializer):
+    roles = serializers.ListField(
+        child=serializers.SlugField(max_length=60), required=False, max_length=20
+    )
+    property_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**62),
+        required=False,
+        allow_null=True,
+        max_length=500,
+    )
+    is_active = serializers.BooleanField(required=False)
+
+    def validate_is_active(self, value: bool) -> bool:
+        if value:
+            raise serializers.ValidationError("Accounts are switched off here, not back on.")
+        return value
+
+
+class UserListApi(AdminApi):
+    def get(self, request):
+        return Response({"results": [user_as_dict(u) for u in users_list()]})
+
+    def post(self, request):
+        data = UserInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        user, password = user_create(
+            actor=Principal.from_request(request),
+            email=values["email"],
+            full_name=values.get("full_name", ""),
+            roles=values.get("roles", []),
+            property_ids=_hotels_check(values.get("property_ids")),
+        )
+        # The one-time password is shown once, here; the user must change it.
+        return Response({**user_as_dict(user), "one_time_password": password}, status=201)
+
+
+class UserDetailApi(AdminApi):
+    def _user(self, pk: int):
+        user = users_list().filter(pk=pk).first()
+        if user is None:
+            raise NotFound(f"No user with id {pk}.", field="id")
+        return user
+
+    def get(self, request, pk: int):
+        return Response(user_as_dict(self._user(pk)))
+
+    def patch(self, request, pk: int):
+        user = self._user(pk)
+        data = UserChange(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        actor = Principal.from_request(request)
+        if "roles" in values:
+            wanted = list(Role.objects.filter(key__in=values["roles"]))
+            unknown = sorted(set(values["roles"]) - {r.key for r in wanted})
+            if unknown:
+                raise serializers.ValidationError(
+                    {"roles": f"Unknown roles: {', '.join(unknown)}."}
+                )
+            user_roles_set(user=user, roles=wanted, actor=actor)
+        if "property_ids" in values:
+            user_property_scope_set(
+                user=user, property_ids=_hotels_check(values["property_ids"]), actor=actor
+            )
+        if values.get("is_active") is False:
+            user_deactivate(actor=actor, user=user)
+        return Response(user_as_dict(self._user(pk)))
+
+
+class RoleInput(serializers.Serializer):
+    key = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    requires_two_factor = serializers.BooleanField(required=False, default=False)
+
+
+class RoleListApi(AdminApi):
+    def get(self, request):
+        return Response({"results": [role_as_dict(r) for r in role_list()]})
+
+    def post(self, request):
+        data = RoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        role = role_create(actor=Principal.from_request(request), **data.validated_data)
+        return Response(role_as_dict(role), status=201)
+
+
+class RoleDetailApi(AdminApi):
+    def get(self, request, key: str):
+        role = role_list().filter(key=key).first()
+        if role is None:
+            raise NotFound(f"No role {key!r}.", field="key")
+        return Response(role_as_dict(role))
