@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from metadata.models import Record
 from metadata.selectors.definitions import object_describe, objects_list
-from metadata.selectors.records import custom_filter, records_queryset
+from metadata.selectors.records import record_for, records_list
 from metadata.services.modules import ModuleDisabled, object_require
 from metadata.services.records import record_create, record_delete, record_update
 from saas.ui.errors import errors_by_field
@@ -35,7 +35,6 @@ from saas.ui.records import (
     country_choices,
     language_choices,
 )
-from tenants.access import policy
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, NotFound
@@ -51,11 +50,11 @@ def custom_objects_menu(user) -> list[dict]:
     return [
         {"api_name": o["api_name"], "label": o["label_plural"] or o["label"]}
         for o in objects_list(get_language())
-        if not o["builtin"] and policy.object_allowed(user, o["api_name"], "view")
+        if not o["builtin"] and Principal.of(user).can(o["api_name"], "view")
     ]
 
 
-def _object_for(user, api_name: str, action: str) -> dict:
+def _object_for(actor: Principal, api_name: str, action: str) -> dict:
     """The described object, as the API resolves it: unknown or built-in → 404, module
     off → 403, then the user's right to ``action``."""
     try:
@@ -66,27 +65,27 @@ def _object_for(user, api_name: str, action: str) -> dict:
         raise AccessDenied(exc.message, code=exc.code) from None
     if snap.builtin is not None:
         raise Http404(_("There is no such record type."))
-    policy.object_require(user, api_name, action)
+    actor.require(api_name, action)
     return object_describe(api_name, get_language())
 
 
-def _visible_fields(user, described: dict) -> list[dict]:
+def _visible_fields(actor: Principal, described: dict) -> list[dict]:
     """Custom fields the user may see, in their sections and order."""
     fields = described["fields"]
-    visible = policy.fields_visible(
-        user, described["api_name"], fields=[f["api_name"] for f in fields]
-    )
+    visible = actor.fields_visible(described["api_name"], fields=[f["api_name"] for f in fields])
     return sorted(
         (f for f in fields if f["api_name"] in visible),
         key=lambda f: (f["section"], f["position"]),
     )
 
 
-def _record_for(described: dict, record_id: int) -> Record:
-    record = records_queryset(object_api_name=described["api_name"]).filter(pk=record_id).first()
-    if record is None:
-        raise Http404(_("There is no such record."))
-    return record
+def _record_for(actor: Principal, described: dict, record_id: int, action: str) -> Record:
+    try:
+        return record_for(
+            actor=actor, object_api_name=described["api_name"], record_id=record_id, action=action
+        )
+    except NotFound:
+        raise Http404(_("There is no such record.")) from None
 
 
 def _as_dict(record: Record) -> dict:
@@ -122,8 +121,9 @@ def _sorts(columns: list[dict]) -> dict[str, tuple[str, str]]:
 
 @login_required
 def record_list(request, api_name: str):
-    described = _object_for(request.user, api_name, "view")
-    fields = _visible_fields(request.user, described)
+    actor = Principal.from_request(request)
+    described = _object_for(actor, api_name, "view")
+    fields = _visible_fields(actor, described)
     columns = fields[:LIST_COLUMNS]
     filterable = [f for f in fields if f["filterable"]]
     query = (request.GET.get("q") or "").strip()
@@ -140,14 +140,13 @@ def record_list(request, api_name: str):
             filters.append((field["api_name"], op, value))
             chosen[param] = value
     error = None
-    records = records_queryset(object_api_name=api_name)
     try:
-        if "\x00" in query:
-            raise ValidationError({"q": _("The search cannot contain NUL characters.")})
-        if query:
-            records = records.filter(name__icontains=query)
-        records = custom_filter(
-            records, object_api_name=api_name, filters=filters, order_by=[sorts[sort][1]]
+        records = records_list(
+            actor=actor,
+            object_api_name=api_name,
+            filters=filters,
+            order_by=[sorts[sort][1]],
+            search=query,
         )
         page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
         list(page)  # a bad filter value fails here, inside the try
@@ -155,7 +154,7 @@ def record_list(request, api_name: str):
         error = " ".join(m for texts in errors_by_field(exc).values() for m in texts)
         page = Paginator(Record.objects.none(), PAGE_SIZE).get_page(1)
     # Masked as the API's lists are: hidden fields removed, sensitive reads audited.
-    masked = policy.records_mask(request.user, api_name, [_as_dict(r) for r in page])
+    masked = actor.mask_many(api_name, [_as_dict(r) for r in page])
     rows = [
         {
             "id": row["id"],
@@ -186,7 +185,7 @@ def record_list(request, api_name: str):
             "sorts": [(key, label) for key, (label, _order) in sorts.items()],
             "filter_params": urlencode(params),
             "error": error,
-            "can_create": policy.object_allowed(request.user, api_name, "create"),
+            "can_create": actor.can(api_name, "create"),
         },
         status=400 if error else 200,
     )
@@ -201,13 +200,14 @@ def _owner_email(owner_id: int | None) -> str:
 
 @login_required
 def record_detail(request, api_name: str, record_id: int):
-    described = _object_for(request.user, api_name, "view")
-    record = _record_for(described, record_id)
-    masked = policy.record_mask(request.user, api_name, _as_dict(record))
+    actor = Principal.from_request(request)
+    described = _object_for(actor, api_name, "view")
+    record = _record_for(actor, described, record_id, "view")
+    masked = actor.mask(api_name, _as_dict(record))
     values = masked.get("custom", {})
     custom = [
         {"field": f, "value": values.get(f["api_name"]), "section": f["section"]}
-        for f in _visible_fields(request.user, described)
+        for f in _visible_fields(actor, described)
     ]
     return render(
         request,
@@ -218,8 +218,8 @@ def record_detail(request, api_name: str, record_id: int):
             "shown": masked,
             "owner": _owner_email(masked["owner_id"]) if "owner_id" in masked else None,
             "custom": custom,
-            "can_edit": policy.object_allowed(request.user, api_name, "edit"),
-            "can_delete": policy.object_allowed(request.user, api_name, "delete"),
+            "can_edit": actor.can(api_name, "edit"),
+            "can_delete": actor.can(api_name, "delete"),
         },
     )
 
@@ -242,10 +242,10 @@ def _save(form: RecordForm, save) -> Record | None:
 
 @login_required
 def record_create_view(request, api_name: str):
-    described = _object_for(request.user, api_name, "create")
+    described = _object_for(Principal.from_request(request), api_name, "create")
     form = RecordForm(
         object_api_name=api_name,
-        user=request.user,
+        actor=Principal.from_request(request),
         data=request.POST if request.method == "POST" else None,
         standard=CUSTOM_RECORD_FIELDS,
     )
@@ -273,11 +273,12 @@ def record_create_view(request, api_name: str):
 
 @login_required
 def record_edit_view(request, api_name: str, record_id: int):
-    described = _object_for(request.user, api_name, "edit")
-    record = _record_for(described, record_id)
+    actor = Principal.from_request(request)
+    described = _object_for(actor, api_name, "edit")
+    record = _record_for(actor, described, record_id, "edit")
     form = RecordForm(
         object_api_name=api_name,
-        user=request.user,
+        actor=Principal.from_request(request),
         instance=record,
         data=request.POST if request.method == "POST" else None,
         standard=CUSTOM_RECORD_FIELDS,
@@ -306,8 +307,9 @@ def record_edit_view(request, api_name: str, record_id: int):
 @login_required
 def record_delete_view(request, api_name: str, record_id: int):
     """GET asks for confirmation; POST deletes."""
-    described = _object_for(request.user, api_name, "delete")
-    record = _record_for(described, record_id)
+    actor = Principal.from_request(request)
+    described = _object_for(actor, api_name, "delete")
+    record = _record_for(actor, described, record_id, "delete")
     if request.method == "POST":
         record_delete(record=record, actor=Principal.from_request(request))
         messages.success(request, _("Record deleted."))

@@ -27,7 +27,6 @@ from metadata.services.definitions import (
 )
 from saas.ui.errors import errors_by_field, unplaced
 from saas.ui.i18n import tenant_languages
-from tenants.access import policy
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError
@@ -56,7 +55,8 @@ TYPE_LABELS: dict[str, Any] = {
 
 
 def admin_require(user) -> None:
-    if not policy.is_tenant_admin(user):
+    """The settings screens are administration: the one administrator rule."""
+    if not Principal.of(user).is_admin:
         raise AccessDenied(_("Only administrators change the settings."))
 
 

@@ -28,7 +28,7 @@ from crm.selectors.guests import (
 from crm.selectors.timeline import timeline_for
 from crm.services.guests import guest_create, guest_update
 from metadata.selectors.definitions import object_describe
-from metadata.selectors.records import custom_filter
+from metadata.selectors.records import record_for, records_list
 from metadata.selectors.saved_views import saved_view_get, saved_views_for
 from metadata.services.saved_views import saved_view_create, saved_view_delete
 from saas.ui.errors import errors_by_field
@@ -39,11 +39,10 @@ from saas.ui.records import (
     country_choices,
     language_choices,
 )
-from tenants.access import policy, scoping
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.context import current_tenant
-from tenants.errors import ApplicationError
+from tenants.errors import ApplicationError, NotFound
 
 PAGE_SIZE = 50
 STANDARD_FILTERS = ("customer_type", "nationality")
@@ -58,23 +57,23 @@ SORTS = {
 }
 
 
-def _scoped(user):
-    return scoping.filter_by_properties(
-        guests_list(), user, lookup="reservations__property_id"
-    ).distinct()
+def _scoped(actor: Principal):
+    """Guests within the principal's hotels (an EXISTS; no join, no DISTINCT)."""
+    return actor.scope("guest", guests_list())
 
 
-def _filterable_custom(user) -> list[dict]:
+def _filterable_custom(actor: Principal) -> list[dict]:
     """Filterable custom fields of guests that the user may see, labelled in the
     reader's language."""
     fields = [f for f in object_describe("guest", get_language())["fields"] if f["filterable"]]
-    visible = policy.fields_visible(user, "guest", fields=[f["api_name"] for f in fields])
+    visible = actor.fields_visible("guest", fields=[f["api_name"] for f in fields])
     return [f for f in fields if f["api_name"] in visible]
 
 
 @login_required
 def guest_list(request):
-    policy.object_require(request.user, "guest", "view")
+    actor = Principal.from_request(request)
+    actor.require("guest", "view")
     view_id = request.GET.get("view") or ""
     if view_id:
         saved = (
@@ -94,7 +93,7 @@ def guest_list(request):
     sort = request.GET.get("sort") or "name"
     if sort not in SORTS:
         sort = "name"
-    custom_fields = _filterable_custom(request.user)
+    custom_fields = _filterable_custom(actor)
     filters, chosen = [], {}
     for name in STANDARD_FILTERS:
         value = (request.GET.get(name) or "").strip()
@@ -107,25 +106,22 @@ def guest_list(request):
         if value:
             filters.append((described["api_name"], "eq", value))
             chosen[param] = value
-    guests = _scoped(request.user)
-    if query:
-        guests = guests_list(query=query).filter(pk__in=guests.values("pk"))
     error = None
     if sort != "name":
         chosen["sort"] = sort
     try:
-        guests = custom_filter(guests, object_api_name="guest", filters=filters)
-        guests = guests.order_by(*SORTS[sort][1])
+        guests = records_list(
+            actor=actor, object_api_name="guest", filters=filters, search=query
+        ).order_by(*SORTS[sort][1])
         page = Paginator(guests, PAGE_SIZE).get_page(request.GET.get("page"))
         list(page)  # a bad filter value fails here, inside the try
-    except ValidationError as exc:
+    except (ValidationError, AccessDenied) as exc:
         error = " ".join(m for messages_ in errors_by_field(exc).values() for m in messages_)
         page = Paginator(Guest.objects.none(), PAGE_SIZE).get_page(1)
     sensitive = [f["api_name"] for f in custom_fields if f["sensitive"]]
     if sensitive and page.object_list:
         # Showing a sensitive column is a sensitive read: audited as the API's lists are.
-        policy.records_mask(
-            request.user,
+        actor.mask_many(
             "guest",
             [
                 {
@@ -164,10 +160,10 @@ def guest_list(request):
             "save_name": request.POST.get("name", "") if save_errors else "",
             "countries": country_choices(),
             "customer_types": [(str(v), str(label)) for v, label in _customer_types()],
-            "can_create": policy.object_allowed(request.user, "guest", "create"),
-            "can_edit": policy.object_allowed(request.user, "guest", "edit"),
+            "can_create": actor.can("guest", "create"),
+            "can_edit": actor.can("guest", "edit"),
             "export_url": f"/api/v1/guests/export/?{export_query}"
-            if policy.object_allowed(request.user, "guest", "export")
+            if actor.can("guest", "export")
             else None,
         },
         status=400 if error or save_errors else 200,
@@ -210,19 +206,21 @@ def _customer_types():
     return next(s.choices for s in GUEST_FIELDS if s.name == "customer_type")
 
 
-def _guest_for(user, guest_id: int) -> Guest:
-    if not _scoped(user).filter(pk=guest_id).exists():
-        raise Http404(_("There is no such guest."))
+def _guest_for(actor: Principal, guest_id: int, action: str = "view") -> Guest:
+    try:
+        record_for(actor=actor, object_api_name="guest", record_id=guest_id, action=action)
+    except NotFound:
+        raise Http404(_("There is no such guest.")) from None
     return guest_get(guest_id=guest_id)
 
 
-def _profile_rows(user, guest: Guest) -> tuple[list[dict], list[dict]]:
+def _profile_rows(actor: Principal, guest: Guest) -> tuple[list[dict], list[dict]]:
     """The standard and custom values the user may see (sensitive reads are audited by
     the policy, as the API does)."""
     data = {spec.name: getattr(guest, spec.name, None) for spec in GUEST_FIELDS}
     data["id"] = guest.pk
     data["custom"] = dict(guest.custom or {})
-    masked = policy.record_mask(user, "guest", data)
+    masked = actor.mask("guest", data)
     standard = []
     for spec in GUEST_FIELDS:
         if spec.name not in masked:
@@ -243,7 +241,7 @@ def _profile_rows(user, guest: Guest) -> tuple[list[dict], list[dict]]:
         )
     values = masked.get("custom", {})
     described_fields = object_describe("guest", get_language())["fields"]
-    visible = policy.fields_visible(user, "guest", fields=[f["api_name"] for f in described_fields])
+    visible = actor.fields_visible("guest", fields=[f["api_name"] for f in described_fields])
     custom = [
         {"field": f, "value": values.get(f["api_name"]), "section": f["section"]}
         for f in described_fields
@@ -254,10 +252,10 @@ def _profile_rows(user, guest: Guest) -> tuple[list[dict], list[dict]]:
 
 @login_required
 def guest_detail(request, guest_id: int):
-    policy.object_require(request.user, "guest", "view")
-    guest = _guest_for(request.user, guest_id)
-    standard, custom = _profile_rows(request.user, guest)
-    reservations = scoping.filter_by_properties(guest_reservations(guest=guest), request.user)
+    actor = Principal.from_request(request)
+    guest = _guest_for(actor, guest_id)
+    standard, custom = _profile_rows(actor, guest)
+    reservations = actor.scope("reservation", guest_reservations(guest=guest))
     return render(
         request,
         "crm/guest_detail.html",
@@ -265,19 +263,15 @@ def guest_detail(request, guest_id: int):
             "guest": guest,
             "standard": standard,
             "custom": custom,
-            "reservations": reservations[:50]
-            if policy.object_allowed(request.user, "reservation", "view")
-            else None,
+            "reservations": reservations[:50] if actor.can("reservation", "view") else None,
             "consents": sorted(
                 guest_consents_current(guest=guest).values(), key=lambda c: (c.channel, c.purpose)
             ),
             "activities": timeline_for(object_api_name="guest", record_id=guest.pk)[:50],
             "duplicates": guest_duplicate_suggestions(guest=guest),
-            "merges": guest_merges_undoable(survivor_ids=[guest.pk])
-            if policy.is_tenant_admin(request.user)
-            else [],
+            "merges": guest_merges_undoable(survivor_ids=[guest.pk]) if actor.is_admin else [],
             "base_currency": getattr(current_tenant(), "base_currency", ""),
-            "can_edit": policy.object_allowed(request.user, "guest", "edit"),
+            "can_edit": actor.can("guest", "edit"),
         },
     )
 
@@ -296,10 +290,10 @@ def _save(request, form: RecordForm, save):
 
 @login_required
 def guest_create_view(request):
-    policy.object_require(request.user, "guest", "create")
+    Principal.from_request(request).require("guest", "create")
     form = RecordForm(
         object_api_name="guest",
-        user=request.user,
+        actor=Principal.from_request(request),
         data=request.POST if request.method == "POST" else None,
     )
     if request.method == "POST":
@@ -326,11 +320,10 @@ def guest_create_view(request):
 
 @login_required
 def guest_edit_view(request, guest_id: int):
-    policy.object_require(request.user, "guest", "edit")
-    guest = _guest_for(request.user, guest_id)
+    guest = _guest_for(Principal.from_request(request), guest_id, "edit")
     form = RecordForm(
         object_api_name="guest",
-        user=request.user,
+        actor=Principal.from_request(request),
         instance=guest,
         data=request.POST if request.method == "POST" else None,
     )
@@ -360,7 +353,8 @@ def duplicate_review(request):
     from crm.selectors.guests import duplicate_suggestions_open
     from crm.services.dedupe import duplicate_dismiss, duplicates_find, guest_merge
 
-    policy.object_require(request.user, "guest", "edit")
+    actor = Principal.from_request(request)
+    actor.require("guest", "edit")
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "find":
@@ -374,12 +368,12 @@ def duplicate_review(request):
             raise Http404(_("There is no such open suggestion."))
         pair = {suggestion.guest_a_id, suggestion.guest_b_id}
         for guest_id in pair:
-            _guest_for(request.user, guest_id)  # both within the user's hotels
+            _guest_for(actor, guest_id)  # both within the user's hotels
         if action == "dismiss":
-            duplicate_dismiss(suggestion=suggestion, actor=Principal.from_request(request))
+            duplicate_dismiss(suggestion=suggestion, actor=actor)
             messages.success(request, _("Marked as not a duplicate."))
         elif action == "merge":
-            policy.object_require(request.user, "guest", "delete")
+            actor.require("guest", "delete")
             raw = request.POST.get("survivor") or ""
             survivor_id = int(raw) if raw.isdigit() else 0
             if survivor_id not in pair:
@@ -389,7 +383,7 @@ def duplicate_review(request):
                 guest_merge(
                     survivor=guest_get(guest_id=survivor_id),
                     duplicate=guest_get(guest_id=duplicate_id),
-                    actor=Principal.from_request(request),
+                    actor=actor,
                 )
             except (ValidationError, ApplicationError) as exc:
                 for text in (m for ms in errors_by_field(exc).values() for m in ms):
@@ -401,19 +395,19 @@ def duplicate_review(request):
     suggestions = [
         s
         for s in duplicate_suggestions_open()[:200]
-        if _scoped(request.user).filter(pk__in=[s.guest_a_id, s.guest_b_id]).count() == 2
+        if _scoped(actor).filter(pk__in=[s.guest_a_id, s.guest_b_id]).count() == 2
     ]
-    is_admin = policy.is_tenant_admin(request.user)
+    is_admin = actor.is_admin
     return render(
         request,
         "crm/guest_duplicates.html",
         {
             "suggestions": suggestions,
-            "can_merge": policy.object_allowed(request.user, "guest", "delete"),
+            "can_merge": actor.can("guest", "delete"),
             "merges": [
                 m
                 for m in guest_merges_undoable(limit=50)
-                if _scoped(request.user).filter(pk=m.survivor_id).exists()
+                if _scoped(actor).filter(pk=m.survivor_id).exists()
             ]
             if is_admin
             else [],
@@ -428,14 +422,15 @@ def merge_undo_view(request, merge_id: int):
     from crm.models import MergeLog
     from crm.services.dedupe import guest_merge_undo
 
-    if not policy.is_tenant_admin(request.user):
+    actor = Principal.from_request(request)
+    if not actor.is_admin:
         raise AccessDenied(_("Only administrators undo merges."))
     log = MergeLog.objects.filter(pk=merge_id).first()
     if log is None:
         raise Http404(_("There is no such merge."))
-    _guest_for(request.user, log.survivor_id)
+    _guest_for(actor, log.survivor_id)
     try:
-        guest = guest_merge_undo(merge_log=log, actor=Principal.from_request(request))
+        guest = guest_merge_undo(merge_log=log, actor=actor)
     except (ValidationError, ApplicationError) as exc:
         if isinstance(exc, ApplicationError) and exc.status_code in (403, 404):
             raise

@@ -70,7 +70,7 @@ class TenantLocaleMiddleware(LocaleMiddleware):
 def languages(request) -> dict:
     """Template context: the languages the switcher offers, whether the user sees the
     settings menu, and the tenant's own record types the user may open."""
-    from tenants.access import policy
+    from tenants.access.principal import Principal
 
     user = getattr(request, "user", None)
     signed_in = bool(user is not None and user.is_authenticated and current_tenant() is not None)
@@ -81,13 +81,11 @@ def languages(request) -> dict:
         from saas.ui.custom_records import custom_objects_menu
 
         records = custom_objects_menu(user)
-        can = {
-            name: policy.object_allowed(user, name, "view")
-            for name in ("guest", "reservation", "company")
-        }
+        actor = Principal.of(user)
+        can = {name: actor.can(name, "view") for name in ("guest", "reservation", "company")}
     return {
         "ui_languages": tenant_languages(),
-        "ui_is_admin": signed_in and policy.is_tenant_admin(user),
+        "ui_is_admin": signed_in and Principal.of(user).is_admin,
         "ui_can": can,
         "ui_records": records,
     }

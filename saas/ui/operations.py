@@ -23,8 +23,8 @@ from crm.selectors.operations import (
     reservations_list,
     tasks_open,
 )
-from tenants.access import policy, scoping
 from tenants.access.principal import Principal
+from tenants.errors import NotFound
 from tenants.jobs.selectors import jobs_recent
 
 PAGE_SIZE = 50
@@ -34,20 +34,18 @@ PAGE_SIZE = 50
 def dashboard(request):
     if request.user.must_change_password:
         return redirect("password_change")
-    user = request.user
-    can_reservations = policy.object_allowed(user, "reservation", "view")
-    arrivals = scoping.filter_by_properties(arrivals_on(day=timezone.localdate()), user)
+    actor = Principal.from_request(request)
+    can_reservations = actor.can("reservation", "view")
+    arrivals = arrivals_on(actor=actor, day=timezone.localdate()) if can_reservations else None
     context = {
-        "properties": scoping.filter_by_properties(properties_list(), user, lookup="id"),
-        "guest_count": guests_count() if policy.object_allowed(user, "guest", "view") else None,
-        "arrivals": arrivals[:20] if can_reservations else None,
-        "arrivals_today": arrivals.count() if can_reservations else None,
-        "in_house": scoping.filter_by_properties(in_house(), user).count()
-        if can_reservations
-        else None,
-        "activities": activities_recent(limit=10),
-        "tasks": tasks_open(assignee=user)[:10],
-        "jobs": jobs_recent(actor=Principal.from_request(request), limit=5),
+        "properties": properties_list(actor=actor),
+        "guest_count": guests_count(actor=actor) if actor.can("guest", "view") else None,
+        "arrivals": arrivals[:20] if arrivals is not None else None,
+        "arrivals_today": arrivals.count() if arrivals is not None else None,
+        "in_house": in_house(actor=actor).count() if can_reservations else None,
+        "activities": activities_recent(actor=actor, limit=10),
+        "tasks": tasks_open(assignee=request.user)[:10],
+        "jobs": jobs_recent(actor=actor, limit=5),
     }
     return render(request, "home.html", context)
 
@@ -63,7 +61,7 @@ def _day(raw: str | None) -> tuple[date | None, str | None]:
 
 @login_required
 def reservation_list(request):
-    policy.object_require(request.user, "reservation", "view")
+    actor = Principal.from_request(request)
     status = request.GET.get("status") or ""
     errors = []
     arrival_from, error = _day(request.GET.get("arrival_from"))
@@ -75,15 +73,13 @@ def reservation_list(request):
         status = ""
     raw_property = request.GET.get("property") or ""
     property_id = int(raw_property) if raw_property.isdigit() else None
-    reservations = scoping.filter_by_properties(
-        reservations_list(
-            query=(request.GET.get("q") or "").strip(),
-            status=status,
-            property_id=property_id,
-            arrival_from=arrival_from,
-            arrival_to=arrival_to,
-        ),
-        request.user,
+    reservations = reservations_list(
+        actor=actor,
+        query=(request.GET.get("q") or "").strip(),
+        status=status,
+        property_id=property_id,
+        arrival_from=arrival_from,
+        arrival_to=arrival_to,
     )
     page = Paginator(reservations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
@@ -96,9 +92,7 @@ def reservation_list(request):
             "errors": errors,
             "values": request.GET,
             "statuses": Reservation.Status.choices,
-            "properties": scoping.filter_by_properties(
-                properties_list(), request.user, lookup="id"
-            ),
+            "properties": properties_list(actor=actor),
             "query": query.urlencode(),
         },
         status=400 if errors else 200,
@@ -107,27 +101,23 @@ def reservation_list(request):
 
 @login_required
 def reservation_detail(request, reservation_id: int):
-    policy.object_require(request.user, "reservation", "view")
+    actor = Principal.from_request(request)
     try:
-        reservation = reservation_get(reservation_id=reservation_id)
-    except Reservation.DoesNotExist:
+        reservation = reservation_get(actor=actor, reservation_id=reservation_id)
+    except NotFound:
         raise Http404(_("There is no such reservation.")) from None
-    scoping.property_require(request.user, reservation.property_id)
     return render(
         request,
         "crm/reservation_detail.html",
-        {
-            "r": reservation,
-            "can_see_guest": policy.object_allowed(request.user, "guest", "view"),
-        },
+        {"r": reservation, "can_see_guest": actor.can("guest", "view")},
     )
 
 
 @login_required
 def company_list(request):
-    policy.object_require(request.user, "company", "view")
     query = (request.GET.get("q") or "").strip()
-    page = Paginator(companies_list(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
+    companies = companies_list(actor=Principal.from_request(request), query=query)
+    page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "crm/company_list.html",

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.models import CustomerType, Guest
 from metadata.selectors.definitions import object_describe
 from metadata.types import country_codes
-from tenants.access import policy
+from tenants.access.principal import Principal
 from tenants.context import current_tenant
 
 CUSTOM_PREFIX = "custom."
@@ -196,21 +196,20 @@ class RecordForm:
         self,
         *,
         object_api_name: str,
-        user,
+        actor: Principal,
         instance=None,
         data: QueryDict | None = None,
         standard: tuple[Standard, ...] | None = None,
     ):
         self.object_api_name = object_api_name
-        self.user = user
+        self.actor = actor
         self.instance = instance
         self.data = data
         self.describe = object_describe(object_api_name, get_language())
         custom_fields = list(self.describe["fields"])
         if standard is None:
             standard = STANDARD_BY_OBJECT.get(object_api_name, ())
-        access = policy.field_access(
-            user,
+        access = actor.field_access(
             object_api_name,
             fields=[*(s.name for s in standard), *(f["api_name"] for f in custom_fields)],
         )

@@ -164,6 +164,13 @@ class Principal:
             return "edit"
         return policy.field_level(self.user, object_api_name, field_api_name, scopes=self.scopes)
 
+    def field_access(self, object_api_name: str, fields: Iterable[str] = ()) -> dict[str, str]:
+        """``{field: "read" | "edit"}`` for every field the principal may see."""
+        if self.is_system:
+            names = set(registry.object_spec(object_api_name).fields) | set(fields)
+            return dict.fromkeys(sorted(names), "edit")
+        return policy.field_access(self.user, object_api_name, scopes=self.scopes, fields=fields)
+
     def fields_visible(self, object_api_name: str, fields: Iterable[str] = ()) -> frozenset[str]:
         if self.is_system:
             return frozenset(registry.object_spec(object_api_name).fields) | frozenset(fields)
