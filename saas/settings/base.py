@@ -315,6 +315,15 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")  # a local server in tests
 ATRIUM_TRIAL_DAYS = env_int("ATRIUM_TRIAL_DAYS", 14)
 ATRIUM_GRACE_DAYS = env_int("ATRIUM_GRACE_DAYS", 7)
 ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)
+# Sign-up on the public site: every posted form or confirmed link counts against the
+# client's address; every e-mailed link against the address it goes to; links sent and
+# workspaces provisioned against the whole platform. Each one clones a schema or sends a
+# mail, so anonymous callers must not be able to ask for them without bound.
+ATRIUM_SIGNUP_PER_IP_PER_HOUR = env_int("ATRIUM_SIGNUP_PER_IP_PER_HOUR", 10)
+ATRIUM_SIGNUP_PER_ADDRESS_PER_HOUR = env_int("ATRIUM_SIGNUP_PER_ADDRESS_PER_HOUR", 3)
+ATRIUM_SIGNUP_PER_HOUR = env_int("ATRIUM_SIGNUP_PER_HOUR", 100)
+# How long the e-mailed confirmation link of a sign-up stays valid.
+ATRIUM_SIGNUP_LINK_HOURS = env_int("ATRIUM_SIGNUP_LINK_HOURS", 24)
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
