@@ -212,6 +212,11 @@ OTP_TOTP_ISSUER = env_str("ATRIUM_OTP_ISSUER", "Atrium")
 ATRIUM_TWO_FACTOR_URLS = {"verify": "two_factor_verify", "enrol": "two_factor_enrol"}
 ATRIUM_TWO_FACTOR_EXEMPT = ["login", "logout"]
 ATRIUM_ACCESS_GRANT_RETENTION_DAYS = env_int("ATRIUM_ACCESS_GRANT_RETENTION_DAYS", 365)
+# Password reset e-mails: per address asked for (whether or not it has an account, so
+# the answer tells nothing) and per client address, within one window.
+ATRIUM_PASSWORD_RESET_PER_ADDRESS = env_int("ATRIUM_PASSWORD_RESET_PER_ADDRESS", 3)
+ATRIUM_PASSWORD_RESET_PER_IP = env_int("ATRIUM_PASSWORD_RESET_PER_IP", 20)
+ATRIUM_PASSWORD_RESET_WINDOW_MINUTES = env_int("ATRIUM_PASSWORD_RESET_WINDOW_MINUTES", 15)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"

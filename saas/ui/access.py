@@ -6,10 +6,12 @@ from datetime import datetime, time, timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 
 from tenants.access import policy
+from tenants.access.login import password_reset_allow
 from tenants.access.models import AuditEvent
 from tenants.access.selectors import audit_events
 from tenants.access.two_factor import (
@@ -26,6 +29,7 @@ from tenants.access.two_factor import (
     two_factor_enrol_start,
     two_factor_verify,
 )
+from tenants.ratelimit import RateLimited, client_ip
 
 
 def _next_url(request) -> str:
@@ -35,6 +39,29 @@ def _next_url(request) -> str:
     ):
         return candidate
     return "/"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, throttled per address asked for and per client: each request
+    sends a mail, and without a limit anyone could flood a colleague's inbox. The page
+    answers alike whether or not an account uses the address."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        try:
+            password_reset_allow(
+                email=form.cleaned_data["email"], client_ip=client_ip(self.request)
+            )
+        except RateLimited as exc:
+            response = self.render_to_response(
+                self.get_context_data(form=form, refusal=exc.message), status=429
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().form_valid(form)
 
 
 @login_required
