@@ -200,7 +200,9 @@ AXES_LOCKOUT_PARAMETERS = {
 }[env_str("ATRIUM_LOGIN_LOCKOUT_BY", "username_ip") or "username_ip"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "tenants.access.login.axes_username"
-AXES_RESET_ON_SUCCESS = True
+# Failures are forgotten after a complete sign-in only, password and code: see
+# tenants.access.two_factor.on_user_logged_in (wrong codes count as failures too).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False

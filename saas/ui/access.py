@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -24,9 +24,12 @@ from tenants.access.models import AuditEvent
 from tenants.access.selectors import audit_events
 from tenants.access.two_factor import (
     device_secret_base32,
+    sign_in_failures_clear,
     two_factor_enabled,
     two_factor_enrol_confirm,
     two_factor_enrol_start,
+    two_factor_failure_record,
+    two_factor_locked,
     two_factor_verify,
 )
 from tenants.ratelimit import RateLimited, client_ip
@@ -64,16 +67,32 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
+def _locked_out(request, user):
+    """Sign the half-signed-in session out and answer with django-axes' lockout page:
+    a new password sign-in is refused until the lockout ends."""
+    from axes.helpers import get_lockout_response
+
+    credentials = {"username": user.email}
+    logout(request)
+    return get_lockout_response(request, None, credentials)
+
+
 @login_required
 def two_factor_verify_view(request):
-    if request.user.is_verified() or not two_factor_enabled(request.user):
+    user = request.user
+    if user.is_verified() or not two_factor_enabled(user):
         return redirect(_next_url(request))
+    if two_factor_locked(request=request, user=user):
+        return _locked_out(request, user)
     error = None
     if request.method == "POST":
-        device = two_factor_verify(user=request.user, token=request.POST.get("token", ""))
+        device = two_factor_verify(user=user, token=request.POST.get("token", ""))
         if device is not None:
             otp_login(request, device)
+            sign_in_failures_clear(request=request, user=user)
             return redirect(_next_url(request))
+        if two_factor_failure_record(request=request, user=user):
+            return _locked_out(request, user)
         error = _("The code is not right (or has expired). Try again.")
     return render(
         request,
