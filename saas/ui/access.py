@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model, logout
@@ -11,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -105,6 +106,11 @@ def two_factor_verify_view(request):
 @login_required
 def two_factor_enrol_view(request):
     """Enrol an authenticator app: show the key, confirm with a first code."""
+    if two_factor_enabled(request.user) and not request.user.is_verified():
+        # Replacing the device takes a session that passed the current one: otherwise
+        # the password alone could enrol a new app and sign in with it.
+        query = urlencode({"next": _next_url(request)})
+        return redirect(f"{reverse('two_factor_verify')}?{query}")
     error = None
     if request.method == "POST":
         try:

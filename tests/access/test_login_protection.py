@@ -205,6 +205,20 @@ def test_a_right_code_clears_the_failures(make_user, alpha):
     assert not AccessAttempt.objects.filter(username=user.email).exists()
 
 
+def test_the_password_alone_cannot_enrol_another_device(make_user, alpha):
+    user, device = two_factor_user(make_user)
+    client = Client(HTTP_HOST="alpha.test")
+    sign_in(client, user)
+
+    page = client.get("/account/two-factor/")
+    assert page.status_code == 302
+    assert page["Location"].startswith("/login/verify/")
+    posted = client.post("/account/two-factor/", {"token": "123456", "next": "/"})
+    assert posted.status_code == 302 and posted["Location"].startswith("/login/verify/")
+    assert list(TOTPDevice.objects.filter(user=user)) == [device]
+    assert client.get("/").status_code == 302  # still not signed in
+
+
 def test_without_a_device_the_password_alone_clears_the_failures(make_user, alpha):
     user = make_user("front_office")
     client = Client(HTTP_HOST="alpha.test")
