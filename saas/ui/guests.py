@@ -114,6 +114,9 @@ def guest_list(request):
     if sort != "name":
         chosen["sort"] = sort
     try:
+        if "\x00" in query:
+            # PostgreSQL refuses NUL in text: the search would fail in the database.
+            raise ValidationError({"q": _("The search cannot contain NUL characters.")})
         guests = custom_filter(guests, object_api_name="guest", filters=filters)
         guests = guests.order_by(*SORTS[sort][1])
         page = Paginator(guests, PAGE_SIZE).get_page(request.GET.get("page"))

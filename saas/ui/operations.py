@@ -75,9 +75,12 @@ def reservation_list(request):
         status = ""
     raw_property = request.GET.get("property") or ""
     property_id = int(raw_property) if raw_property.isdigit() else None
+    search = (request.GET.get("q") or "").strip()
+    if "\x00" in search:  # PostgreSQL refuses NUL in text
+        errors.append(_("The search cannot contain NUL characters."))
     reservations = scoping.filter_by_properties(
         reservations_list(
-            query=(request.GET.get("q") or "").strip(),
+            query=search,
             status=status,
             property_id=property_id,
             arrival_from=arrival_from,
@@ -85,6 +88,8 @@ def reservation_list(request):
         ),
         request.user,
     )
+    if "\x00" in search:
+        reservations = reservations.none()
     page = Paginator(reservations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -127,9 +132,15 @@ def reservation_detail(request, reservation_id: int):
 def company_list(request):
     policy.object_require(request.user, "company", "view")
     query = (request.GET.get("q") or "").strip()
-    page = Paginator(companies_list(query=query), PAGE_SIZE).get_page(request.GET.get("page"))
+    error = None
+    companies = companies_list(query=query)
+    if "\x00" in query:  # PostgreSQL refuses NUL in text
+        error = _("The search cannot contain NUL characters.")
+        companies = companies.none()
+    page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "crm/company_list.html",
-        {"page": page, "q": query, "kinds": dict(Company.Kind.choices)},
+        {"page": page, "q": query, "kinds": dict(Company.Kind.choices), "error": error},
+        status=400 if error else 200,
     )
