@@ -154,7 +154,7 @@ def signup_token_read(token: str) -> dict:
     except signing.SignatureExpired:
         raise SignupLinkInvalid(
             _(
-                "This link has expired: links work for %(hours)s hours. "
+                "This link has expired: links stay valid for %(hours)s hours. "
                 "Sign up again to get a new one."
             )
             % {"hours": settings.ATRIUM_SIGNUP_LINK_HOURS},
