@@ -4,6 +4,7 @@ schema); every tenant used by the tests is *cloned* from the template, never mig
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
@@ -49,6 +50,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def _back_to_public():
     yield
     connection.set_schema_to_public()
+
+
+@pytest.fixture(autouse=True)
+def _no_rate_limit_counts():
+    """Rate-limit counters (sign-up, password reset, API keys) live in the cache, which
+    is Redis with CACHE_URL and outlives a test and even a test run; the test client
+    always comes from 127.0.0.1, so every test starts with no counts."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ from crm.services.bulk import copy_insert, ids_reserve
 from crm.services.common import _countries, json_safe, money_round
 from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
-from crm.services.tabular import file_format_of, table_count, table_rows
+from crm.services.tabular import file_errors_named, file_format_of, table_count, table_rows
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.validators import active_currencies
@@ -1204,7 +1204,11 @@ def import_upload_check(
         upload.path.unlink(missing_ok=True)
         upload.delete()
         raise ValidationError({"file": f"{file_name} cannot be read: {exc}"}) from None
-    except (ValidationError, AccessDenied):
+    except ValidationError as exc:
+        upload.path.unlink(missing_ok=True)
+        upload.delete()
+        raise file_errors_named(exc, file_name) from None
+    except AccessDenied:
         upload.path.unlink(missing_ok=True)
         upload.delete()
         raise

@@ -21,7 +21,8 @@ from tenants.modules import module_catalogue
 
 MAX_FIELDS_PER_OBJECT = 500
 MAX_INDEXED_PER_OBJECT = 20
-API_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
+# Always used with fullmatch: with match, "$" also matches before a final newline.
+API_NAME_RE = re.compile(r"[a-z][a-z0-9_]{1,59}")
 # Names that would collide with standard columns, lookups or query syntax.
 RESERVED = frozenset(
     {
@@ -172,7 +173,7 @@ def change_record(*, action: str, target: str, before, after, actor: Principal) 
 
 
 def _api_name_check(api_name: str, *, taken: set[str], reserved: set[str]) -> None:
-    if not isinstance(api_name, str) or not API_NAME_RE.match(api_name) or "__" in api_name:
+    if not isinstance(api_name, str) or not API_NAME_RE.fullmatch(api_name) or "__" in api_name:
         raise ValidationError(
             {
                 "api_name": ValidationError(

@@ -32,7 +32,7 @@ def module_create(
     *, key: str, label: str, translations: dict | None = None, actor: Principal
 ) -> ModuleDefinition:
     actor.require_admin("change modules")
-    if not API_NAME_RE.match(key or "") or len(key) > 40:
+    if not API_NAME_RE.fullmatch(key or "") or len(key) > 40:
         raise ValidationError({"key": "Use 2-40 lower-case letters, digits and underscores."})
     if key in module_catalogue() or ModuleDefinition.objects.filter(key=key).exists():
         raise ValidationError({"key": ValidationError(f"{key} is already taken.", code="taken")})

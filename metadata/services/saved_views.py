@@ -29,6 +29,8 @@ def _params_clean(params: Any) -> dict[str, str]:
             raise ValidationError(
                 {"params": f"The value of {key} is text of at most {MAX_VALUE} characters."}
             )
+        if "\x00" in key or "\x00" in value:  # PostgreSQL's JSON refuses it
+            raise ValidationError({"params": f"{key!r} contains a NUL character."})
         clean[key] = value
     if len(clean) > MAX_PARAMS:
         raise ValidationError({"params": f"At most {MAX_PARAMS} search settings."})
@@ -46,6 +48,8 @@ def saved_view_create(
         raise ValidationError(
             {"name": ValidationError("Give the view a name of 1-100 characters.", code="required")}
         )
+    if "\x00" in name:  # PostgreSQL refuses it in text
+        raise ValidationError({"name": "The name contains a NUL character."})
     if not isinstance(shared, bool):
         raise ValidationError({"shared": "shared is true or false."})
     view, _created = SavedListView.objects.update_or_create(

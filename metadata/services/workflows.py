@@ -25,7 +25,8 @@ from metadata.workflows.definition import definition_clean
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError
 
-KEY_RE = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
+# Always used with fullmatch: with match, "$" also matches before a final newline.
+KEY_RE = re.compile(r"[a-z][a-z0-9_]{1,59}")
 TEMPLATE_FORMAT = "atrium-workflows"
 TEMPLATES = Path(__file__).resolve().parent.parent / "blueprints" / "workflows"
 DEFINITION = ("trigger", "conditions", "actions")
@@ -101,7 +102,7 @@ def workflow_create(
     actor: Principal,
 ) -> Workflow:
     actor.require_admin("change workflows")
-    if not isinstance(key, str) or not KEY_RE.match(key):
+    if not isinstance(key, str) or not KEY_RE.fullmatch(key):
         raise ValidationError(
             {
                 "key": ValidationError(

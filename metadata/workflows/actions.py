@@ -332,7 +332,7 @@ def _message_run(channel: str):
 # --- webhook --------------------------------------------------------------------------
 
 
-WEBHOOK_EVENT_RE = re.compile(r"^workflow\.[a-z][a-z0-9_]{0,59}$")
+WEBHOOK_EVENT_RE = re.compile(r"workflow\.[a-z][a-z0-9_]{0,59}")  # with fullmatch
 
 
 def _webhook_validate(config: dict, object_api_name: str) -> dict:
@@ -340,7 +340,7 @@ def _webhook_validate(config: dict, object_api_name: str) -> dict:
     event_type = config.get("event_type")
     # Always "workflow.<name>": a workflow must not pass for a record event such as
     # guest.created, which subscribers trust to come from the record's own writes.
-    if not isinstance(event_type, str) or not WEBHOOK_EVENT_RE.match(event_type):
+    if not isinstance(event_type, str) or not WEBHOOK_EVENT_RE.fullmatch(event_type):
         raise _fail(
             "event_type",
             "Name the event workflow.<name> (lower-case letters, digits, underscores), "

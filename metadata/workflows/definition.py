@@ -30,7 +30,7 @@ EVENT_TRIGGERS = {
     "record_deleted": "deleted",
 }
 MAX_ACTIONS = 20
-TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+TIME_RE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")  # with fullmatch
 
 
 def _fail(path: str, message: str, code: str = "invalid") -> ValidationError:
@@ -137,7 +137,7 @@ def trigger_clean(object_api_name: str, trigger: Any) -> dict:
         if unit not in ("days", "hours"):
             raise _fail("trigger.unit", "The unit is days or hours.")
         at = trigger.get("at", "09:00")
-        if not isinstance(at, str) or not TIME_RE.match(at):
+        if not isinstance(at, str) or not TIME_RE.fullmatch(at):
             raise _fail("trigger.at", "Give the local time as HH:MM (e.g. 09:00).")
         yearly = trigger.get("yearly", False) is True
         if yearly and (field_type != "date" or unit != "days"):

@@ -200,7 +200,9 @@ AXES_LOCKOUT_PARAMETERS = {
 }[env_str("ATRIUM_LOGIN_LOCKOUT_BY", "username_ip") or "username_ip"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "tenants.access.login.axes_username"
-AXES_RESET_ON_SUCCESS = True
+# Failures are forgotten after a complete sign-in only, password and code: see
+# tenants.access.two_factor.on_user_logged_in (wrong codes count as failures too).
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
@@ -212,6 +214,11 @@ OTP_TOTP_ISSUER = env_str("ATRIUM_OTP_ISSUER", "Atrium")
 ATRIUM_TWO_FACTOR_URLS = {"verify": "two_factor_verify", "enrol": "two_factor_enrol"}
 ATRIUM_TWO_FACTOR_EXEMPT = ["login", "logout"]
 ATRIUM_ACCESS_GRANT_RETENTION_DAYS = env_int("ATRIUM_ACCESS_GRANT_RETENTION_DAYS", 365)
+# Password reset e-mails: per address asked for (whether or not it has an account, so
+# the answer tells nothing) and per client address, within one window.
+ATRIUM_PASSWORD_RESET_PER_ADDRESS = env_int("ATRIUM_PASSWORD_RESET_PER_ADDRESS", 3)
+ATRIUM_PASSWORD_RESET_PER_IP = env_int("ATRIUM_PASSWORD_RESET_PER_IP", 20)
+ATRIUM_PASSWORD_RESET_WINDOW_MINUTES = env_int("ATRIUM_PASSWORD_RESET_WINDOW_MINUTES", 15)
 
 # --- Internationalisation ------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -315,6 +322,15 @@ STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")  # a local server in tests
 ATRIUM_TRIAL_DAYS = env_int("ATRIUM_TRIAL_DAYS", 14)
 ATRIUM_GRACE_DAYS = env_int("ATRIUM_GRACE_DAYS", 7)
 ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)
+# Sign-up on the public site: every posted form or confirmed link counts against the
+# client's address; every e-mailed link against the address it goes to; links sent and
+# workspaces provisioned against the whole platform. Each one clones a schema or sends a
+# mail, so anonymous callers must not be able to ask for them without bound.
+ATRIUM_SIGNUP_PER_IP_PER_HOUR = env_int("ATRIUM_SIGNUP_PER_IP_PER_HOUR", 10)
+ATRIUM_SIGNUP_PER_ADDRESS_PER_HOUR = env_int("ATRIUM_SIGNUP_PER_ADDRESS_PER_HOUR", 3)
+ATRIUM_SIGNUP_PER_HOUR = env_int("ATRIUM_SIGNUP_PER_HOUR", 100)
+# How long the e-mailed confirmation link of a sign-up stays valid.
+ATRIUM_SIGNUP_LINK_HOURS = env_int("ATRIUM_SIGNUP_LINK_HOURS", 24)
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from urllib.parse import urlencode
 
 from django import forms
-from django.contrib.auth import get_user_model
+from django.contrib.auth import get_user_model, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -17,15 +20,20 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 
 from tenants.access import policy
+from tenants.access.login import password_reset_allow
 from tenants.access.models import AuditEvent
 from tenants.access.selectors import audit_events
 from tenants.access.two_factor import (
     device_secret_base32,
+    sign_in_failures_clear,
     two_factor_enabled,
     two_factor_enrol_confirm,
     two_factor_enrol_start,
+    two_factor_failure_record,
+    two_factor_locked,
     two_factor_verify,
 )
+from tenants.ratelimit import RateLimited, client_ip
 
 
 def _next_url(request) -> str:
@@ -37,16 +45,55 @@ def _next_url(request) -> str:
     return "/"
 
 
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset page, throttled per address asked for and per client: each request
+    sends a mail, and without a limit anyone could flood a colleague's inbox. The page
+    answers alike whether or not an account uses the address."""
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form):
+        try:
+            password_reset_allow(
+                email=form.cleaned_data["email"], client_ip=client_ip(self.request)
+            )
+        except RateLimited as exc:
+            response = self.render_to_response(
+                self.get_context_data(form=form, refusal=exc.message), status=429
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        return super().form_valid(form)
+
+
+def _locked_out(request, user):
+    """Sign the half-signed-in session out and answer with django-axes' lockout page:
+    a new password sign-in is refused until the lockout ends."""
+    from axes.helpers import get_lockout_response
+
+    credentials = {"username": user.email}
+    logout(request)
+    return get_lockout_response(request, None, credentials)
+
+
 @login_required
 def two_factor_verify_view(request):
-    if request.user.is_verified() or not two_factor_enabled(request.user):
+    user = request.user
+    if user.is_verified() or not two_factor_enabled(user):
         return redirect(_next_url(request))
+    if two_factor_locked(request=request, user=user):
+        return _locked_out(request, user)
     error = None
     if request.method == "POST":
-        device = two_factor_verify(user=request.user, token=request.POST.get("token", ""))
+        device = two_factor_verify(user=user, token=request.POST.get("token", ""))
         if device is not None:
             otp_login(request, device)
+            sign_in_failures_clear(request=request, user=user)
             return redirect(_next_url(request))
+        if two_factor_failure_record(request=request, user=user):
+            return _locked_out(request, user)
         error = _("The code is not right (or has expired). Try again.")
     return render(
         request,
@@ -59,6 +106,11 @@ def two_factor_verify_view(request):
 @login_required
 def two_factor_enrol_view(request):
     """Enrol an authenticator app: show the key, confirm with a first code."""
+    if two_factor_enabled(request.user) and not request.user.is_verified():
+        # Replacing the device takes a session that passed the current one: otherwise
+        # the password alone could enrol a new app and sign in with it.
+        query = urlencode({"next": _next_url(request)})
+        return redirect(f"{reverse('two_factor_verify')}?{query}")
     error = None
     if request.method == "POST":
         try:

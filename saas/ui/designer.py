@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -29,7 +30,7 @@ from saas.ui.errors import errors_by_field, unplaced
 from saas.ui.i18n import tenant_languages
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
-from tenants.errors import ApplicationError
+from tenants.errors import ApplicationError, NotFound
 
 MAX_CHOICES = 200
 FLAGS = ("required", "unique", "filterable", "sensitive")
@@ -114,6 +115,15 @@ def object_list(request):
     )
 
 
+def _object(api_name: str) -> dict:
+    """The record type of the URL, or the 404 page (metadata's NotFound is the API's
+    error; here it would be a server error)."""
+    try:
+        return object_describe(api_name, get_language())
+    except NotFound:
+        raise Http404(_("There is no such record type.")) from None
+
+
 @login_required
 def field_list(request, api_name: str):
     admin_require(request.user)
@@ -121,7 +131,7 @@ def field_list(request, api_name: str):
         request,
         "settings/fields.html",
         {
-            "object": object_describe(api_name, get_language()),
+            "object": _object(api_name),
             "fields": object_fields_for_admin(api_name, get_language()),
             "type_labels": dict(_type_choices()),
         },
@@ -279,7 +289,7 @@ def _form_page(request, api_name: str, form: FieldForm, *, field: dict | None):
 @login_required
 def field_create(request, api_name: str):
     admin_require(request.user)
-    object_describe(api_name, get_language())  # 404 for an unknown object
+    _object(api_name)
     if request.method != "POST":
         return _form_page(request, api_name, FieldForm(), field=None)
     form = FieldForm(request.POST)
@@ -297,12 +307,11 @@ def field_create(request, api_name: str):
 
 
 def _field(api_name: str, name: str) -> dict:
+    _object(api_name)
     for described in object_fields_for_admin(api_name, get_language()):
         if described["api_name"] == name:
             return described
-    from tenants.errors import NotFound
-
-    raise NotFound(f"{api_name} has no field {name!r}.", field="field")
+    raise Http404(_("There is no such field."))
 
 
 @login_required
@@ -401,7 +410,7 @@ def field_type_change(request, api_name: str, name: str):
         request,
         "settings/field_type_change.html",
         {
-            "object": object_describe(api_name, get_language()),
+            "object": _object(api_name),
             "field": field,
             "types": [t for t in _type_choices() if t[0] not in (field["type"], "reference")],
             "type_labels": dict(_type_choices()),

@@ -110,6 +110,9 @@ def guest_list(request):
     if sort != "name":
         chosen["sort"] = sort
     try:
+        if "\x00" in query:
+            # PostgreSQL refuses NUL in text: the search would fail in the database.
+            raise ValidationError({"q": _("The search cannot contain NUL characters.")})
         guests = records_list(
             actor=actor, object_api_name="guest", filters=filters, search=query
         ).order_by(*SORTS[sort][1])

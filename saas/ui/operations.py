@@ -73,14 +73,19 @@ def reservation_list(request):
         status = ""
     raw_property = request.GET.get("property") or ""
     property_id = int(raw_property) if raw_property.isdigit() else None
+    search = (request.GET.get("q") or "").strip()
+    if "\x00" in search:  # PostgreSQL refuses NUL in text
+        errors.append(_("The search cannot contain NUL characters."))
     reservations = reservations_list(
         actor=actor,
-        query=(request.GET.get("q") or "").strip(),
+        query=search,
         status=status,
         property_id=property_id,
         arrival_from=arrival_from,
         arrival_to=arrival_to,
     )
+    if "\x00" in search:
+        reservations = reservations.none()
     page = Paginator(reservations, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -116,10 +121,15 @@ def reservation_detail(request, reservation_id: int):
 @login_required
 def company_list(request):
     query = (request.GET.get("q") or "").strip()
+    error = None
     companies = companies_list(actor=Principal.from_request(request), query=query)
+    if "\x00" in query:  # PostgreSQL refuses NUL in text
+        error = _("The search cannot contain NUL characters.")
+        companies = companies.none()
     page = Paginator(companies, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "crm/company_list.html",
-        {"page": page, "q": query, "kinds": dict(Company.Kind.choices)},
+        {"page": page, "q": query, "kinds": dict(Company.Kind.choices), "error": error},
+        status=400 if error else 200,
     )

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from metadata.selectors.records import OPERATORS
 from metadata.workflows.definition import TRIGGERS
 
-INT_RE = re.compile(r"^-?\d+$")
+INT_RE = re.compile(r"-?\d+")  # with fullmatch
 MAX_ROWS = 50
 
 TRIGGER_LABELS = {
@@ -192,7 +192,7 @@ def _typed(raw: str) -> Any:
     """Whole numbers become numbers, anything else stays text: the services then say
     what they expected."""
     raw = raw.strip()
-    return int(raw) if INT_RE.match(raw) else raw
+    return int(raw) if INT_RE.fullmatch(raw) else raw
 
 
 class WorkflowForm:

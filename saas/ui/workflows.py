@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -43,7 +44,7 @@ from saas.ui.workflow_form import (
     trigger_choices,
 )
 from tenants.access.principal import Principal
-from tenants.errors import ApplicationError
+from tenants.errors import ApplicationError, NotFound
 
 RECENT_RECORDS = 30
 
@@ -252,6 +253,15 @@ def _save(request, form: WorkflowForm, workflow):
     return saved
 
 
+def _workflow(workflow_id: int):
+    """The workflow of the URL, or the 404 page (the selector's NotFound is the API's
+    error; here it would be a server error)."""
+    try:
+        return workflow_get(ref=str(workflow_id))
+    except NotFound:
+        raise Http404(_("There is no such workflow.")) from None
+
+
 @login_required
 def workflow_create_view(request):
     return _builder(request)
@@ -260,7 +270,7 @@ def workflow_create_view(request):
 @login_required
 def workflow_edit_view(request, workflow_id: int):
     admin_require(request.user)
-    return _builder(request, workflow_get(ref=str(workflow_id)))
+    return _builder(request, _workflow(workflow_id))
 
 
 # --- detail: versions, dry run, run now, run log -------------------------------------
@@ -309,7 +319,7 @@ def _steps(steps: list[dict]) -> list[dict]:
 @login_required
 def workflow_detail(request, workflow_id: int):
     admin_require(request.user)
-    workflow = workflow_get(ref=str(workflow_id))
+    workflow = _workflow(workflow_id)
     report, errors, status = None, {}, 200
     record_id = (request.POST.get("record_id") or "").strip()
     if request.method == "POST":

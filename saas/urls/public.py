@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.public_home, name="public_home"),
     path("pricing/", billing_views.pricing, name="pricing"),
     path("signup/", billing_views.signup, name="signup"),
+    path("signup/confirm/<str:token>/", billing_views.signup_confirm, name="signup_confirm"),
     path("i18n/language/", i18n.set_language, name="set_language"),
     path("stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
 ]

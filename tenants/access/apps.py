@@ -20,3 +20,9 @@ class AccessConfig(AppConfig):
         from tenants.access.login import on_user_locked_out
 
         user_locked_out.connect(on_user_locked_out, dispatch_uid="access_audit_lockout")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from tenants.access.two_factor import on_user_logged_in
+
+        user_logged_in.connect(on_user_logged_in, dispatch_uid="access_failures_clear")

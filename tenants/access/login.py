@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from tenants.ratelimit import Limit, limits_require
+
 
 def axes_username(request, credentials: dict | None) -> str:
     """Count "Admin@x.test" and "admin@x.test" as one account, like the login does."""
@@ -65,3 +67,25 @@ def login_lockout_reset(*, email: str, actor=None) -> int:
         details={"username": email, "attempts_cleared": count},
     )
     return count
+
+
+def password_reset_allow(*, email: str, client_ip: str) -> None:
+    """Count a password reset request; ``RateLimited`` when the address asked for (with
+    or without an account, so the answer tells nothing about accounts) or the client
+    has asked too often within ``ATRIUM_PASSWORD_RESET_WINDOW_MINUTES``."""
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    window = settings.ATRIUM_PASSWORD_RESET_WINDOW_MINUTES * 60
+    limits_require(
+        [
+            Limit(
+                "password-reset-address",
+                email.strip().lower(),
+                settings.ATRIUM_PASSWORD_RESET_PER_ADDRESS,
+                window,
+            ),
+            Limit("password-reset-ip", client_ip, settings.ATRIUM_PASSWORD_RESET_PER_IP, window),
+        ],
+        _("Too many password reset e-mails were asked for. Try again in %(minutes)s minutes."),
+    )

@@ -204,6 +204,7 @@ class AuditEvent(models.Model):
         GRANT_EXPIRE = "grant_expire", _("Temporary grant expired")
         TWO_FACTOR_ENROL = "two_factor_enrol", _("Two-factor device enrolled")
         TWO_FACTOR_REMOVE = "two_factor_remove", _("Two-factor device removed")
+        TWO_FACTOR_FAILURE = "two_factor_failure", _("Two-factor code refused")
         LOGIN_LOCKOUT = "login_lockout", _("Sign-in locked after failed attempts")
         LOCKOUT_RESET = "lockout_reset", _("Sign-in lockout lifted")
         USER_CREATE = "user_create", _("Staff account created")

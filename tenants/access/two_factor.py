@@ -81,6 +81,65 @@ def two_factor_verify(*, user, token: str):
     return None
 
 
+def _credentials(user) -> dict:
+    # What django-axes counts failures against: the e-mail, as the sign-in form sends it.
+    return {"username": user.email}
+
+
+def two_factor_locked(*, request, user) -> bool:
+    """Whether sign-in is locked for this user (and, with the default lockout
+    parameters, this client) after too many failed passwords or codes."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    return AxesProxyHandler.is_locked(request, _credentials(user))
+
+
+def two_factor_failure_record(*, request, user) -> bool:
+    """Count a refused code as a failed sign-in (django-axes: same limit, same lockout
+    as wrong passwords; the lockout itself is audited by ``login.on_user_locked_out``)
+    and audit it: a wrong code after a right password means the password is known.
+    Returns whether the account is now locked."""
+    from django.contrib.auth.signals import user_login_failed
+
+    user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
+    audit_log(
+        action=AuditEvent.Action.TWO_FACTOR_FAILURE,
+        actor=user,
+        object_api_name="user",
+        record_id=str(user.pk),
+        details={"username": user.email},
+    )
+    return bool(getattr(request, "axes_locked_out", False))
+
+
+def sign_in_failures_clear(*, request, user) -> None:
+    """Forget the failed attempts once the whole sign-in succeeded. Not done on the
+    password alone for users with a device (``AXES_RESET_ON_SUCCESS`` is off): whoever
+    knows the password could otherwise sign in again before each lockout and guess
+    codes without end."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    AxesProxyHandler.update_request(request)
+    handler = AxesProxyHandler.get_implementation()
+    if hasattr(handler, "reset_user_attempts"):
+        handler.reset_user_attempts(request, _credentials(user))
+
+
+def on_user_logged_in(sender, request=None, user=None, **kwargs) -> None:
+    """A password sign-in is the whole sign-in for users without a device; for the
+    others the code still has to come (``sign_in_failures_clear`` runs after it)."""
+    from django.db import connection
+
+    if request is None or user is None:
+        return
+    if connection.schema_name == "public":  # type: ignore[attr-defined]
+        # No two-factor devices there (django-otp's tables are tenant tables).
+        sign_in_failures_clear(request=request, user=user)
+        return
+    if not two_factor_enabled(user):
+        sign_in_failures_clear(request=request, user=user)
+
+
 @transaction.atomic
 def two_factor_remove(*, user, actor=None) -> int:
     """Remove the user's devices (the user themself, or an administrator)."""

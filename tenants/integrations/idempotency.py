@@ -1,7 +1,13 @@
 """``Idempotency-Key`` on API writes: the first answer to a POST/PATCH/PUT/DELETE is kept
 for 24 hours and replayed for a retry with the same key and the same body; the same key
 with a different body is refused (422), and a retry while the first is still running
-gets 409. Keys belong to the credentials that sent them (an API key or a session)."""
+gets 409.
+
+Only authenticated callers get this: the caller is authenticated here first, the way the
+API will (a live API key, else a signed-in session), and records are keyed by that
+caller (``k:<api key id>`` or ``u:<user id>``), so nobody can fill the table without
+credentials, and no caller can ever be answered with another caller's response. Answers
+given before the request ran (401, 403, 429) are not kept: a retry runs again."""
 
 from __future__ import annotations
 
@@ -13,8 +19,12 @@ from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 
 from tenants.integrations.models import IdempotencyRecord
+from tenants.integrations.services import AuthenticationFailed, api_key_authenticate
 
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+BEARER = "Bearer"  # the keyword of saas.api.auth.ApiKeyAuthentication
+# Refused before the view did anything (credentials, rights, rate): nothing to replay.
+NOT_KEPT = (401, 403, 429)
 TTL = timedelta(hours=24)
 MAX_KEY = 255
 
@@ -27,9 +37,17 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
 
 
 def _principal(request) -> str | None:
-    auth = request.META.get("HTTP_AUTHORIZATION", "")
-    if auth:
-        return "k:" + hashlib.sha256(auth.encode()).hexdigest()[:64]
+    """Who is calling, as the API will see it, or None when nobody is (the view then
+    answers 401). Mirrors the API's authentication order: an ``Authorization: Bearer``
+    header must be a live key (a bad one is a 401 even with a session); without one,
+    the session's user."""
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.startswith(f"{BEARER} "):
+        try:
+            key = api_key_authenticate(header[len(BEARER) + 1 :].strip())
+        except AuthenticationFailed:
+            return None
+        return f"k:{key.pk}"
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"u:{user.pk}"
@@ -72,7 +90,11 @@ class IdempotencyMiddleware:
         except IntegrityError:
             return self._replay(principal, key, request, body_hash)
         response = self.get_response(request)
-        if response.status_code >= 500 or getattr(response, "streaming", False):
+        if (
+            response.status_code >= 500
+            or response.status_code in NOT_KEPT
+            or getattr(response, "streaming", False)
+        ):
             record.delete()  # nothing settled: a retry may run again
             return response
         if hasattr(response, "render") and not getattr(response, "is_rendered", True):

@@ -51,7 +51,7 @@ def _one_time_password() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
 
 
-def tenant_create(
+def tenant_create_check(
     *,
     name: str,
     slug: str,
@@ -63,12 +63,10 @@ def tenant_create(
     timezone: str = "UTC",
     modules: list[str] | None = None,
     status: str = Tenant.Status.TRIAL,
-    send_welcome_email: bool = True,
-) -> ProvisionedTenant:
-    """Create a hotel group with its schema, domain and first administrator.
-
-    Raises ``ValidationError`` with messages keyed by the offending argument.
-    """
+) -> dict:
+    """Check what ``tenant_create`` would be given, creating nothing: the cleaned values
+    (its keyword arguments), or ``ValidationError`` with messages keyed by argument.
+    Sign-up checks a request with it before e-mailing the confirmation link."""
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
@@ -108,10 +106,65 @@ def tenant_create(
         errors.setdefault("domain", []).append(f"{domain} is already taken.")
     if errors:
         raise ValidationError(errors)
+    return {
+        "name": name,
+        "slug": slug,
+        "domain": domain,
+        "admin_email": admin_email,
+        "currency": currency,
+        "languages": language_codes,
+        "currencies": currency_codes,
+        "timezone": timezone,
+        "modules": [key for key in module_keys if key],
+        "status": status,
+    }
+
+
+def tenant_create(
+    *,
+    name: str,
+    slug: str,
+    domain: str,
+    admin_email: str,
+    currency: str,
+    languages: list[str] | None = None,
+    currencies: list[str] | None = None,
+    timezone: str = "UTC",
+    modules: list[str] | None = None,
+    status: str = Tenant.Status.TRIAL,
+    send_welcome_email: bool = True,
+    admin_password: str | None = None,
+) -> ProvisionedTenant:
+    """Create a hotel group with its schema, domain and first administrator.
+
+    Without ``admin_password`` the admin gets a one-time password (returned, and
+    e-mailed unless ``send_welcome_email`` is off) to change at first sign-in; with it
+    (already validated by the caller: sign-up lets the admin choose it) nothing secret
+    is returned or sent.
+
+    Raises ``ValidationError`` with messages keyed by the offending argument.
+    """
+    if admin_password is not None and not admin_password:
+        raise ValidationError({"admin_password": ["Choose a password."]})
+    values = tenant_create_check(
+        name=name,
+        slug=slug,
+        domain=domain,
+        admin_email=admin_email,
+        currency=currency,
+        languages=languages,
+        currencies=currencies,
+        timezone=timezone,
+        modules=modules,
+        status=status,
+    )
+    name, slug, domain = values["name"], values["slug"], values["domain"]
+    admin_email, currency = values["admin_email"], values["currency"]
+    language_codes, currency_codes = values["languages"], values["currencies"]
 
     enabled_currencies = list(dict.fromkeys([currency, *currency_codes]))
     enabled_languages = list(dict.fromkeys(language_codes))
-    password = _one_time_password()
+    password = admin_password or _one_time_password()
     template = tenant_template_ensure()
     try:
         tenant = _provision(
@@ -121,13 +174,14 @@ def tenant_create(
             domain=domain,
             admin_email=admin_email,
             password=password,
-            status=status,
+            must_change_password=admin_password is None,
+            status=values["status"],
             base_currency=currency,
             enabled_currencies=enabled_currencies,
             default_language=enabled_languages[0],
             enabled_languages=enabled_languages,
-            timezone=timezone,
-            enabled_modules=[key for key in module_keys if key],
+            timezone=values["timezone"],
+            enabled_modules=values["modules"],
         )
     except IntegrityError as exc:
         # Lost a race with a concurrent sign-up for the same slug or domain.
@@ -142,20 +196,29 @@ def tenant_create(
         # backend per provisioning keeps the cost flat; Django reconnects lazily.
         connection.close()
 
-    if send_welcome_email:
+    if send_welcome_email and admin_password is None:
         transaction.on_commit(
             lambda: _send_welcome(
                 tenant_name=name, domain=domain, email=admin_email, password=password
             )
         )
     return ProvisionedTenant(
-        tenant=tenant, domain=domain, admin_email=admin_email, one_time_password=password
+        tenant=tenant,
+        domain=domain,
+        admin_email=admin_email,
+        one_time_password="" if admin_password else password,
     )
 
 
 @transaction.atomic
 def _provision(
-    *, template_schema: str, domain: str, admin_email: str, password: str, **fields
+    *,
+    template_schema: str,
+    domain: str,
+    admin_email: str,
+    password: str,
+    must_change_password: bool,
+    **fields,
 ) -> Tenant:
     schema_name = validators.slug_to_schema(fields["slug"])
     tenant = Tenant(schema_name=schema_name, kind=Tenant.Kind.HOTEL_GROUP, **fields)
@@ -171,7 +234,7 @@ def _provision(
         admin = get_user_model().objects.create_user(
             email=admin_email,
             password=password,
-            must_change_password=True,
+            must_change_password=must_change_password,
             full_name="",
             is_staff=True,
         )

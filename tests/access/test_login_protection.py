@@ -142,3 +142,95 @@ def test_password_validation_rejects_short_and_common_passwords():
     with pytest.raises(ValidationError):
         validate_password("password1234")
     validate_password("harbour-lights-at-dawn")
+
+
+def two_factor_user(make_user):
+    user = make_user("front_office")
+    return user, TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+
+
+def sign_in(client: Client, user) -> None:
+    assert client.post("/login/", {"username": user.email, "password": PASSWORD}).status_code == 302
+
+
+def test_wrong_codes_lock_the_account_like_wrong_passwords(make_user, alpha):
+    user, device = two_factor_user(make_user)
+    client = Client(HTTP_HOST="alpha.test")
+    sign_in(client, user)
+    limit = settings.AXES_FAILURE_LIMIT
+
+    codes = [
+        client.post("/login/verify/", {"token": wrong_code(device), "next": "/"}).status_code
+        for _ in range(limit)
+    ]
+    assert codes == [400] * (limit - 1) + [429]
+    # Signed out, and the password no longer opens anything until the lockout ends.
+    assert "_auth_user_id" not in client.session
+    assert client.get("/").status_code == 302
+    refused = client.post("/login/", {"username": user.email, "password": PASSWORD})
+    assert refused.status_code == 429
+    assert b"Too many failed sign-in attempts" in refused.content
+    assert AuditEvent.objects.filter(action="two_factor_failure", actor=user).count() == limit
+    assert AuditEvent.objects.get(action="login_lockout").details["username"] == user.email
+
+
+def test_signing_in_again_does_not_wipe_the_failed_codes(make_user, alpha):
+    """Password failures and code failures add up, and a right password alone does not
+    clear them, or whoever knows it could guess codes without end."""
+    user, device = two_factor_user(make_user)
+    client = Client(HTTP_HOST="alpha.test")
+    for _ in range(2):
+        client.post("/login/", {"username": user.email, "password": "wrong-password-123"})
+    sign_in(client, user)
+    for _ in range(2):
+        bad = client.post("/login/verify/", {"token": wrong_code(device), "next": "/"})
+        assert bad.status_code == 400
+    sign_in(Client(HTTP_HOST="alpha.test"), user)  # a fresh session, same client address
+    locked = client.post("/login/verify/", {"token": wrong_code(device), "next": "/"})
+    assert locked.status_code == 429
+
+
+def test_a_right_code_clears_the_failures(make_user, alpha):
+    user, device = two_factor_user(make_user)
+    client = Client(HTTP_HOST="alpha.test")
+    sign_in(client, user)
+    client.post("/login/verify/", {"token": wrong_code(device), "next": "/"})
+    assert AccessAttempt.objects.filter(username=user.email).exists()
+    device.refresh_from_db()
+    device.throttling_failure_count = 0  # django-otp slowed retries down after the miss
+    device.throttling_failure_timestamp = None
+    device.save()
+    good = client.post("/login/verify/", {"token": current_code(device), "next": "/"})
+    assert good.status_code == 302
+    assert not AccessAttempt.objects.filter(username=user.email).exists()
+
+
+def test_the_password_alone_cannot_enrol_another_device(make_user, alpha):
+    user, device = two_factor_user(make_user)
+    client = Client(HTTP_HOST="alpha.test")
+    sign_in(client, user)
+
+    page = client.get("/account/two-factor/")
+    assert page.status_code == 302
+    assert page["Location"].startswith("/login/verify/")
+    posted = client.post("/account/two-factor/", {"token": "123456", "next": "/"})
+    assert posted.status_code == 302 and posted["Location"].startswith("/login/verify/")
+    assert list(TOTPDevice.objects.filter(user=user)) == [device]
+    assert client.get("/").status_code == 302  # still not signed in
+
+
+def test_without_a_device_the_password_alone_clears_the_failures(make_user, alpha):
+    user = make_user("front_office")
+    client = Client(HTTP_HOST="alpha.test")
+    limit = settings.AXES_FAILURE_LIMIT
+    for _ in range(limit - 1):
+        client.post("/login/", {"username": user.email, "password": "wrong-password-123"})
+    sign_in(client, user)
+    assert not AccessAttempt.objects.filter(username=user.email).exists()
+    statuses = [
+        Client(HTTP_HOST="alpha.test")
+        .post("/login/", {"username": user.email, "password": "wrong-password-123"})
+        .status_code
+        for _ in range(limit - 1)
+    ]
+    assert statuses == [200] * (limit - 1)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from crm.models import Guest
 from tenants.integrations.idempotency import idempotency_purge
-from tenants.integrations.models import IdempotencyRecord
+from tenants.integrations.models import ApiKey, IdempotencyRecord
+from tenants.integrations.services import api_key_create
+from tests.api.test_api_access import staff
 from tests.api.test_records_api import api
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +67,51 @@ def test_in_flight_key_answers_409(tenant_a):
         IdempotencyRecord.objects.filter(key="flight-1").update(status_code=0)
     busy = send(client, {"given_name": "A", "surname": "Flight"}, "flight-1")
     assert busy.status_code == 409 and busy.json()["errors"][0]["code"] == "in_progress"
+
+
+def test_unauthenticated_writes_store_nothing_and_are_refused(tenant_a):
+    body = {"given_name": "No", "surname": "Body"}
+    anonymous = Client(HTTP_HOST="alpha.test")
+    forged = Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION="Bearer atr_nope_nothing")
+    for client in (anonymous, anonymous, forged, forged):
+        response = send(client, body, "anon-1")
+        assert response.status_code in (401, 403)
+        assert response.get("Idempotent-Replayed") is None
+    with tenant_context(tenant_a):
+        assert not IdempotencyRecord.objects.exists()
+        assert not Guest.objects.filter(surname="Body").exists()
+
+
+def test_each_caller_gets_its_own_answer_for_the_same_key(tenant_a):
+    body = {"given_name": "Same", "surname": "Key"}
+    desk, desk_user = staff(tenant_a, "desk-idem@alpha.test", "front_office")
+    manager, manager_user = staff(tenant_a, "gm-idem@alpha.test", "general_manager")
+    with tenant_context(tenant_a):
+        tokens = [
+            api_key_create(name="pms", user=u, scopes=["*"]).plaintext
+            for u in (desk_user, manager_user)
+        ]
+    keyed = [Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {t}") for t in tokens]
+
+    firsts = [send(client, body, "shared-key") for client in (desk, manager, *keyed)]
+    assert [r.status_code for r in firsts] == [201, 201, 201, 201]
+    ids = [r.json()["id"] for r in firsts]
+    assert len(set(ids)) == 4  # nobody was answered with somebody else's guest
+    for client, first_id in zip((desk, manager, *keyed), ids, strict=True):
+        again = send(client, body, "shared-key")
+        assert again["Idempotent-Replayed"] == "true" and again.json()["id"] == first_id
+    with tenant_context(tenant_a):
+        assert Guest.objects.filter(surname="Key").count() == 4
+        assert set(IdempotencyRecord.objects.values_list("principal", flat=True)) == {
+            f"u:{desk_user.pk}",
+            f"u:{manager_user.pk}",
+            *(f"k:{pk}" for pk in ApiKey.objects.filter(name="pms").values_list("pk", flat=True)),
+        }
+
+
+def test_a_refusal_is_not_kept_so_a_retry_runs_again(tenant_a):
+    reader, _user = staff(tenant_a, "reader-idem@alpha.test", "read_only")
+    refused = send(reader, {"given_name": "Not", "surname": "Allowed"}, "refused-1")
+    assert refused.status_code == 403
+    with tenant_context(tenant_a):
+        assert not IdempotencyRecord.objects.filter(key="refused-1").exists()

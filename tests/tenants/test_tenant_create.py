@@ -196,3 +196,53 @@ def test_hyphenated_slug_gets_underscored_schema():
     assert tenant.enabled_currencies == ["HKD", "USD", "CNY"]
     assert tenant.default_language == "zh-hant"
     assert tenant.timezone == "Asia/Hong_Kong"
+
+
+@pytest.mark.django_db
+def test_tenant_create_check_creates_nothing():
+    values = provisioning.tenant_create_check(
+        name=" Harbour Hotels ",
+        slug="harbour",
+        domain="harbour.test",
+        admin_email="Ops@Harbour.example",
+        currency="EUR",
+        languages=["en"],
+    )
+    assert (values["name"], values["admin_email"]) == ("Harbour Hotels", "ops@harbour.example")
+    assert_nothing_left("harbour", "harbour.test")
+
+
+@pytest.mark.django_db
+def test_a_chosen_admin_password_is_neither_returned_nor_sent(django_capture_on_commit_callbacks):
+    from django.contrib.auth import authenticate
+    from django.test import RequestFactory
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = provisioning.tenant_create(
+            name="Harbour Hotels",
+            slug="harbour",
+            domain="harbour.test",
+            admin_email="ops@harbour.example",
+            currency="EUR",
+            admin_password="harbour-lights-at-dawn",
+        )
+    assert result.one_time_password == ""
+    assert mail.outbox == []
+    with schema_context(result.tenant.schema_name):
+        request = RequestFactory().post("/login/")
+        user = authenticate(
+            request, username="ops@harbour.example", password="harbour-lights-at-dawn"
+        )
+        assert user is not None and not user.must_change_password
+
+    with pytest.raises(provisioning.ValidationError) as info:
+        provisioning.tenant_create(
+            name="Other",
+            slug="other",
+            domain="other.test",
+            admin_email="ops@other.example",
+            currency="EUR",
+            admin_password="",
+        )
+    assert "admin_password" in info.value.message_dict
+    assert_nothing_left("other", "other.test")

@@ -380,7 +380,7 @@ def test_export_filtered_list_and_import_it_back(tenant_a, tmp_path, file_format
         out = tmp_path / f"export.{file_format}"
         out.write_bytes(content)
         if file_format == "csv":
-            table = list(csv.reader(io.StringIO(content.decode())))
+            table = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
         else:
             table = [list(r) for r in load_workbook(out).active.iter_rows(values_only=True)]
         header, body = table[0], table[1:]
