@@ -11,7 +11,8 @@ of the API key they used -- events of objects they cannot view are not delivered
 endpoint at all, and record data is masked with their field rights.
 
 Deliveries are created in the transaction that caused the event and sent by Celery after
-it commits. A failed attempt is retried on RETRY_SCHEDULE (about 27 hours in all);
+it commits, only to addresses ``egress`` allows (checked when the URL is saved and again
+on every attempt). A failed attempt is retried on RETRY_SCHEDULE (about 27 hours in all);
 short waits ride on the task's countdown, long ones on the per-minute sweep. An endpoint
 that fails WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row is disabled.
 """
@@ -21,17 +22,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import ipaddress
 import json
 import re
 import secrets
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -44,6 +42,7 @@ from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.context import current_schema
 from tenants.errors import Conflict
+from tenants.integrations import egress
 from tenants.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 # Seconds to wait after the 1st, 2nd, ... failed attempt; then the delivery has failed.
@@ -106,25 +105,14 @@ def _url_clean(url) -> str:
     if not isinstance(url, str) or not url.strip():
         raise ValidationError({"url": ValidationError("A URL is required.", code="required")})
     url = url.strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError(
-            {"url": ValidationError("Give an http:// or https:// URL.", code="invalid")}
-        )
     if len(url) > 500:
         raise ValidationError({"url": ValidationError("The URL is too long.", code="max_length")})
-    if not settings.ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS:
-        host = parts.hostname
-        private = host == "localhost" or host.endswith(".localhost")
-        try:
-            ip = ipaddress.ip_address(host)
-            private = private or not ip.is_global
-        except ValueError:
-            pass
-        if private:
-            raise ValidationError(
-                {"url": ValidationError("Webhooks go to public addresses only.", code="private")}
-            )
+    try:
+        egress.target_check(url, allow_private=settings.ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS)
+    except egress.AddressRefused as refused:
+        raise ValidationError(
+            {"url": ValidationError(refused.message, code=refused.code)}
+        ) from None
     return url
 
 
@@ -448,17 +436,7 @@ def _enqueue(ids: list[int], countdown: int = 0) -> None:
         webhook_deliver.apply_async(args=[pk], countdown=countdown or None)
 
 
-@dataclass
-class _Answer:
-    status_code: int | None
-    body: str
-    error: str
-    duration_ms: int
-
-
-def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> _Answer:
-    import requests
-
+def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> egress.Answer:
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     timestamp = int(time.time())
     headers = {
@@ -473,18 +451,14 @@ def _post(endpoint: WebhookEndpoint, delivery: WebhookDelivery) -> _Answer:
             body=body,
         ),
     }
-    started = time.monotonic()
-    try:
-        response = requests.post(
-            endpoint.url, data=body, headers=headers, timeout=TIMEOUT, allow_redirects=False
-        )
-    except requests.RequestException as exc:
-        return _Answer(None, "", f"{type(exc).__name__}: {exc}"[:300], _ms(started))
-    return _Answer(response.status_code, response.text[:2000], "", _ms(started))
-
-
-def _ms(started: float) -> int:
-    return int((time.monotonic() - started) * 1000)
+    # The address is checked again now: the name may point elsewhere than when saved.
+    return egress.post(
+        endpoint.url,
+        body=body,
+        headers=headers,
+        allow_private=settings.ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS,
+        timeout=TIMEOUT,
+    )
 
 
 def _give_up(delivery: WebhookDelivery, reason: str) -> WebhookDelivery:
