@@ -113,6 +113,9 @@ class WebhookDelivery(models.Model):
     delivered_at = models.DateTimeField(null=True, blank=True)
     # The endpoint's subscription_version the payload was masked for.
     subscription_version = models.PositiveIntegerField(default=0)
+    # When a message for this delivery was last put on the queue. The retry sweep only
+    # queues rows whose message is older than its lease, so a backlog is not queued twice.
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]

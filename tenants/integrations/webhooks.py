@@ -13,8 +13,9 @@ endpoint at all, and record data is masked with their field rights.
 Deliveries are created in the transaction that caused the event and sent by Celery after
 it commits, only to addresses ``egress`` allows (checked when the URL is saved and again
 on every attempt). A failed attempt is retried on RETRY_SCHEDULE (about 27 hours in all);
-short waits ride on the task's countdown, long ones on the per-minute sweep. An endpoint
-that fails WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row is disabled.
+short waits ride on the task's countdown, long ones on the per-minute sweep, which claims
+the rows it queues so that a backlog is never queued twice. An endpoint that fails
+WEBHOOK_DISABLE_AFTER_FAILURES attempts in a row is disabled.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tenants.access import registry
@@ -48,6 +50,11 @@ from tenants.integrations.models import WebhookAttempt, WebhookDelivery, Webhook
 # Seconds to wait after the 1st, 2nd, ... failed attempt; then the delivery has failed.
 RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
 COUNTDOWN_LIMIT = 5 * 60  # longer waits are picked up by the sweep
+# A message queued longer ago than this is presumed lost (a broker restart, a purged
+# queue), and the sweep queues its delivery again. It is longer than COUNTDOWN_LIMIT, so
+# a retry waiting on its countdown is never queued a second time.
+QUEUE_LEASE = timedelta(minutes=10)
+SWEEP_BATCH = 1000
 TIMEOUT = (5, 10)  # connect, read
 USER_AGENT = "Atrium-Webhooks/1"
 
@@ -383,6 +390,7 @@ def webhook_event_publish(
     if not endpoints:
         return 0
     timestamp = timezone.now().isoformat()
+    now = timezone.now()
     # One payload per distinct subscriber, so a sensitive read is audited once each.
     built: dict[tuple[int | None, tuple[str, ...] | None], dict | None] = {}
     rows = []
@@ -419,6 +427,8 @@ def webhook_event_publish(
                 event_type=event_type,
                 payload=payload,
                 subscription_version=endpoint.subscription_version,
+                # Its message is queued when this transaction commits.
+                queued_at=now,
             )
         )
     if not rows:
@@ -465,14 +475,15 @@ def _give_up(delivery: WebhookDelivery, reason: str) -> WebhookDelivery:
     delivery.status = WebhookDelivery.Status.FAILED
     delivery.last_error = reason
     delivery.next_attempt_at = None
-    delivery.save(update_fields=["status", "last_error", "next_attempt_at"])
+    delivery.save(update_fields=["status", "last_error", "next_attempt_at", "queued_at"])
     return delivery
 
 
 def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     """Send one attempt of a delivery that is due; record it; schedule the next one.
-    Returns None when there was nothing to do (delivered, not due, or taken by another
-    worker)."""
+    Returns None when there was nothing to do: delivered or given up, not due yet, or
+    being sent by another worker right now (its row is locked), so a message queued twice
+    sends once."""
     with transaction.atomic():
         delivery = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
@@ -488,6 +499,7 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
             delivery.next_attempt_at and delivery.next_attempt_at > now + timedelta(seconds=1)
         ):
             return None
+        delivery.queued_at = None  # its message has arrived
         endpoint = delivery.endpoint
         if not endpoint.enabled:
             return _give_up(delivery, "The endpoint is disabled.")
@@ -530,12 +542,15 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
                     f"Disabled after {endpoint.consecutive_failures} failed attempts in a row."
                 )
                 _endpoints_changed()
+        if wait is not None and wait <= COUNTDOWN_LIMIT:
+            # Claimed for the sweep: this retry already has its message on the queue.
+            delivery.queued_at = timezone.now()
+            pk, countdown = delivery.pk, wait
+            transaction.on_commit(lambda: _enqueue([pk], countdown=countdown))
         delivery.save()
         endpoint.save(
             update_fields=["consecutive_failures", "enabled", "disabled_at", "disabled_reason"]
         )
-        if wait is not None and wait <= COUNTDOWN_LIMIT:
-            transaction.on_commit(lambda: _enqueue([delivery.pk], countdown=wait))
     return delivery
 
 
@@ -553,7 +568,8 @@ def webhook_redeliver(*, actor: Principal, delivery: WebhookDelivery) -> Webhook
         )
     delivery.status = WebhookDelivery.Status.PENDING
     delivery.next_attempt_at = None
-    delivery.save(update_fields=["status", "next_attempt_at"])
+    delivery.queued_at = timezone.now()
+    delivery.save(update_fields=["status", "next_attempt_at", "queued_at"])
     pk = delivery.pk
     transaction.on_commit(lambda: _enqueue([pk]))
     return delivery
@@ -561,16 +577,26 @@ def webhook_redeliver(*, actor: Principal, delivery: WebhookDelivery) -> Webhook
 
 def webhook_retries_due() -> int:
     """Queue the deliveries whose next attempt is due, and pending ones whose first
-    message may have been lost (older than a minute). Run every minute per tenant."""
+    message may have been lost (older than a minute), unless a message for them was
+    queued within QUEUE_LEASE. Run every minute per tenant.
+
+    The rows are claimed (``queued_at``) in the same transaction that picks them, with
+    SKIP LOCKED, so neither a second sweep running at the same time nor the next minute's
+    sweep queues them again while their message waits behind a backlog; rows being sent
+    right now are skipped."""
     now = timezone.now()
-    due = list(
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now
-        ).values_list("pk", flat=True)[:1000]
-    ) + list(
-        WebhookDelivery.objects.filter(
-            status=WebhookDelivery.Status.PENDING, created__lte=now - timedelta(minutes=1)
-        ).values_list("pk", flat=True)[:1000]
+    due = Q(status=WebhookDelivery.Status.RETRYING, next_attempt_at__lte=now) | Q(
+        status=WebhookDelivery.Status.PENDING, created__lte=now - timedelta(minutes=1)
     )
-    _enqueue(due)
-    return len(due)
+    not_queued = Q(queued_at__isnull=True) | Q(queued_at__lte=now - QUEUE_LEASE)
+    with transaction.atomic():
+        ids = list(
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(due & not_queued)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        if ids:
+            WebhookDelivery.objects.filter(pk__in=ids).update(queued_at=now)
+            transaction.on_commit(lambda: _enqueue(ids))
+    return len(ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +22,8 @@ class Receiver:
     # Status codes to answer in turn; 200 once they run out.
     answers: list[int] = field(default_factory=list)
     arrived: threading.Event = field(default_factory=threading.Event)
+    # Seconds to wait before answering (to hold a delivery "in flight").
+    delay: float = 0.0
     # Sent as Location with 3xx answers.
     location: str = ""
     # Answer body; the default says whether the receiver is up.
@@ -36,6 +39,8 @@ def receiver_start(*, tls: ssl.SSLContext | None = None) -> tuple[Receiver, Thre
         def do_POST(self):  # noqa: N802 - the http.server API
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             state.requests.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+            if state.delay:
+                time.sleep(state.delay)
             code = state.answers.pop(0) if state.answers else 200
             self.send_response(code)
             self.send_header("content-type", "text/plain")

@@ -258,11 +258,20 @@ class TestDelivery:
         with tenant_context(tenant_a):
             webhook_attempt(delivery_id=delivery.pk)
             assert webhook_retries_due() == 0
+            # Due, but the retry's countdown message is still on the queue: not queued
+            # a second time.
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
                 next_attempt_at=timezone.now() - timedelta(seconds=1)
             )
+            assert webhook_retries_due() == 0
+            # A wait too long for a countdown has no message waiting: the sweep queues it,
+            # once.
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(queued_at=None)
             assert webhook_retries_due() == 1
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(status="succeeded")
+            assert webhook_retries_due() == 0
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                status="succeeded", queued_at=None
+            )
             assert webhook_retries_due() == 0
 
     @override_settings(WEBHOOK_DISABLE_AFTER_FAILURES=3)
