@@ -28,37 +28,39 @@ def event_types_register() -> None:
 
 
 def on_record_event(event: events.RecordEvent) -> None:
-    base = {
-        "object": event.object_api_name,
-        "id": event.record_id,
-        "user_id": event.user_id,
-    }
+    # The record's values travel as ``record`` and ``changes`` so that the webhook layer
+    # masks them for each endpoint's subscriber; ``base`` only names the record.
+    obj = event.object_api_name
+    base = {"object": obj, "id": event.record_id, "user_id": event.user_id}
     if event.action == events.UPDATED:
         changes = {
             field: {"old": event.old.get(field), "new": event.new.get(field)}
             for field in sorted(event.changed)
         }
         webhook_event_publish(
-            event_type=f"{event.object_api_name}.updated", data={**base, "changes": changes}
+            event_type=f"{obj}.updated", object_api_name=obj, data=base, changes=changes
         )
-        if event.object_api_name == "reservation" and "status" in event.changed:
+        if obj == "reservation" and "status" in event.changed:
             webhook_event_publish(
                 event_type="reservation.status_changed",
+                object_api_name=obj,
                 data={**base, "old": event.old.get("status"), "new": event.new.get("status")},
+                reveals=("status",),
             )
     elif event.action == events.CREATED:
         webhook_event_publish(
-            event_type=f"{event.object_api_name}.created", data={**base, "record": event.new}
+            event_type=f"{obj}.created", object_api_name=obj, data=base, record=event.new
         )
     elif event.action == events.DELETED:
         webhook_event_publish(
-            event_type=f"{event.object_api_name}.deleted", data={**base, "record": event.old}
+            event_type=f"{obj}.deleted", object_api_name=obj, data=base, record=event.old
         )
     elif event.action == events.MERGED:
         merge = event.new.get("merge") or {}
         webhook_event_publish(
-            event_type=f"{event.object_api_name}.merged",
+            event_type=f"{obj}.merged",
+            object_api_name=obj,
             data={**base, "survivor": merge.get("survivor"), "merged": merge.get("merged")},
         )
     elif event.action == events.ERASED:
-        webhook_event_publish(event_type=f"{event.object_api_name}.erased", data=base)
+        webhook_event_publish(event_type=f"{obj}.erased", object_api_name=obj, data=base)

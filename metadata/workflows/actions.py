@@ -368,7 +368,12 @@ def _webhook_run(ctx: RunContext, config: dict) -> Outcome:
         from tenants.integrations.webhooks import webhook_event_publish
     except ImportError as exc:
         raise RuntimeError("Outbound webhooks are not available in this installation.") from exc
-    queued = webhook_event_publish(event_type=config["event_type"], data=payload)
+    # The run's object: only subscribers who may view it hear about its records.
+    queued = webhook_event_publish(
+        event_type=config["event_type"],
+        object_api_name=ctx.object_api_name or None,
+        data=payload,
+    )
     return Outcome(detail={**detail, "deliveries": queued})
 
 

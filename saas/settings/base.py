@@ -371,10 +371,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 5 * 60,
     },
 }
-# Outbound webhooks: an endpoint failing this many attempts in a row is disabled; private
-# and loopback addresses are refused unless allowed (development and tests).
+# Outbound webhooks: an endpoint failing this many attempts in a row is disabled. URLs
+# whose host is or resolves to a loopback, private, link-local, reserved or otherwise
+# non-public address are refused when saved and when sent, unless this is on (local and
+# test settings turn it on by default, for receivers on the same machine).
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
-ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", DEBUG)
+ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)
 ATRIUM_JOB_RETENTION_DAYS = env_int("ATRIUM_JOB_RETENTION_DAYS", 30)
 
 # --- Workflows -------------------------------------------------------------------------

@@ -10,5 +10,6 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.Emai
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ATRIUM_URL_SCHEME = env_str("ATRIUM_URL_SCHEME", "http")
-# Webhooks to a receiver on this machine are fine here.
-ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = True
+# Webhooks to a receiver on this machine are fine here (ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS=0
+# tries the production rule).
+ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", True)

@@ -353,6 +353,7 @@ def webhooks_view(request):
     from tenants.integrations.webhooks import webhook_endpoint_create, webhook_event_types
 
     admin_require(request.user)
+    actor = Principal.from_request(request)
     errors: list[str] = []
     created = None
     values = {"url": "", "description": "", "event_types": []}
@@ -363,14 +364,14 @@ def webhooks_view(request):
             "event_types": request.POST.getlist("event_types"),
         }
         try:
-            created = webhook_endpoint_create(**values)
+            created = webhook_endpoint_create(actor=actor, **values)
         except (ValidationError, ApplicationError) as exc:
             errors = _messages_of(exc)
     return render(
         request,
         "settings/webhooks.html",
         {
-            "endpoints": webhook_endpoints_list(),
+            "endpoints": webhook_endpoints_list(actor=actor),
             "event_types": [("*", _("Every event")), *webhook_event_types().items()],
             "created": created,
             "errors": errors,
@@ -393,6 +394,7 @@ def webhook_detail_view(request, endpoint_id: int):
     )
 
     admin_require(request.user)
+    actor = Principal.from_request(request)
     endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
     if endpoint is None:
         raise NotFound(_("There is no such webhook endpoint."), field="endpoint")
@@ -400,22 +402,28 @@ def webhook_detail_view(request, endpoint_id: int):
     if request.method == "POST":
         action = request.POST.get("action", "")
         if action == "delete":
-            webhook_endpoint_delete(endpoint=endpoint)
+            webhook_endpoint_delete(actor=actor, endpoint=endpoint)
             messages.success(request, _("Endpoint deleted."))
             return redirect("settings_webhooks")
         if action in ("enable", "disable"):
-            webhook_endpoint_update(endpoint=endpoint, enabled=action == "enable")
+            webhook_endpoint_update(actor=actor, endpoint=endpoint, enabled=action == "enable")
             messages.success(request, _("Endpoint saved."))
         elif action == "rotate":
-            rotated = webhook_endpoint_update(endpoint=endpoint, rotate_secret=True).secret
+            rotated = webhook_endpoint_update(
+                actor=actor, endpoint=endpoint, rotate_secret=True
+            ).secret
         elif action == "redeliver":
             delivery = WebhookDelivery.objects.filter(
                 pk=request.POST.get("delivery") or 0, endpoint_id=endpoint.pk
             ).first()
             if delivery is None:
                 raise NotFound(_("There is no such delivery."), field="delivery")
-            webhook_redeliver(delivery=delivery)
-            messages.success(request, _("The delivery will be sent again."))
+            try:
+                webhook_redeliver(actor=actor, delivery=delivery)
+            except ApplicationError as exc:  # built for an earlier subscriber
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("The delivery will be sent again."))
         if rotated is None:
             return redirect("settings_webhook", endpoint_id=endpoint.pk)
     return render(
@@ -423,7 +431,7 @@ def webhook_detail_view(request, endpoint_id: int):
         "settings/webhook_detail.html",
         {
             "endpoint": endpoint,
-            "deliveries": webhook_deliveries_for(endpoint_id=endpoint.pk),
+            "deliveries": webhook_deliveries_for(actor=actor, endpoint_id=endpoint.pk),
             "rotated": rotated,
         },
     )

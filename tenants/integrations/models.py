@@ -65,6 +65,21 @@ class WebhookEndpoint(models.Model):
     # Failed attempts in a row; any success resets it. Past the limit the endpoint is
     # disabled so a dead receiver does not keep the workers busy.
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # Who subscribed. Each event is built for this user, narrowed by the scopes of the API
+    # key they subscribed through (None: a browser session, not narrowed), so a webhook
+    # never carries what its subscriber could not read. No subscriber (the user was
+    # deleted): nothing is delivered.
+    subscribed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    subscribed_scopes = ArrayField(models.CharField(max_length=60), null=True, blank=True)
+    # Raised whenever the subscriber changes: a delivery built for an earlier subscriber is
+    # never sent to an address the new one chose (see WebhookDelivery.subscription_version).
+    subscription_version = models.PositiveIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -96,6 +111,11 @@ class WebhookDelivery(models.Model):
     last_error = models.CharField(max_length=300, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
+    # The endpoint's subscription_version the payload was masked for.
+    subscription_version = models.PositiveIntegerField(default=0)
+    # When a message for this delivery was last put on the queue. The retry sweep only
+    # queues rows whose message is older than its lease, so a backlog is not queued twice.
+    queued_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-pk"]

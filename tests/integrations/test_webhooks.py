@@ -20,6 +20,8 @@ from crm.services.dedupe import guest_merge
 from crm.services.guests import guest_create
 from crm.services.properties import property_create
 from crm.services.reservations import reservation_create, reservation_status_change
+from tenants.access.principal import Principal
+from tenants.access.selectors import administrators
 from tenants.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tenants.integrations.webhooks import (
     RETRY_SCHEDULE,
@@ -28,17 +30,19 @@ from tenants.integrations.webhooks import (
     webhook_retries_due,
 )
 from tests.api.test_records_api import api, patch, post
-from tests.integrations.receiver import receiver_start
 from tests.principals import SYSTEM
 
 HOOKS = "/api/v1/webhooks/endpoints/"
 
 
-@pytest.fixture
-def receiver():
-    state, server = receiver_start()
-    yield state
-    server.shutdown()
+def as_admin() -> Principal:
+    """The current hotel group's first administrator, signed in (no key scopes)."""
+    return Principal.of(administrators().first())
+
+
+def subscribe(**settings) -> WebhookEndpoint:
+    """An endpoint made by an administrator, in the current schema."""
+    return webhook_endpoint_create(actor=as_admin(), **settings)
 
 
 def verify(secret: str, received) -> dict:
@@ -126,9 +130,9 @@ class TestSubscriptions:
         self, tenant_a, tenant_b, receiver
     ):
         with tenant_context(tenant_a):
-            guests_only = webhook_endpoint_create(url=receiver.url, event_types=["guest.created"])
-            reservations = webhook_endpoint_create(url=receiver.url, event_types=["reservation.*"])
-            everything = webhook_endpoint_create(url=receiver.url, event_types=["*"])
+            guests_only = subscribe(url=receiver.url, event_types=["guest.created"])
+            reservations = subscribe(url=receiver.url, event_types=["reservation.*"])
+            everything = subscribe(url=receiver.url, event_types=["*"])
         client = api(tenant_a)
         created = post(client, "/api/v1/guests/", {"given_name": "Mei", "surname": "Chen"})
         assert created.status_code == 201, created.content
@@ -146,7 +150,7 @@ class TestSubscriptions:
 
     def test_a_write_that_rolls_back_sends_nothing(self, tenant_a, receiver):
         with tenant_context(tenant_a):
-            webhook_endpoint_create(url=receiver.url, event_types=["*"])
+            subscribe(url=receiver.url, event_types=["*"])
         response = post(
             api(tenant_a), "/api/v1/guests/", {"given_name": "X", "surname": "Y", "gender": "?"}
         )
@@ -155,9 +159,7 @@ class TestSubscriptions:
 
     def test_status_change_and_merge_have_their_own_events(self, tenant_a, receiver):
         with tenant_context(tenant_a):
-            webhook_endpoint_create(
-                url=receiver.url, event_types=["reservation.status_changed", "guest.merged"]
-            )
+            subscribe(url=receiver.url, event_types=["reservation.status_changed", "guest.merged"])
             prop = property_create(
                 code="WH1",
                 name="Webhook Hotel",
@@ -197,7 +199,7 @@ class TestDelivery:
     def _one(self, tenant, receiver, answers=()):
         receiver.answers.extend(answers)
         with tenant_context(tenant):
-            endpoint = webhook_endpoint_create(url=receiver.url, event_types=["guest.created"])
+            endpoint = subscribe(url=receiver.url, event_types=["guest.created"])
             guest_create(given_name="Ana", surname="Silva", actor=SYSTEM)
             return endpoint, WebhookDelivery.objects.get()
 
@@ -256,18 +258,27 @@ class TestDelivery:
         with tenant_context(tenant_a):
             webhook_attempt(delivery_id=delivery.pk)
             assert webhook_retries_due() == 0
+            # Due, but the retry's countdown message is still on the queue: not queued
+            # a second time.
             WebhookDelivery.objects.filter(pk=delivery.pk).update(
                 next_attempt_at=timezone.now() - timedelta(seconds=1)
             )
+            assert webhook_retries_due() == 0
+            # A wait too long for a countdown has no message waiting: the sweep queues it,
+            # once.
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(queued_at=None)
             assert webhook_retries_due() == 1
-            WebhookDelivery.objects.filter(pk=delivery.pk).update(status="succeeded")
+            assert webhook_retries_due() == 0
+            WebhookDelivery.objects.filter(pk=delivery.pk).update(
+                status="succeeded", queued_at=None
+            )
             assert webhook_retries_due() == 0
 
     @override_settings(WEBHOOK_DISABLE_AFTER_FAILURES=3)
     def test_repeated_failures_disable_the_endpoint(self, tenant_a, receiver):
         receiver.answers.extend([500] * 10)
         with tenant_context(tenant_a):
-            endpoint = webhook_endpoint_create(url=receiver.url, event_types=["guest.created"])
+            endpoint = subscribe(url=receiver.url, event_types=["guest.created"])
             for n in range(3):
                 guest_create(given_name=f"G{n}", surname="Down", actor=SYSTEM)
             for delivery in WebhookDelivery.objects.order_by("pk"):
@@ -310,7 +321,7 @@ class TestDelivery:
 
     def test_unreachable_receiver_is_logged_not_raised(self, tenant_a):
         with tenant_context(tenant_a):
-            webhook_endpoint_create(url="http://127.0.0.1:9/nothing", event_types=["*"])
+            subscribe(url="http://127.0.0.1:9/nothing", event_types=["*"])
             guest_create(given_name="No", surname="Body", actor=SYSTEM)
             delivery = WebhookDelivery.objects.get()
             done = webhook_attempt(delivery_id=delivery.pk)
@@ -387,7 +398,7 @@ def test_bulk_upserts_announce_each_record(tenant_a, receiver):
             module="service",
             actor=SYSTEM,
         )
-        webhook_endpoint_create(url=receiver.url, event_types=["supplier.*"])
+        subscribe(url=receiver.url, event_types=["supplier.*"])
     client = api(tenant_a)
     path = "/api/v1/objects/supplier/records/bulk/"
     first = post(client, path, {"records": [{"external_id": "S1", "name": "Linen Co"}]})

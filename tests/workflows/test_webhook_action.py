@@ -10,10 +10,10 @@ from django.core.exceptions import ValidationError
 
 from tenants.integrations import webhooks
 from tenants.integrations.models import WebhookDelivery
-from tenants.integrations.webhooks import webhook_attempt, webhook_endpoint_create
+from tenants.integrations.webhooks import webhook_attempt
 from tests.crm.factories import make_guest
 from tests.integrations.receiver import receiver_start
-from tests.integrations.test_webhooks import verify
+from tests.integrations.test_webhooks import subscribe, verify
 from tests.workflows.conftest import make_workflow, runs_of
 
 pytestmark = pytest.mark.django_db
@@ -29,8 +29,8 @@ def receiver():
 def test_webhook_action_delivers_a_signed_event(alpha, commit, receiver, monkeypatch):
     queued: list[int] = []
     monkeypatch.setattr(webhooks, "_enqueue", lambda ids, countdown=0: queued.extend(ids))
-    endpoint = webhook_endpoint_create(url=receiver.url, event_types=["workflow.*"])
-    webhook_endpoint_create(url=receiver.url + "other", event_types=["guest.deleted"])
+    endpoint = subscribe(url=receiver.url, event_types=["workflow.*"])
+    subscribe(url=receiver.url + "other", event_types=["guest.deleted"])
     workflow = make_workflow(
         "notify",
         actions=[
