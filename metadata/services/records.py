@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from metadata import events
 from metadata.definitions import object_snapshot, snapshot
 from metadata.models import Record
+from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, Conflict, NotFound
 
@@ -292,6 +293,12 @@ def records_bulk_upsert(*, actor: Principal, object_api_name: str, items: Any) -
         raise ValidationError({"records": f"At most {BULK_MAX} records per request."})
     from metadata.registry import builtin_object
 
+    # An upsert creates or updates: refuse at once a principal who may do neither (each
+    # record is then checked for the one it needs).
+    try:
+        actor.require(object_api_name, "create")
+    except AccessDenied:
+        actor.require(object_api_name, "edit")
     builtin = builtin_object(object_api_name)
     writer = builtin.writer if builtin is not None else None
     if builtin is not None and (writer is None or writer.create is None):

@@ -107,7 +107,9 @@ class MetadataBase(APIView):
 
 class ObjectListApi(MetadataBase):
     def get(self, request):
-        return Response({"results": objects_list(_language(request))})
+        actor = Principal.from_request(request)
+        visible = [o for o in objects_list(_language(request)) if actor.can(o["api_name"], "view")]
+        return Response({"results": visible})
 
     def post(self, request):
         data = _translated(
@@ -120,7 +122,8 @@ class ObjectListApi(MetadataBase):
 
 class ObjectDetailApi(MetadataBase):
     def get(self, request, api_name: str):
-        object_require(api_name)
+        # Describing an object is reading it: the view right (and its module on).
+        Principal.from_request(request).require(api_name, "view")
         return Response(object_describe(api_name, _language(request)))
 
 

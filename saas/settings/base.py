@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "tenants.access.middleware.AccessMiddleware",
+    # Domain errors escaping a screen become a 404/400 page with their message.
+    "saas.ui.errors.ScreenErrorMiddleware",
     "saas.api.auth.BodySizeMiddleware",
     # Replays the first answer to an API write repeated with the same Idempotency-Key.
     "tenants.integrations.idempotency.IdempotencyMiddleware",

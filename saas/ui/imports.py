@@ -10,7 +10,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from crm.services.imports import IMPORT_OBJECTS, import_upload_check, import_upload_start
+from crm.services.imports import (
+    IMPORT_OBJECTS,
+    import_rights_require,
+    import_upload_check,
+    import_upload_start,
+)
 from saas.ui.errors import errors_by_field
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
@@ -50,6 +55,9 @@ def import_wizard(request):
     elif request.method == "POST":
         object_api_name = request.POST.get("object", "")
         upload = request.FILES.get("file")
+        if object_api_name in IMPORT_OBJECTS:
+            # Rights first: a refused user learns nothing about their file.
+            import_rights_require(Principal.from_request(request), object_api_name)
         try:
             if upload is None:
                 raise ValidationError({"file": _("Choose a .csv or .xlsx file.")})

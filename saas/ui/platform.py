@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from crm.models import Guest
 from tenants.access.principal import Principal
-from tenants.jobs.services import job_enqueue
+from tenants.jobs.services import job_start
 from tenants.users.services import user_password_changed
 
 
@@ -23,7 +23,7 @@ def public_home(request):
 @login_required
 @require_POST
 def job_diagnostic_start(request):
-    job_enqueue(kind="diagnostic", payload={"echo": "ui"}, created_by=request.user)
+    job_start(actor=Principal.from_request(request), kind="diagnostic", payload={"echo": "ui"})
     messages.success(request, _("Diagnostic job queued."))
     return redirect("home")
 

@@ -244,6 +244,13 @@ def test_only_admins_change_definitions(tenant_a):
         ).status_code
         == 302
     )
+    # Describing an object is reading it: without the view right, a 403.
+    assert client.get("/api/v1/metadata/objects/guest/").status_code == 403
+    with tenant_context(tenant_a):
+        from tenants.access.models import Role
+        from tenants.access.services import user_roles_set
+
+        user_roles_set(user=clerk, roles=Role.objects.filter(key="front_office"), actor=SYSTEM)
     assert client.get("/api/v1/metadata/objects/guest/").status_code == 200
     response = post(
         client,

@@ -1,0 +1,748 @@
+"""Every door of a hotel group's site, with every kind of principal: the answer equals the
+access policy's decision for that principal.
+
+* Doors: every route of the tenant URL conf (API and screens), each method it answers.
+  A route missing from DOORS fails ``test_every_route_is_a_door_of_the_matrix``.
+* Principals: the eight seeded roles, a custom role, a hotel-scoped user (signed in), API
+  keys narrowed to a few scopes, and nobody.
+* Decision: what ``Principal`` says for that principal (object right with the module
+  on, the one administrator rule, hotel scope on a record, or merely signed in).
+* A refusal is a 403 with a code (API) or the 403 page (screens) -- a 401 or the sign-in
+  page for nobody -- and writes nothing (the tenant schema's fingerprint is unchanged);
+  an allowed request is never refused (it may still be a 400 for its empty body).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver
+from django_tenants.utils import tenant_context
+
+from tenants.access.errors import AccessDenied
+from tenants.access.models import Role
+from tenants.access.principal import Principal
+from tenants.access.services import (
+    role_create,
+    role_object_permission_set,
+    user_property_scope_set,
+    user_roles_set,
+)
+from tenants.errors import ApplicationError
+from tenants.integrations.services import api_key_create
+from tenants.users.models import User
+from tests.conftest import PASSWORD
+from tests.principals import SYSTEM
+
+pytestmark = pytest.mark.django_db
+
+SEEDED = [
+    "tenant_admin",
+    "general_manager",
+    "front_office",
+    "reservations",
+    "sales",
+    "marketing",
+    "service_agent",
+    "read_only",
+]
+
+
+# --- requirements ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a door needs. ``kind``: public, signed_in, object, any_of, admin, record."""
+
+    kind: str
+    object: str = ""
+    actions: tuple[str, ...] = ()
+    write: bool = False
+    record: str = ""  # key of the record in the fixture (for hotel scope)
+
+
+def public() -> Need:
+    return Need("public")
+
+
+def signed_in() -> Need:
+    return Need("signed_in")
+
+
+def obj(name: str, action: str) -> Need:
+    return Need("object", name, (action,))
+
+
+def any_of(name: str, *actions: str) -> Need:
+    return Need("any_of", name, actions)
+
+
+def admin(*, write: bool) -> Need:
+    return Need("admin", write=write)
+
+
+def record(name: str, action: str, key: str) -> Need:
+    return Need("record", name, (action,), record=key)
+
+
+@dataclass
+class Door:
+    method: str
+    template: str
+    need: Need
+    body: Callable[[dict], dict] | None = None
+    api: bool = True
+
+    def path(self, ctx: dict) -> str:
+        return self.template.format(**ctx)
+
+
+@dataclass
+class Who:
+    label: str
+    user: User | None
+    scopes: tuple[str, ...] | None = None  # None: a browser session
+    clients: dict = field(default_factory=dict)
+
+    @property
+    def principal(self) -> Principal:
+        return Principal.of(self.user, scopes=self.scopes)
+
+
+def _allowed(principal: Principal, name: str, action: str) -> bool:
+    try:
+        principal.require(name, action)
+    except (AccessDenied, ApplicationError):
+        return False
+    return True
+
+
+def decision(who: Who, need: Need, ctx: dict) -> str:
+    """``allow``, ``deny`` (403), ``anonymous`` (401 / sign-in page) or ``hidden`` (404:
+    the record is out of the principal's hotel scope)."""
+    if need.kind == "public":
+        return "allow"
+    if who.user is None:
+        return "anonymous"
+    principal = who.principal
+    if need.kind == "signed_in":
+        return "allow"
+    if need.kind == "admin":
+        try:
+            principal.require_admin("x", write=need.write)
+        except AccessDenied:
+            return "deny"
+        return "allow"
+    if need.kind == "any_of":
+        return "allow" if any(_allowed(principal, need.object, a) for a in need.actions) else "deny"
+    (action,) = need.actions
+    if not _allowed(principal, need.object, action):
+        return "deny"
+    if need.kind == "record":
+        from metadata.selectors.records import records_queryset
+
+        queryset = records_queryset(object_api_name=need.object)
+        visible = principal.scope(need.object, queryset).filter(pk=ctx[need.record]).exists()
+        return "allow" if visible else "hidden"
+    return "allow"
+
+
+# --- the doors ---------------------------------------------------------------------------
+
+
+def _c(path: str) -> str:
+    """A path template, filled from the fixture's ids."""
+    return path
+
+
+COLLECTIONS = {
+    # collection: (object, record key in ctx, exportable)
+    "guests": ("guest", "guest_a", True),
+    "companies": ("company", "company", True),
+    "properties": ("property", "hotel_a", False),
+    "room-types": ("room_type", "room_type", False),
+    "rate-plans": ("rate_plan", "rate_plan", False),
+    "reservations": ("reservation", "stay_a", True),
+    "cases": ("case", "case_a", False),
+}
+
+
+def _collection_doors() -> dict[str, list[Door]]:
+    doors: dict[str, list[Door]] = {
+        "api_collection": [],
+        "api_collection_export": [],
+        "api_collection_bulk": [],
+        "api_collection_item": [],
+    }
+    for collection, (name, key, exportable) in COLLECTIONS.items():
+        base = f"/api/v1/{collection}/"
+        doors["api_collection"] += [
+            Door("get", _c(base), obj(name, "view")),
+            Door("post", _c(base), obj(name, "create"), lambda ctx: {}),
+        ]
+        if exportable:
+            doors["api_collection_export"].append(
+                Door("get", _c(base + "export/"), obj(name, "export"))
+            )
+        doors["api_collection_bulk"].append(
+            Door(
+                "post",
+                _c(base + "bulk/"),
+                any_of(name, "create", "edit"),
+                lambda ctx: {"records": [{}]},
+            )
+        )
+        item = base + "{" + key + "}/"
+        doors["api_collection_item"] += [
+            Door("get", _c(item), record(name, "view", key)),
+            Door("patch", _c(item), record(name, "edit", key), lambda ctx: {}),
+            Door("delete", _c(item), record(name, "delete", key)),
+        ]
+    return doors
+
+
+THING = "/api/v1/objects/mx_thing/records/"
+WF = "/api/v1/workflows/"
+MD = "/api/v1/metadata/objects/"
+
+DOORS: dict[str, list[Door]] = {
+    # Screens anyone may open.
+    "login": [Door("get", _c("/login/"), public(), api=False)],
+    "logout": [Door("post", _c("/logout/"), public(), lambda ctx: {}, api=False)],
+    "password_reset": [Door("get", _c("/password/reset/"), public(), api=False)],
+    "password_reset_done": [Door("get", _c("/password/reset/sent/"), public(), api=False)],
+    "password_reset_confirm": [
+        Door("get", _c("/password/reset/MQ/set-password/"), public(), api=False)
+    ],
+    "password_reset_complete": [Door("get", _c("/password/reset/done/"), public(), api=False)],
+    "set_language": [Door("post", _c("/i18n/language/"), public(), lambda c: {}, api=False)],
+    "unsubscribe": [Door("get", _c("/unsubscribe/not-a-token/"), public(), api=False)],
+    # Screens for anyone signed in.
+    "home": [Door("get", _c("/"), signed_in(), api=False)],
+    "two_factor_verify": [Door("get", _c("/login/verify/"), signed_in(), api=False)],
+    "two_factor_enrol": [Door("get", _c("/account/two-factor/"), signed_in(), api=False)],
+    "password_change": [Door("get", _c("/account/password/"), signed_in(), api=False)],
+    "import_wizard": [
+        Door("get", _c("/imports/"), signed_in(), api=False),
+        Door(
+            "post",
+            _c("/imports/"),
+            any_of("guest", "create"),
+            lambda c: {"object": "guest"},
+            api=False,
+        ),  # fmt: skip
+    ],
+    "import_job": [Door("get", _c("/imports/jobs/{job}/"), signed_in(), api=False)],
+    # Records on screen.
+    "guest_list": [Door("get", _c("/guests/"), obj("guest", "view"), api=False)],
+    "guest_create": [
+        Door("get", _c("/guests/new/"), obj("guest", "create"), api=False),
+        Door("post", _c("/guests/new/"), obj("guest", "create"), lambda c: {}, api=False),
+    ],
+    "guest_duplicates": [Door("get", _c("/guests/duplicates/"), obj("guest", "edit"), api=False)],
+    "guest_detail": [
+        Door("get", _c("/guests/{guest_a}/"), record("guest", "view", "guest_a"), api=False)
+    ],
+    "guest_edit": [
+        Door("get", _c("/guests/{guest_a}/edit/"), record("guest", "edit", "guest_a"), api=False),
+        Door(
+            "post",
+            _c("/guests/{guest_a}/edit/"),
+            record("guest", "edit", "guest_a"),
+            lambda c: {},
+            api=False,
+        ),  # fmt: skip
+    ],
+    "guest_merge_undo": [
+        Door(
+            "post", _c("/guests/merges/999999/undo/"), admin(write=True), lambda c: {}, api=False
+        )  # fmt: skip
+    ],
+    "reservation_list": [Door("get", _c("/reservations/"), obj("reservation", "view"), api=False)],
+    "reservation_detail": [
+        Door(
+            "get", _c("/reservations/{stay_a}/"), record("reservation", "view", "stay_a"), api=False
+        )  # fmt: skip
+    ],
+    "company_list": [Door("get", _c("/companies/"), obj("company", "view"), api=False)],
+    "custom_record_list": [
+        Door("get", _c("/records/mx_thing/"), obj("mx_thing", "view"), api=False)
+    ],
+    "custom_record_create": [
+        Door("get", _c("/records/mx_thing/new/"), obj("mx_thing", "create"), api=False),
+        Door(
+            "post", _c("/records/mx_thing/new/"), obj("mx_thing", "create"), lambda c: {}, api=False
+        ),  # fmt: skip
+    ],
+    "custom_record_detail": [
+        Door("get", _c("/records/mx_thing/{thing}/"), obj("mx_thing", "view"), api=False)
+    ],
+    "custom_record_edit": [
+        Door("get", _c("/records/mx_thing/{thing}/edit/"), obj("mx_thing", "edit"), api=False)
+    ],
+    "custom_record_delete": [
+        Door(
+            "get", _c("/records/mx_thing/{thing}/delete/"), obj("mx_thing", "delete"), api=False
+        )  # fmt: skip
+    ],
+    "audit_log": [Door("get", _c("/access/audit/"), obj("audit_event", "view"), api=False)],
+    # Settings (administration).
+    **{
+        name: [Door("get", _c(path), admin(write=False), api=False)]
+        for name, path in (
+            ("settings_home", "/settings/"),
+            ("settings_modules", "/settings/modules/"),
+            ("settings_api_keys", "/settings/api-keys/"),
+            ("settings_users", "/settings/users/"),
+            ("settings_webhooks", "/settings/webhooks/"),
+            ("settings_webhook", "/settings/webhooks/{endpoint}/"),
+            ("settings_workspace", "/settings/workspace/"),
+            ("settings_exchange_rates", "/settings/exchange-rates/"),
+            ("settings_templates", "/settings/templates/"),
+            ("settings_workflows", "/settings/workflows/"),
+            ("settings_workflow_create", "/settings/workflows/new/"),
+            ("settings_workflow", "/settings/workflows/{workflow}/"),
+            ("settings_workflow_edit", "/settings/workflows/{workflow}/edit/"),
+            ("settings_objects", "/settings/objects/"),
+            ("settings_fields", "/settings/objects/guest/fields/"),
+            ("settings_field_create", "/settings/objects/guest/fields/new/"),
+            ("settings_field_choice_row", "/settings/objects/guest/fields/choice-row/"),
+            ("settings_field_edit", "/settings/objects/guest/fields/mx_note/"),
+            ("settings_field_type_change", "/settings/objects/guest/fields/mx_note/type/"),
+            ("billing", "/billing/"),
+        )
+    },
+    "settings_api_key_revoke": [
+        Door(
+            "post",
+            _c("/settings/api-keys/999999/revoke/"),
+            admin(write=True),
+            lambda c: {},
+            api=False,
+        )  # fmt: skip
+    ],
+    "settings_user_roles": [
+        Door(
+            "post",
+            _c("/settings/users/{victim}/roles/"),
+            admin(write=True),
+            lambda c: {"roles": ["tenant_admin"]},
+            api=False,
+        )  # fmt: skip
+    ],
+    "settings_field_archive": [
+        Door(
+            "post",
+            _c("/settings/objects/guest/fields/mx_note/archive/"),
+            admin(write=True),
+            lambda c: {},
+            api=False,
+        )  # fmt: skip
+    ],
+    "job_diagnostic_start": [
+        Door("post", _c("/jobs/diagnostic/"), admin(write=True), lambda c: {}, api=False)
+    ],
+    "billing_checkout": [
+        Door("post", _c("/billing/checkout/"), admin(write=True), lambda c: {}, api=False)
+    ],
+    "billing_portal": [
+        Door("post", _c("/billing/portal/"), admin(write=True), lambda c: {}, api=False)
+    ],
+    # The API: the caller's own, and the schema.
+    "api_schema": [Door("get", _c("/api/v1/schema/"), signed_in())],
+    "api_docs": [Door("get", _c("/api/v1/docs/"), signed_in())],
+    "api_redoc": [Door("get", _c("/api/v1/redoc/"), signed_in())],
+    "api_me": [Door("get", _c("/api/v1/me/"), signed_in())],
+    "api_access_me": [Door("get", _c("/api/v1/access/me/"), signed_in())],
+    "api_access_audit": [Door("get", _c("/api/v1/access/audit/"), obj("audit_event", "view"))],
+    # Administration through the API.
+    "api_users": [
+        Door("get", _c("/api/v1/users/"), admin(write=False)),
+        Door("post", _c("/api/v1/users/"), admin(write=True), lambda c: {}),
+    ],
+    "api_user": [
+        Door("get", _c("/api/v1/users/{victim}/"), admin(write=False)),
+        Door(
+            "patch",
+            _c("/api/v1/users/{victim}/"),
+            admin(write=True),
+            lambda c: {"roles": ["tenant_admin"]},
+        ),  # fmt: skip
+    ],
+    "api_roles": [
+        Door("get", _c("/api/v1/roles/"), admin(write=False)),
+        Door("post", _c("/api/v1/roles/"), admin(write=True), lambda c: {}),
+    ],
+    "api_role": [Door("get", _c("/api/v1/roles/read_only/"), admin(write=False))],
+    "api_jobs": [
+        Door("get", _c("/api/v1/jobs/"), signed_in()),
+        Door("post", _c("/api/v1/jobs/"), admin(write=True), lambda c: {"kind": "diagnostic"}),
+    ],
+    "api_job_detail": [Door("get", _c("/api/v1/jobs/{job}/"), signed_in())],
+    "api_webhook_event_types": [
+        Door("get", _c("/api/v1/webhooks/event-types/"), admin(write=False))
+    ],  # fmt: skip
+    "api_webhook_endpoints": [
+        Door("get", _c("/api/v1/webhooks/endpoints/"), admin(write=False)),
+        Door("post", _c("/api/v1/webhooks/endpoints/"), admin(write=True), lambda c: {}),
+    ],
+    "api_webhook_endpoint": [
+        Door("get", _c("/api/v1/webhooks/endpoints/{endpoint}/"), admin(write=False)),
+        Door(
+            "patch",
+            _c("/api/v1/webhooks/endpoints/{endpoint}/"),
+            admin(write=True),
+            lambda c: {"enabled": False},
+        ),  # fmt: skip
+        Door("delete", _c("/api/v1/webhooks/endpoints/{endpoint}/"), admin(write=True)),
+    ],
+    "api_webhook_deliveries": [
+        Door("get", _c("/api/v1/webhooks/endpoints/{endpoint}/deliveries/"), admin(write=False))
+    ],
+    "api_webhook_redeliver": [
+        Door(
+            "post",
+            _c("/api/v1/webhooks/deliveries/999999/redeliver/"),
+            admin(write=True),
+            lambda c: {},
+        )  # fmt: skip
+    ],
+    "api_md_objects": [
+        Door("get", _c(MD), signed_in()),
+        Door("post", _c(MD), admin(write=True), lambda c: {}),
+    ],
+    "api_md_object": [Door("get", _c(MD + "guest/"), obj("guest", "view"))],
+    "api_md_fields": [Door("post", _c(MD + "guest/fields/"), admin(write=True), lambda c: {})],
+    "api_md_field": [
+        Door(
+            "patch",
+            _c(MD + "guest/fields/mx_note/"),
+            admin(write=True),
+            lambda c: {"label": "Renamed"},
+        )  # fmt: skip
+    ],
+    "api_md_field_archive": [
+        Door("post", _c(MD + "guest/fields/mx_note/archive/"), admin(write=True), lambda c: {})
+    ],
+    "api_md_field_type_change": [
+        Door(
+            "post",
+            _c(MD + "guest/fields/mx_note/type-change/"),
+            admin(write=True),
+            lambda c: {"type": "long_text"},
+        )  # fmt: skip
+    ],
+    "api_workflows": [
+        Door("get", _c(WF), admin(write=False)),
+        Door("post", _c(WF), admin(write=True), lambda c: {}),
+    ],
+    "api_workflow_actions": [Door("get", _c(WF + "actions/"), admin(write=False))],
+    "api_workflow_templates": [Door("get", _c(WF + "templates/"), admin(write=False))],
+    "api_workflow_template_import": [
+        Door("post", _c(WF + "templates/vip_arrival/import/"), admin(write=True), lambda c: {})
+    ],
+    "api_workflow_run": [Door("get", _c(WF + "runs/{run}/"), admin(write=False))],
+    "api_workflow": [
+        Door("get", _c(WF + "mx_flow/"), admin(write=False)),
+        Door("patch", _c(WF + "mx_flow/"), admin(write=True), lambda c: {"enabled": False}),
+    ],
+    "api_workflow_dry_run": [
+        Door(
+            "post",
+            _c(WF + "mx_flow/dry-run/"),
+            admin(write=True),
+            lambda c: {"record_id": c["guest_a"]},
+        )  # fmt: skip
+    ],
+    "api_workflow_run_now": [
+        Door("post", _c(WF + "mx_flow/run/"), admin(write=True), lambda c: {"record_ids": []})
+    ],
+    "api_workflow_runs": [Door("get", _c(WF + "mx_flow/runs/"), admin(write=False))],
+    "api_reservations_ota": [
+        Door(
+            "post",
+            _c("/api/v1/reservations/ota"),
+            obj("reservation", "create"),
+            lambda c: {"HotelReservations": []},
+        )  # fmt: skip
+    ],
+    # Tenant-defined objects.
+    "api_records": [
+        Door("get", _c(THING), obj("mx_thing", "view")),
+        Door("post", _c(THING), obj("mx_thing", "create"), lambda c: {}),
+    ],
+    "api_records_bulk": [
+        Door(
+            "post",
+            _c(THING + "bulk/"),
+            any_of("mx_thing", "create", "edit"),
+            lambda c: {"records": [{}]},
+        )  # fmt: skip
+    ],
+    "api_record": [
+        Door("get", _c(THING + "{thing}/"), obj("mx_thing", "view")),
+        Door("patch", _c(THING + "{thing}/"), obj("mx_thing", "edit"), lambda c: {}),
+        Door("delete", _c(THING + "{extra_thing}/"), obj("mx_thing", "delete")),
+    ],
+    **_collection_doors(),
+}
+# The same view on a second pattern (OTA with a trailing slash).
+UNNAMED = {"api/v1/reservations/ota/": "api_reservations_ota"}
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+def test_every_route_is_a_door_of_the_matrix():
+    from saas.urls.tenant import urlpatterns
+
+    missing = []
+    for route, name in _routes(urlpatterns):
+        key = name or UNNAMED.get(route)
+        if key not in DOORS:
+            missing.append(route)
+    assert missing == [], (
+        "Routes that the access matrix does not drive; add them to DOORS with what they "
+        f"need: {missing}"
+    )
+
+
+# --- the fixture -------------------------------------------------------------------------
+
+
+def _fingerprint() -> list:
+    """Rows and the newest transaction id that wrote each table of the tenant schema:
+    any insert, update or delete changes it (savepoints get their own ids)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+            "AND tablename NOT IN ('django_session', 'axes_accessattempt', "
+            "'axes_accesslog', 'axes_accessfailurelog') ORDER BY 1"
+        )
+        tables = [row[0] for row in cursor.fetchall()]
+        sql = " UNION ALL ".join(
+            f"SELECT '{t}', count(*), max(xmin::text::bigint) FROM \"{t}\"" for t in tables
+        )
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def _world(tenant) -> dict:
+    from crm.services.cases import case_create
+    from crm.services.companies import company_create
+    from crm.services.properties import rate_plan_create, room_type_create
+    from metadata.services.definitions import custom_field_create, object_definition_create
+    from metadata.services.modules import module_set_enabled
+    from metadata.services.records import record_create
+    from metadata.services.workflows import workflow_create
+    from metadata.workflows.engine import workflow_run_manual
+    from tenants.integrations.models import WebhookEndpoint
+    from tenants.integrations.webhooks import secret_generate
+    from tenants.jobs.services import job_enqueue
+    from tests.crm.factories import make_guest, make_property, make_reservation
+
+    for module in ("sales", "service"):
+        module_set_enabled(key=module, enabled=True, actor=SYSTEM)
+    hotel_a, hotel_b = make_property(code="MXA"), make_property(code="MXB")
+    guest_a, guest_b = make_guest(surname="Alpha"), make_guest(surname="Bravo")
+    stay_a = make_reservation(property=hotel_a, guest=guest_a)
+    make_reservation(property=hotel_b, guest=guest_b)
+    object_definition_create(
+        api_name="mx_thing", label="Thing", label_plural="Things", module="guests", actor=SYSTEM
+    )
+    custom_field_create(
+        object_api_name="guest", api_name="mx_note", label="Note", type="text", actor=SYSTEM
+    )
+    workflow = workflow_create(
+        key="mx_flow",
+        name="Matrix",
+        object_api_name="guest",
+        trigger={"type": "manual"},
+        actions=[{"type": "add_tag", "tag": "mx"}],
+        actor=SYSTEM,
+    )
+    [run] = workflow_run_manual(workflow=workflow, record_ids=[guest_a.pk], actor=SYSTEM)
+    admin = User.objects.get(email=f"admin@{tenant.slug}.test")
+    victim = User.objects.create_user(email="victim@alpha.test", password=PASSWORD)
+    return {
+        "hotel_a": hotel_a.pk,
+        "hotel_b": hotel_b.pk,
+        "guest_a": guest_a.pk,
+        "stay_a": stay_a.pk,
+        "company": company_create(name="Matrix Travel", actor=SYSTEM).pk,
+        "room_type": room_type_create(property=hotel_a, code="MXR", name="Room", actor=SYSTEM).pk,
+        "rate_plan": rate_plan_create(property=hotel_a, code="MXP", name="Rate", actor=SYSTEM).pk,
+        "case_a": case_create(subject="Matrix", property=hotel_a, actor=SYSTEM).pk,
+        "thing": record_create(object_api_name="mx_thing", name="T", data={}, actor=SYSTEM).pk,
+        "extra_thing": 0,  # made fresh before each delete
+        "workflow": workflow.pk,
+        "run": run.pk,
+        "job": job_enqueue(kind="diagnostic", created_by=admin).pk,
+        "endpoint": WebhookEndpoint.objects.create(
+            url="https://hooks.example.com/in", event_types=["*"], secret=secret_generate()
+        ).pk,
+        "victim": victim.pk,
+    }
+
+
+def _principals(tenant, ctx: dict) -> list[Who]:
+    people = []
+    for key in SEEDED:
+        user = User.objects.create_user(email=f"mx-{key}@alpha.test", password=PASSWORD)
+        user_roles_set(user=user, roles=Role.objects.filter(key=key), actor=SYSTEM)
+        people.append(Who(key, user))
+    custom = role_create(key="mx_reader", name="Guest reader", actor=SYSTEM)
+    role_object_permission_set(
+        role=custom, target="guest", actions=["view"], field_default="read", actor=SYSTEM
+    )
+    user = User.objects.create_user(email="mx-custom@alpha.test", password=PASSWORD)
+    user_roles_set(user=user, roles=[custom], actor=SYSTEM)
+    people.append(Who("custom role", user))
+    scoped = User.objects.create_user(email="mx-hotel-b@alpha.test", password=PASSWORD)
+    user_roles_set(
+        user=scoped, roles=Role.objects.filter(key__in=["front_office", "service_agent"]),
+        actor=SYSTEM,
+    )  # fmt: skip
+    user_property_scope_set(user=scoped, property_ids=[ctx["hotel_b"]], actor=SYSTEM)
+    people.append(Who("hotel B front office", scoped))
+    admin = User.objects.get(email=f"admin@{tenant.slug}.test")
+    for scopes in (("guests:read",), ("reservations:write",), ("admin:read",)):
+        people.append(Who(f"admin key {','.join(scopes)}", admin, scopes))
+    people.append(Who("nobody", None))
+    return [
+        Who(w.label, User.objects.get(pk=w.user.pk) if w.user else None, w.scopes) for w in people
+    ]
+
+
+def _client(tenant, who: Who, *, api: bool) -> Client | None:
+    host = f"{tenant.slug}.test"
+    if who.scopes is not None:
+        if not api:
+            return None  # keys open no screen
+        token = api_key_create(name="matrix", user=who.user, scopes=list(who.scopes)).plaintext
+        return Client(HTTP_HOST=host, HTTP_AUTHORIZATION=f"Bearer {token}")
+    client = Client(HTTP_HOST=host)
+    if who.user is not None:
+        response = client.post("/login/", {"username": who.user.email, "password": PASSWORD})
+        assert response.status_code == 302, (who.label, response.content[:200])
+    return client
+
+
+def _call(client: Client, door: Door, ctx: dict):
+    path = door.path(ctx)
+    if door.method in ("get", "delete"):
+        return getattr(client, door.method)(path)
+    body = door.body(ctx) if door.body else {}
+    if door.api:
+        return getattr(client, door.method)(path, json.dumps(body), content_type="application/json")
+    return client.post(path, body)
+
+
+def _refused(response, door: Door, expected: str) -> bool:
+    if expected == "anonymous":
+        if door.api:
+            return response.status_code in (401, 403)
+        return response.status_code == 302 and "/login/" in response["Location"]
+    if response.status_code != 403:
+        return False
+    if door.api:
+        code = response.json()["errors"][0]["code"]
+        return code in ("permission_denied", "module_disabled", "not_authenticated")
+    return True
+
+
+def _mask_problem(who: Who, object_api_name: str, response) -> str | None:
+    """Records returned carry only fields the policy lets this principal read, and a
+    sensitive field returned left an audit row."""
+    from tenants.access import registry
+    from tenants.access.models import AuditEvent
+
+    if response.status_code != 200 or "json" not in response.get("Content-Type", ""):
+        return None
+    body = response.json()
+    rows = body.get("results") if isinstance(body.get("results"), list) else [body]
+    spec = registry.object_spec(object_api_name)
+    for row in rows:
+        if not isinstance(row, dict) or "id" not in row:
+            continue
+        names = [k for k in row if k not in ("id", "custom")] + list(row.get("custom") or {})
+        visible = who.principal.fields_visible(object_api_name, fields=names)
+        leaked = sorted(set(names) - visible)
+        if leaked:
+            return f"returned fields the policy hides: {leaked}"
+        sensitive = [n for n in names if spec.is_sensitive(n)]
+        if (
+            sensitive
+            and not AuditEvent.objects.filter(
+                action="sensitive_read", actor=who.user, object_api_name=object_api_name
+            ).exists()
+        ):
+            return f"sensitive fields {sensitive} read without an audit row"
+    return None
+
+
+def test_every_door_decides_as_the_policy_does(tenant_a, settings):
+    settings.ATRIUM_WORKFLOWS_INLINE = False
+    with tenant_context(tenant_a):
+        ctx = _world(tenant_a)
+        people = _principals(tenant_a, ctx)
+    failures = []
+    checked = 0
+    for who in people:
+        clients = {api: _client(tenant_a, who, api=api) for api in (True, False)}
+        for name, doors in DOORS.items():
+            for door in doors:
+                client = clients[door.api]
+                if client is None:
+                    continue
+                if door.path(ctx).startswith("/logout/") and who.user is not None:
+                    continue  # signing out would end this principal's session
+                with tenant_context(tenant_a):
+                    if "{extra_thing}" in door.template:
+                        from metadata.services.records import record_create
+
+                        ctx["extra_thing"] = record_create(
+                            object_api_name="mx_thing", name="X", data={}, actor=SYSTEM
+                        ).pk
+                    expected = decision(who, door.need, ctx)
+                    before = _fingerprint() if expected in ("deny", "anonymous") else None
+                client.raise_request_exception = False
+                response = _call(client, door, ctx)
+                checked += 1
+                where = (who.label, name, door.method.upper(), door.path(ctx))
+                if expected == "allow":
+                    # A public door may send anyone to the sign-in page (signing out does).
+                    refused = response.status_code in (401, 403) or (
+                        door.need.kind != "public"
+                        and response.status_code == 302
+                        and "/login/" in response.get("Location", "")
+                    )
+                    if refused or response.status_code >= 500:
+                        failures.append((*where, "allowed by policy", response.status_code))
+                    elif door.api and door.method == "get" and door.need.object:
+                        with tenant_context(tenant_a):
+                            problem = _mask_problem(who, door.need.object, response)
+                        if problem:
+                            failures.append((*where, problem, response.status_code))
+                elif expected == "hidden":
+                    if response.status_code != 404:
+                        failures.append((*where, "out of hotel scope", response.status_code))
+                else:
+                    if not _refused(response, door, expected):
+                        failures.append((*where, f"policy says {expected}", response.status_code))
+                    with tenant_context(tenant_a):
+                        if _fingerprint() != before:
+                            failures.append((*where, "refused but wrote", response.status_code))
+    assert checked > 1000
+    assert failures == [], "\n".join(map(str, failures))
