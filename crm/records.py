@@ -420,6 +420,18 @@ def _case_update(*, actor: Principal, record, data: dict):
     return case_update(case=record, actor=actor, **_case_links(actor, data))
 
 
+def _guests_upsert(*, actor: Principal, items: list) -> list[dict]:
+    from crm.services.upsert import guests_upsert
+
+    return guests_upsert(actor=actor, items=items)
+
+
+def _companies_upsert(*, actor: Principal, items: list) -> list[dict]:
+    from crm.services.upsert import companies_upsert
+
+    return companies_upsert(actor=actor, items=items)
+
+
 def _writer(
     create: Callable | None,
     update: Callable | None,
@@ -427,8 +439,10 @@ def _writer(
     bulk_key: str | None = None,
     bulk_find: Callable | None = None,
     bulk_prepare: Callable | None = None,
+    bulk_upsert: Callable | None = None,
 ) -> RecordWriter:
     return RecordWriter(
+        bulk_upsert=bulk_upsert,
         create=create,
         update=update,
         bulk_key=bulk_key,
@@ -446,9 +460,16 @@ WRITERS: dict[str, RecordWriter] = {
         "external_id",
         _guest_find,
         _guest_prepare,
+        _guests_upsert,
     ),
     "company": _writer(
-        _company_create, _company_update, {"custom": OBJECT}, "external_id", _company_find
+        _company_create,
+        _company_update,
+        {"custom": OBJECT},
+        "external_id",
+        _company_find,
+        None,
+        _companies_upsert,
     ),
     "property": _writer(
         _property_create, _property_update, {"custom": OBJECT}, "code", _property_find

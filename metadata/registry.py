@@ -32,6 +32,9 @@ class RecordWriter:
     bulk_key: str | None = None
     bulk_find: Callable[..., models.Model | None] | None = None
     bulk_prepare: Callable[..., dict] | None = None
+    # Set-based upsert of many records (``(*, actor, items) -> results``); without it a
+    # bulk request goes record by record through create/update.
+    bulk_upsert: Callable[..., list[dict]] | None = None
     # Keys a write accepts beside the model's columns (related collections, links).
     extra_write_keys: Mapping[str, Any] = field(default_factory=dict)
 

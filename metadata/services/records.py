@@ -282,7 +282,9 @@ def _validation_errors(exc: ValidationError) -> list[dict]:
     ]
 
 
-def records_bulk_upsert(*, actor: Principal, object_api_name: str, items: Any) -> list[dict]:
+def records_bulk_upsert(
+    *, actor: Principal, object_api_name: str, items: Any, set_based: bool = True
+) -> list[dict]:
     """Up to BULK_MAX records upserted by their key (``external_id`` for tenant objects,
     the writer's ``bulk_key`` for built-in ones), each through the same path as a single
     write in a savepoint of its own: one bad record fails alone, with its errors, and
@@ -312,6 +314,8 @@ def records_bulk_upsert(*, actor: Principal, object_api_name: str, items: Any) -
         )
     if writer is None:
         return _custom_bulk(actor, object_api_name, items)
+    if set_based and writer.bulk_upsert is not None:
+        return writer.bulk_upsert(actor=actor, items=items)
     key_field: str = writer.bulk_key  # type: ignore[assignment]  # checked above
     results: list[dict] = []
     seen: set[str] = set()
