@@ -60,6 +60,17 @@ def _no_rate_limit_counts():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _no_cached_tenant_rows():
+    """Each test's writes roll back, but a process cache filled inside a test would keep
+    rows that were never committed (a tenant's modules, a host's tenant row)."""
+    from tenants.middleware import tenant_hosts_forget
+
+    tenant_hosts_forget()
+    yield
+    tenant_hosts_forget()
+
+
 @pytest.fixture
 def tenant_a(django_db_setup, django_db_blocker) -> Tenant:
     with django_db_blocker.unblock():

@@ -52,8 +52,31 @@ def modules_available() -> dict[str, bool]:
     tenant = current_tenant()
     enabled = set(getattr(tenant, "enabled_modules", None) or [])
     out = {key: (module.core or key in enabled) for key, module in module_catalogue().items()}
-    out.update(dict(ModuleDefinition.objects.values_list("key", "enabled")))
+    out.update(_tenant_modules())
     return out
+
+
+# (schema, tenant row, metadata version) -> the tenant's own modules and their switch:
+# module changes bump the metadata version, so the copy is checked, not re-read.
+_own_modules: dict[tuple, dict[str, bool]] = {}
+
+
+def _tenant_modules() -> dict[str, bool]:
+    from django.db import connection
+
+    from metadata.definitions import version_current
+
+    key = (
+        getattr(connection, "schema_name", "public"),
+        getattr(current_tenant(), "pk", None),
+        version_current(),
+    )
+    found = _own_modules.get(key)
+    if found is None:
+        if len(_own_modules) > 5_000:
+            _own_modules.clear()
+        found = _own_modules[key] = dict(ModuleDefinition.objects.values_list("key", "enabled"))
+    return dict(found)
 
 
 def module_enabled(key: str) -> bool:

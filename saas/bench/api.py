@@ -61,7 +61,7 @@ def run(log) -> list[Figure]:
         from tenants.access.selectors import administrators
 
         user = administrators().first()
-        token = api_key_create(name="bench", user=user, scopes=["*"]).plaintext
+        token = api_key_create(name="bench", user=user, scopes=["*"], actor=BENCH).plaintext
         guest_id = Guest.objects.filter(surname="Guest0050000").values_list("pk", flat=True)[0]
         object_definition_create(
             api_name="bench_supplier",

@@ -87,9 +87,12 @@ def _tenant_ready(log) -> tuple[Tenant, str, int]:
         user.must_change_password = False
         user.save(update_fields=["must_change_password"])
         from crm.models import Guest
+        from tenants.access.principal import Principal
         from tenants.integrations.services import api_key_create
 
-        token = api_key_create(name="loadtest", user=user, scopes=["*"]).plaintext
+        token = api_key_create(
+            name="loadtest", user=user, scopes=["*"], actor=Principal.system("benchmark")
+        ).plaintext
         guest_id = Guest.objects.order_by("pk").values_list("pk", flat=True)[0]
         return tenant, token, guest_id
 

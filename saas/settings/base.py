@@ -349,6 +349,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 # tenant-schemas-celery: keep Tenant rows looked up by schema for this many seconds.
 CELERY_TASK_TENANT_CACHE_SECONDS = env_int("CELERY_TENANT_CACHE_SECONDS", 30)
+# How long a web process keeps a host's tenant row (status, settings) before reading it
+# again; a change made in the same process applies at once.
+ATRIUM_TENANT_HOST_CACHE_SECONDS = env_int("ATRIUM_TENANT_HOST_CACHE_SECONDS", 10)
 CELERY_BEAT_SCHEDULE = {
     "purge-finished-jobs": {
         "task": "tenants.jobs.tasks.purge_finished_jobs_everywhere",

@@ -100,6 +100,7 @@ def api_keys_view(request):
                 user=request.user,
                 scopes=values["scopes"],
                 expires_at=expires_at,
+                actor=Principal.from_request(request),
             )
         except (ValidationError, ApplicationError) as exc:
             errors = _messages_of(exc)
@@ -124,7 +125,7 @@ def api_key_revoke_view(request, key_id: int):
     key = ApiKey.objects.filter(pk=key_id).first()
     if key is None:
         raise NotFound(_("There is no such API key."), field="key")
-    api_key_revoke(key=key)
+    api_key_revoke(key=key, actor=Principal.from_request(request))
     messages.success(request, _("Key %(name)s revoked.") % {"name": key.name})
     return redirect("settings_api_keys")
 

@@ -236,3 +236,16 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_email} {self.action}"
+
+
+class AccessState(models.Model):
+    """One row: the version of this tenant's rights (roles, permissions, assignments,
+    hotel scopes, grants, API keys, active accounts). Every change draws a new number in
+    its transaction, so each process can cache rules and keys and check, with one
+    indexed read per request, that its copy is current."""
+
+    # No Positive* field: its unnamed CHECK constraint is refused on a Citus cluster.
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"access v{self.version}"

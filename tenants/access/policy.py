@@ -115,6 +115,14 @@ def _rules(user) -> _Rules:
     cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None and cached.schema == schema:
         return cached
+    from tenants.access.versioning import cached as versioned
+
+    rules = versioned("rules", user.pk, lambda: _rules_load(user, schema))
+    setattr(user, _CACHE_ATTR, rules)
+    return rules
+
+
+def _rules_load(user, schema: str) -> _Rules:
     roles = list(
         Role.objects.filter(assignments__user_id=user.pk).prefetch_related(
             "object_permissions", "field_permissions"
@@ -158,7 +166,6 @@ def _rules(user) -> _Rules:
         roles=role_rules,
         grants=grants,
     )
-    setattr(user, _CACHE_ATTR, rules)
     return rules
 
 
@@ -402,17 +409,24 @@ def fields_require_editable(
 # --- Records --------------------------------------------------------------------------
 
 
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
 def _mask_one(judge: _FieldJudge, data: Mapping[str, Any], read_sensitive: set[str]) -> dict:
+    """Hidden keys removed. A sensitive field counts as read (and is audited) only when
+    it holds a value: an empty birth date discloses nothing."""
     out: dict[str, Any] = {}
     for key, value in data.items():
         if key in ALWAYS_VISIBLE:
             out[key] = value
         elif key == CUSTOM_KEY and isinstance(value, Mapping):
             out[key] = {k: v for k, v in value.items() if judge.level(k)}
-            read_sensitive.update(k for k in out[key] if judge.spec.is_sensitive(k))
+            read_sensitive.update(
+                k for k, v in out[key].items() if v not in _EMPTY and judge.spec.is_sensitive(k)
+            )
         elif judge.level(key):
             out[key] = value
-            if judge.spec.is_sensitive(key):
+            if value not in _EMPTY and judge.spec.is_sensitive(key):
                 read_sensitive.add(key)
     return out
 

@@ -161,6 +161,11 @@ def catalogue_cached():
         request_cache_end(token)
 
 
+def request_cache() -> dict | None:
+    """The dict cached values live in for the current request or block of work."""
+    return _request_cache.get()
+
+
 def request_cache_begin() -> contextvars.Token:
     return _request_cache.set({})
 

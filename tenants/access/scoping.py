@@ -30,8 +30,13 @@ def property_ids_for(user) -> set[int] | None:
     if hasattr(user, _CACHE_ATTR):
         cached = getattr(user, _CACHE_ATTR)
         return None if cached is None else set(cached)
-    scope = PropertyScope.objects.filter(user_id=user.pk).first()
-    ids = None if scope is None else frozenset(int(i) for i in scope.property_ids)
+    from tenants.access.versioning import cached
+
+    def load() -> frozenset[int] | None:
+        scope = PropertyScope.objects.filter(user_id=user.pk).first()
+        return None if scope is None else frozenset(int(i) for i in scope.property_ids)
+
+    ids = cached("property_scope", user.pk, load)
     setattr(user, _CACHE_ATTR, ids)
     return None if ids is None else set(ids)
 

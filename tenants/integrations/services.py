@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from tenants.access.principal import Principal
+from tenants.access.versioning import access_version_bump
 from tenants.errors import ApplicationError
 from tenants.integrations.models import ApiKey
 from tenants.modules import module_catalogue
@@ -70,8 +72,17 @@ def scopes_clean(scopes: list[str], extra_modules: set[str] | None = None) -> li
 
 @transaction.atomic
 def api_key_create(
-    *, name: str, user, scopes: list[str], expires_at: datetime | None = None
+    *,
+    name: str,
+    user,
+    scopes: list[str],
+    expires_at: datetime | None = None,
+    actor: Principal,
 ) -> CreatedKey:
+    """A key acting as ``user`` within ``scopes``. Administrators make keys for anyone;
+    staff only for themselves (the key can never exceed its user's rights anyway)."""
+    if actor.user_id != getattr(user, "pk", None):
+        actor.require_admin("create API keys for other people")
     if not (name or "").strip():
         raise ValidationError({"name": ValidationError("A name is required.", code="required")})
     if expires_at is not None and expires_at <= timezone.now():
@@ -88,25 +99,46 @@ def api_key_create(
         user=user,
         expires_at=expires_at,
     )
+    access_version_bump()
     return CreatedKey(key=key, plaintext=f"{KEY_PREFIX}_{prefix}_{secret}")
 
 
 @transaction.atomic
-def api_key_revoke(*, key: ApiKey) -> ApiKey:
+def api_key_revoke(*, key: ApiKey, actor: Principal) -> ApiKey:
+    if actor.user_id != key.user_id:
+        actor.require_admin("revoke other people's API keys")
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
+        access_version_bump()  # processes that cached the key refuse it from now on
     return key
 
 
+def _key_load(prefix: str) -> ApiKey | None:
+    return ApiKey.objects.select_related("user").filter(prefix=prefix).first()
+
+
+# When this process last recorded each key's use (a key's cached row keeps its old stamp).
+_last_written: dict[int, datetime] = {}
+
+
 def api_key_authenticate(token: str) -> ApiKey:
-    """The live key for a presented token, or AuthenticationFailed saying why."""
+    """The live key for a presented token, or AuthenticationFailed saying why. The key
+    row and its user are cached per process and rights version (a revoked key, a
+    deactivated user or a changed scope draws a new version), so a request costs no
+    lookup; the caller gets its own copies."""
+    import copy
+
+    from tenants.access.versioning import cached
+
     parts = token.split("_", 2)
-    if len(parts) != 3 or parts[0] != KEY_PREFIX:
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or not parts[1].isalnum():
         raise AuthenticationFailed("Malformed API key; expected atr_<prefix>_<secret>.")
-    key = ApiKey.objects.select_related("user").filter(prefix=parts[1]).first()
-    if key is None or not hmac.compare_digest(key.secret_hash, _hash(parts[2])):
+    found = cached("api_key", parts[1], lambda: _key_load(parts[1]))
+    if found is None or not hmac.compare_digest(found.secret_hash, _hash(parts[2])):
         raise AuthenticationFailed("Unknown API key.")
+    key = copy.copy(found)
+    key.user = copy.copy(found.user)
     now = timezone.now()
     if key.revoked_at is not None:
         raise AuthenticationFailed(f"API key {key.prefix} was revoked.", code="key_revoked")
@@ -114,9 +146,11 @@ def api_key_authenticate(token: str) -> ApiKey:
         raise AuthenticationFailed(f"API key {key.prefix} has expired.", code="key_expired")
     if not key.user.is_active:
         raise AuthenticationFailed("The API key's user is deactivated.", code="user_inactive")
-    if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
-        # At most one write a minute per key, not one per request.
+    last = _last_written.get(key.pk) or key.last_used_at
+    if last is None or now - last > LAST_USED_EVERY:
+        # At most one write a minute per key and process, not one per request.
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+        _last_written[key.pk] = now
     return key
 
 

@@ -111,8 +111,11 @@ def user_deactivate(*, actor: Principal, user):
             field="user",
         )
     if user.is_active:
+        from tenants.access.versioning import access_version_bump
+
         user.is_active = False
         user.save(update_fields=["is_active"])
+        access_version_bump()  # the account's cached rules and API keys stop at once
         audit_log(
             action=AuditEvent.Action.USER_DEACTIVATE,
             actor=actor,

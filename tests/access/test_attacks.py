@@ -41,7 +41,7 @@ def member(tenant, email: str, *roles: str, hotels: list[int] | None = None) -> 
 
 def key_client(tenant, user: User, *scopes: str) -> Client:
     with tenant_context(tenant):
-        token = api_key_create(name="probe", user=user, scopes=list(scopes)).plaintext
+        token = api_key_create(name="probe", user=user, scopes=list(scopes), actor=SYSTEM).plaintext
     return Client(HTTP_HOST=f"{tenant.slug}.test", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 

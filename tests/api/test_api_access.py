@@ -15,6 +15,7 @@ from tenants.access.services import user_roles_set
 from tenants.integrations.services import api_key_create
 from tenants.users.models import User
 from tests.crm.factories import make_guest
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a-Long-test-password-42"
@@ -65,7 +66,7 @@ def test_read_only_role_cannot_write_and_gets_a_clear_403(tenant_a):
 def test_an_api_key_cannot_exceed_its_users_rights(tenant_a):
     _, reader = staff(tenant_a, "bi@alpha.test", "read_only")
     with tenant_context(tenant_a):
-        token = api_key_create(name="BI", user=reader, scopes=["*"]).plaintext
+        token = api_key_create(name="BI", user=reader, scopes=["*"], actor=SYSTEM).plaintext
     client = Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {token}")
     assert client.get("/api/v1/guests/").status_code == 200
     write = client.post(

@@ -14,6 +14,7 @@ from django_tenants.utils import tenant_context
 from tenants.integrations.models import ApiKey
 from tenants.integrations.services import api_key_create, api_key_revoke
 from tenants.users.models import User
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 def _key(tenant, scopes=("*",), **kwargs):
     with tenant_context(tenant):
         user = User.objects.get(email=f"admin@{tenant.slug}.test")
-        return api_key_create(name="PMS", user=user, scopes=list(scopes), **kwargs)
+        return api_key_create(name="PMS", user=user, scopes=list(scopes), **kwargs, actor=SYSTEM)
 
 
 def _get(tenant, path, token):
@@ -79,7 +80,7 @@ def test_a_key_is_worth_nothing_on_another_tenants_domain(tenant_a, tenant_b):
 def test_revoked_expired_and_forged_keys_are_refused(tenant_a):
     revoked = _key(tenant_a)
     with tenant_context(tenant_a):
-        api_key_revoke(key=revoked.key)
+        api_key_revoke(key=revoked.key, actor=SYSTEM)
     response = _get(tenant_a, "/api/v1/me/", revoked.plaintext)
     assert response.status_code == 401 and "revoked" in response.json()["errors"][0]["message"]
 

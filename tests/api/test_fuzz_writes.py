@@ -108,7 +108,7 @@ def door(tenant_a):
 
     with tenant_context(tenant_a):
         admin = User.objects.get(email="admin@alpha.test")
-        token = api_key_create(name="fuzz", user=admin, scopes=["*"]).plaintext
+        token = api_key_create(name="fuzz", user=admin, scopes=["*"], actor=SYSTEM).plaintext
         hotel = make_property(code="FZ1")
         guest = make_guest()
         stay = make_reservation(property=hotel, guest=guest)

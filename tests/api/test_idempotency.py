@@ -15,6 +15,7 @@ from tenants.integrations.models import ApiKey, IdempotencyRecord
 from tenants.integrations.services import api_key_create
 from tests.api.test_api_access import staff
 from tests.api.test_records_api import api
+from tests.principals import SYSTEM
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_each_caller_gets_its_own_answer_for_the_same_key(tenant_a):
     manager, manager_user = staff(tenant_a, "gm-idem@alpha.test", "general_manager")
     with tenant_context(tenant_a):
         tokens = [
-            api_key_create(name="pms", user=u, scopes=["*"]).plaintext
+            api_key_create(name="pms", user=u, scopes=["*"], actor=SYSTEM).plaintext
             for u in (desk_user, manager_user)
         ]
     keyed = [Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {t}") for t in tokens]

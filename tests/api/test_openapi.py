@@ -132,7 +132,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tenant_a):
     with tenant_context(tenant_a):
         tenant_definitions()
         user = User.objects.get(email="admin@alpha.test")
-        token = api_key_create(name="schemathesis", user=user, scopes=["*"]).plaintext
+        token = api_key_create(name="schemathesis", user=user, scopes=["*"], actor=SYSTEM).plaintext
     raw = api(tenant_a).get("/api/v1/schema/?format=json").json()
     schema = schemathesis.openapi.from_dict(raw)
     schema.app = get_wsgi_application()

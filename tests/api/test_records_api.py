@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def api(tenant) -> Client:
     with tenant_context(tenant):
         user = User.objects.get(email=f"admin@{tenant.slug}.test")
-        token = api_key_create(name="it", user=user, scopes=["*"]).plaintext
+        token = api_key_create(name="it", user=user, scopes=["*"], actor=SYSTEM).plaintext
     return Client(HTTP_HOST=f"{tenant.slug}.test", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 

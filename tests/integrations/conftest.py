@@ -52,7 +52,7 @@ def make_user(alpha):
 def key_client(tenant, user, scopes: list[str]) -> Client:
     """A client authenticated with a new API key of ``user`` narrowed to ``scopes``."""
     with tenant_context(tenant):
-        token = api_key_create(name="hooks", user=user, scopes=scopes).plaintext
+        token = api_key_create(name="hooks", user=user, scopes=scopes, actor=SYSTEM).plaintext
     return Client(HTTP_HOST=f"{tenant.slug}.test", HTTP_AUTHORIZATION=f"Bearer {token}")
 
 

@@ -88,7 +88,7 @@ def _site_data(domain: str, admin_email: str) -> dict:
             actor=SYSTEM,
         ).pk,
     }
-    token = api_key_create(name="browser test", user=admin, scopes=["*"]).plaintext
+    token = api_key_create(name="browser test", user=admin, scopes=["*"], actor=SYSTEM).plaintext
     return {
         "staff_email": staff_email,
         "guests": guests,

@@ -171,7 +171,7 @@ def test_only_administrators_change_workflows(tenant_a):
     with tenant_context(tenant_a):
         user, _ = user_create(email="desk@alpha.test", actor=SYSTEM)
         user_roles_set(user=user, roles=Role.objects.filter(key="front_office"), actor=SYSTEM)
-        token = api_key_create(name="desk", user=user, scopes=["*"]).plaintext
+        token = api_key_create(name="desk", user=user, scopes=["*"], actor=SYSTEM).plaintext
         make_workflow("existing", actions=[{"type": "add_tag", "tag": "x"}])
     client = Client(HTTP_HOST="alpha.test", HTTP_AUTHORIZATION=f"Bearer {token}")
     # Workflows are an administration door, reads included (one administrator rule).

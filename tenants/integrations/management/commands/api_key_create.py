@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from tenants.access.principal import Principal
 from tenants.access.selectors import administrators
 from tenants.integrations.services import api_key_create
 from tenants.selectors import tenant_get_by_slug
@@ -48,6 +49,7 @@ class Command(BaseCommand):
                     user=user,
                     scopes=options["scopes"].split(","),
                     expires_at=expires,
+                    actor=Principal.system("manage.py api_key_create"),
                 )
             except ValidationError as exc:
                 raise CommandError(
