@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 
 # A name never holds "__" (api names refuse it), so "__" always starts the operator.
 PARAM_RE = re.compile(r"(custom\.)?([a-z](?:[a-z0-9]|_(?!_))*)(?:__([a-z]+))?")
-RESERVED_PARAMS = {"ordering", "cursor", "limit", "q", "format", "file_format"}
+RESERVED_PARAMS = {"ordering", "cursor", "limit", "q", "format", "file_format", "fields", "include"}
 MAX_LIMIT = 100
 # Past this, a cursor is not one the API gave out (and OFFSET would be absurd).
 MAX_OFFSET = 10**7
@@ -34,6 +34,10 @@ class ListQuery:
     search: str
     limit: int
     offset: int
+    # ``fields=surname,custom.points``: only these keys (and ``id``) in each record.
+    fields: list[str] | None = None
+    # ``include=total``: count the matching records (only when asked: it costs a scan).
+    total: bool = False
 
 
 def _field_name(snap, model_fields: set[str], raw_name: str, is_custom: bool, param: str) -> str:
@@ -79,7 +83,22 @@ def list_query_parse(params, snap, *, paged: bool = True) -> ListQuery:
         raise ValidationError({"q": "Search for at most 200 characters."})
     limit = _limit(params.get("limit", "50")) if paged else 0
     offset = cursor_decode(params.get("cursor")) if paged else 0
-    return ListQuery(filters, ordering, search, limit, offset)
+    fields = None
+    if params.get("fields"):
+        fields = []
+        for item in params["fields"].split(","):
+            item = item.strip()
+            if not item:
+                continue
+            match = PARAM_RE.fullmatch(item)
+            if not match or match.group(3):
+                raise ValidationError({"fields": f"{item} is not a field name."})
+            name = _field_name(snap, model_fields, match.group(2), bool(match.group(1)), "fields")
+            fields.append(f"custom.{name}" if match.group(1) else name)
+    include = {i.strip() for i in params.get("include", "").split(",") if i.strip()}
+    if include - {"total"}:
+        raise ValidationError({"include": "Only include=total is known."})
+    return ListQuery(filters, ordering, search, limit, offset, fields, "total" in include)
 
 
 def _limit(raw: str) -> int:

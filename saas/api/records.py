@@ -32,10 +32,14 @@ from tenants.access.principal import Principal
 from tenants.errors import NotFound
 
 
-def record_as_dict(obj: models.Model, *, builtin: bool) -> dict[str, Any]:
-    """The API's representation of a record (before masking by the reader's rights)."""
+def record_as_dict(
+    obj: models.Model, *, builtin: bool, only: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """The API's representation of a record (before masking by the reader's rights).
+    ``only``: the keys wanted (what the reader may see, or asked for with ``fields=``);
+    others are not even computed (no decryption of an identity number nobody sees)."""
     if not builtin:
-        return {
+        out = {
             "id": obj.pk,
             "name": obj.name,  # type: ignore[attr-defined]
             "external_id": obj.external_id,  # type: ignore[attr-defined]
@@ -44,15 +48,30 @@ def record_as_dict(obj: models.Model, *, builtin: bool) -> dict[str, Any]:
             "created": obj.created,  # type: ignore[attr-defined]
             "updated": obj.updated,  # type: ignore[attr-defined]
         }
-    out: dict[str, Any] = {}
+        return out if only is None else _only(out, only)
+    out = {}
     for field in obj._meta.concrete_fields:
-        if field.name in UNREADABLE:
+        if field.name in UNREADABLE or (only is not None and field.name not in only):
             continue
         out[field.name] = getattr(obj, field.attname if field.many_to_one else field.name)
-    if hasattr(obj, "id_document_number_masked"):
+    if hasattr(obj, "id_document_number_masked") and (only is None or "id_document_number" in only):
         out["id_document_number"] = obj.id_document_number_masked  # masked, never in clear
-    out["custom"] = getattr(obj, "custom", {})
-    return out
+    out["id"] = obj.pk
+    if only is None or "custom" in only or any(k.startswith("custom.") for k in only):
+        out["custom"] = getattr(obj, "custom", {})
+    return out if only is None else _only(out, only)
+
+
+def _only(record: dict[str, Any], only: frozenset[str]) -> dict[str, Any]:
+    picked = {k: v for k, v in record.items() if k == "id" or k in only}
+    custom = record.get("custom")
+    if isinstance(custom, dict):
+        wanted = {k[len("custom.") :] for k in only if k.startswith("custom.")}
+        if "custom" in only:
+            picked["custom"] = custom
+        elif wanted:
+            picked["custom"] = {k: v for k, v in custom.items() if k in wanted}
+    return picked
 
 
 class RecordBase(APIView):
@@ -104,6 +123,20 @@ class RecordBase(APIView):
         return self.shown(request, found)
 
 
+def _wanted(actor: Principal, api_name: str, snap, fields: list[str] | None) -> frozenset[str]:
+    """The keys a list computes: those asked for with ``fields=`` (each must be readable:
+    asking for a hidden field is a 403 naming it, as filtering by it is), else every key
+    the reader may see."""
+    if fields is not None:
+        actor.require_readable(
+            api_name, [f.removeprefix("custom.") for f in fields], purpose="read"
+        )
+        return frozenset(fields)
+    names = [f.name for f in snap.model()._meta.concrete_fields] + ["id_document_number"]
+    visible = actor.fields_visible(api_name, fields=names)
+    return frozenset(visible | {"id", "custom"})
+
+
 class RecordListApi(RecordBase):
     def get(self, request, **kwargs):
         actor = self.actor(request)
@@ -116,17 +149,30 @@ class RecordListApi(RecordBase):
             order_by=query.ordering,
             search=query.search,
         )
+        builtin = snap.builtin is not None
+        only = _wanted(actor, self.api_name, snap, query.fields)
+        if builtin and query.fields is not None:
+            columns = {f.name for f in snap.model()._meta.concrete_fields}
+            wanted_columns = {n for n in only if n in columns}
+            if any(n.startswith("custom.") for n in only):
+                wanted_columns.add("custom")
+            if "id_document_number" in only:
+                wanted_columns.add("id_document_number")
+            queryset = queryset.only("pk", *sorted(wanted_columns))
         rows = list(queryset[query.offset : query.offset + query.limit + 1])
         next_url = None
         if len(rows) > query.limit:
             params = request.query_params.copy()
             params["cursor"] = cursor_encode(query.offset + query.limit)
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        builtin = snap.builtin is not None
         results = actor.mask_many(
-            self.api_name, [record_as_dict(r, builtin=builtin) for r in rows[: query.limit]]
+            self.api_name,
+            [record_as_dict(r, builtin=builtin, only=only) for r in rows[: query.limit]],
         )
-        return Response({"results": results, "next": next_url})
+        body: dict[str, Any] = {"results": results, "next": next_url}
+        if query.total:
+            body["total"] = queryset.count()
+        return Response(body)
 
     def post(self, request, **kwargs):
         obj = object_record_create(

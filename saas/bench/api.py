@@ -202,4 +202,171 @@ def run(log) -> list[Figure]:
             target="> 2000",
             notes="each record validated and stored on its own; baseline: COPY of the rows",
         ),
+        *_sorted_lists(client, tenant, codes, log),
+        *_builtin_bulks(client, tenant, log),
+        *_guest_bytes(tenant),
+    ]
+
+
+def _raw_ms(tenant, sql: str, params_list: list[list]) -> list[float]:
+    samples = []
+    with psycopg.connect(_conninfo()) as conn:
+        conn.execute(f'SET search_path = "{tenant.schema_name}", public')
+        for params in params_list:
+            with Timer() as timer:
+                cursor = conn.execute(sql, params)
+                names = [c.name for c in cursor.description or []]
+                json.dumps([dict(zip(names, r, strict=True)) for r in cursor], default=str)
+            samples.append(timer.ms)
+    return samples
+
+
+def _sorted_lists(client: Client, tenant, codes: list[str], log) -> list[Figure]:
+    """The filtered list sorted by a custom field without an index and by one with one
+    (empty values last, as the API sorts), beside the same query raw."""
+    import os
+
+    from saas.bench.custom_filter import SCALES
+
+    _guests, fields, indexed = SCALES[os.environ.get("BENCH_SCALE", "small")]
+    plain = f"extra_{fields - 3:02d}"  # the last extra field: never indexed at either scale
+    figures = []
+    for label, field, cast in (
+        ("a non-indexed", plain, ""),
+        ("an indexed", "points", "::numeric"),
+    ):
+        log(f"api: list sorted by {label} custom field")
+        url = "/api/v1/guests/?custom.area_code={}&ordering=-custom." + field + "&limit=100"
+        client.get(url.format(codes[0]))
+        samples = []
+        for code in codes:
+            with Timer() as timer:
+                response = client.get(url.format(code))
+            assert response.status_code == 200, response.content[:300]
+            samples.append(timer.ms)
+        raw = _raw_ms(
+            tenant,
+            "SELECT * FROM crm_guest WHERE (custom ->> 'area_code') = %s "
+            f"ORDER BY (custom ->> '{field}'){cast} DESC NULLS LAST, id LIMIT 100",
+            [[c] for c in codes],
+        )
+        figures += [
+            Figure(
+                name=f"API list sorted by {label} custom field, 100 rows, p50",
+                value=round(p50(samples), 2),
+                unit="ms",
+                baseline=round(p50(raw), 2),
+                target="< 100" if label.startswith("a non") else "< 15",
+                notes="filter on an indexed field, descending, empty values last",
+            ),
+            Figure(
+                name=f"API list sorted by {label} custom field as a multiple of the raw query",
+                value=round(p50(samples) / p50(raw), 2),
+                unit="x",
+                target="< 2",
+            ),
+        ]
+    return figures
+
+
+def _builtin_bulks(client: Client, tenant, log) -> list[Figure]:
+    """Bulk upserts of guests, companies and reservations through the API, 1,000 per
+    request, beside COPY of the same rows."""
+    from crm.models import Property
+
+    with tenant_context(tenant):
+        hotel = Property.objects.filter(code="BNCH").first()
+        if hotel is None:
+            from crm.services.properties import property_create
+
+            hotel = property_create(
+                code="BNCH", name="Bench Hotel", country="PT", currency="EUR",
+                timezone="Europe/Lisbon", actor=BENCH,
+            )  # fmt: skip
+    kinds = {
+        "guests": lambda b, i: {
+            "external_id": f"BG-{b}-{i}",
+            "given_name": "Ana",
+            "surname": f"Bulk{b}x{i}",
+            "emails": [f"g{b}x{i}@example.com"],
+            "phones": [f"+3519{(b * 1000 + i):08d}"],
+            "vip_level": i % 3,
+            "custom": {"points": i, "area_code": f"A{i % 100}"},
+        },
+        "companies": lambda b, i: {
+            "external_id": f"BC-{b}-{i}",
+            "name": f"Company {b}-{i}",
+            "country": "PT",
+            "email": f"c{b}x{i}@example.com",
+        },
+        "reservations": lambda b, i: {
+            "property": hotel.pk,
+            "confirmation_number": f"BR-{b}-{i}",
+            "guest": guest_ids[(b * 1000 + i) % len(guest_ids)],
+            "arrival": "2026-12-01",
+            "departure": "2026-12-03",
+            "total_amount": "240.00",
+        },
+    }
+    from crm.models import Guest
+
+    with tenant_context(tenant):
+        guest_ids = list(Guest.objects.order_by("pk").values_list("pk", flat=True)[:5000])
+    figures = []
+    for collection, make in kinds.items():
+        batches = 5 if collection != "reservations" else 2
+        size = BULK_SIZE if collection != "reservations" else 500
+        log(f"api: {collection} bulk {batches} x {size}")
+        payloads = [[make(b, i) for i in range(size)] for b in range(batches)]
+        with Timer() as timer:
+            for payload in payloads:
+                response = client.post(
+                    f"/api/v1/{collection}/bulk/",
+                    {"records": payload},
+                    content_type="application/json",
+                )
+                assert response.status_code == 200, response.content[:300]
+                statuses = {r["status"] for r in response.json()["results"]}
+                assert statuses == {"created"}, response.json()["results"][:3]
+        rows = batches * size
+        buffer = io.StringIO()
+        for payload in payloads:
+            for record in payload:
+                buffer.write(json.dumps(record).replace("\\", "\\\\") + "\n")
+        with psycopg.connect(_conninfo(), autocommit=True) as conn, Timer() as copy_timer:
+            conn.execute("CREATE TEMP TABLE bench_rows (data jsonb)")
+            with conn.cursor().copy("COPY bench_rows FROM STDIN") as copy:
+                copy.write(buffer.getvalue())
+        figures.append(
+            Figure(
+                name=f"API bulk upsert ({collection}, {size:,} per request)",
+                value=round(rows / timer.seconds),
+                unit="records/s",
+                baseline=round(rows / copy_timer.seconds),
+                target="> 10000" if collection == "guests" else None,
+                notes="validated, audited and announced like single writes; baseline: COPY",
+            )
+        )
+    return figures
+
+
+def _guest_bytes(tenant) -> list[Figure]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT pg_total_relation_size('\"{tenant.schema_name}\".crm_guest'), "
+            f'(SELECT count(*) FROM "{tenant.schema_name}".crm_guest), '
+            f"pg_column_size(NULL::jsonb)"
+        )
+        total, count, _ = cursor.fetchone()
+        cursor.execute(
+            f'SELECT coalesce(sum(pg_column_size(custom)), 0) FROM "{tenant.schema_name}".crm_guest'
+        )
+        custom = cursor.fetchone()[0]
+    return [
+        Figure(
+            name="Guest table bytes per guest (table, TOAST and indexes)",
+            value=round(total / max(count, 1)),
+            unit="bytes",
+            notes=f"custom values are {100 * custom / max(total, 1):.0f}% of it",
+        )
     ]

@@ -314,8 +314,16 @@ class _FieldJudge:
         self._roles = [
             (role, role.row_for(object_api_name, self.spec.module)) for role in self.rules.roles
         ]
+        self._levels: dict[str, int] = {}
 
     def level(self, field_api_name: str) -> int:
+        # Asked for every key of every row of a list: each field is judged once.
+        found = self._levels.get(field_api_name)
+        if found is None:
+            found = self._levels[field_api_name] = self._level(field_api_name)
+        return found
+
+    def _level(self, field_api_name: str) -> int:
         if self.cap == HIDDEN:
             return HIDDEN
         if self.rules.everything:

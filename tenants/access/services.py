@@ -111,8 +111,8 @@ def role_create(
     requires_two_factor: bool = False,
     actor: Principal,
 ) -> Role:
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "role", "create")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     role = Role(
         key=key,
         name=name,
@@ -140,8 +140,8 @@ def role_update(
     description: str | None = None,
     requires_two_factor: bool | None = None,
 ) -> Role:
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "role", "edit")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     changes = {}
     for attr, value in (
         ("name", name),
@@ -166,8 +166,8 @@ def role_update(
 
 @transaction.atomic
 def role_delete(*, role: Role, actor: Principal) -> None:
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "role", "delete")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     if role.is_system:
         raise ValidationError({"role": [f"{role.key} is a built-in role and cannot be deleted."]})
     audit_log(
@@ -197,8 +197,8 @@ def role_object_permission_set(
     """Set what ``role`` may do with ``target`` (object api_name, ``module:<key>`` or
     ``*``) and the default level of its non-sensitive fields. No actions and hidden
     fields removes the row."""
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "role", "edit")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     _validate_target(target)
     actions = set(actions)
     unknown = actions - set(ACTIONS)
@@ -248,8 +248,8 @@ def role_field_permission_set(
 ) -> FieldPermission | None:
     """Set one field's level for ``role``; ``access=None`` removes the override (the
     object's ``field_default`` applies again, and a sensitive field is hidden)."""
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "role", "edit")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     if access is not None and access not in FieldAccess.values:
         raise ValidationError(
             {"access": [f"{access} is not one of {', '.join(FieldAccess.values)} or None."]}
@@ -281,8 +281,8 @@ def role_field_permission_set(
 @transaction.atomic
 def user_roles_set(*, user, roles: Iterable[Role], actor: Principal) -> list[str]:
     """Replace the user's roles. Returns the role keys now held."""
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "role", "edit")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     wanted = {role.pk: role for role in roles}
     current = set(RoleAssignment.objects.filter(user=user).values_list("role_id", flat=True))
     RoleAssignment.objects.filter(user=user).exclude(role_id__in=wanted).delete()
@@ -311,8 +311,8 @@ def user_roles_set(*, user, roles: Iterable[Role], actor: Principal) -> list[str
 @transaction.atomic
 def user_property_scope_set(*, user, property_ids: Iterable[int] | None, actor: Principal) -> None:
     """Limit the user to these property ids; None lifts the limit (every property)."""
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "role", "edit")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     if property_ids is None:
         PropertyScope.objects.filter(user=user).delete()
         ids = None
@@ -348,7 +348,6 @@ def temporary_grant_create(
     """Give ``user`` one object action, or one field level (``read``/``edit``), on
     ``object_api_name`` until ``expires_at``. An actor may only hand out what they hold
     themselves."""
-    access_version_bump()  # cached rules and keys of this tenant go stale
     now = timezone.now()
     starts_at = starts_at or now
     errors: dict[str, list[str]] = {}
@@ -382,6 +381,7 @@ def temporary_grant_create(
                     ]
                 }
             )
+    access_version_bump()  # cached rules and keys of this tenant go stale
     grant = TemporaryGrant.objects.create(
         user=user,
         object_api_name=object_api_name,
@@ -419,8 +419,8 @@ def _grant_details(grant: TemporaryGrant) -> dict[str, Any]:
 
 @transaction.atomic
 def temporary_grant_revoke(*, grant: TemporaryGrant, actor: Principal) -> TemporaryGrant:
-    access_version_bump()  # cached rules and keys of this tenant go stale
     _require_admin_right(actor, "temporary_grant", "delete")
+    access_version_bump()  # cached rules and keys of this tenant go stale
     if grant.revoked_at is None:
         grant.revoked_at = timezone.now()
         grant.revoked_by = actor.user
