@@ -35,7 +35,7 @@ def record_values(instance: models.Model, fields: Iterable[str]) -> dict:
     return {name: getattr(instance, name) for name in fields}
 
 
-def changes_record(
+def change_rows(
     *,
     object_api_name: str,
     record_id,
@@ -44,8 +44,21 @@ def changes_record(
     user_id: int | None,
     action: str = RecordChange.Action.UPDATE,
 ) -> list[RecordChange]:
-    """Write one row per field whose value differs between ``old`` and ``new``."""
-    rows = [
+    """The audit rows of one write (not saved): a creation is one row with all values,
+    an update one row per changed field."""
+    if action == RecordChange.Action.CREATE:
+        return [
+            RecordChange(
+                object_api_name=object_api_name,
+                record_id=str(record_id),
+                action=action,
+                field="",
+                old=None,
+                new={name: _shown(name, value) for name, value in sorted(new.items())},
+                user_id=user_id,
+            )
+        ]
+    return [
         RecordChange(
             object_api_name=object_api_name,
             record_id=str(record_id),
@@ -58,6 +71,27 @@ def changes_record(
         for field in sorted(set(old) | set(new))
         if json_safe(old.get(field)) != json_safe(new.get(field))
     ]
+
+
+def changes_record(
+    *,
+    object_api_name: str,
+    record_id,
+    old: dict,
+    new: dict,
+    user_id: int | None,
+    action: str = RecordChange.Action.UPDATE,
+) -> list[RecordChange]:
+    """Write one row per field whose value differs between ``old`` and ``new``; a
+    creation is one row holding every value (``field`` empty)."""
+    rows = change_rows(
+        object_api_name=object_api_name,
+        record_id=record_id,
+        old=old,
+        new=new,
+        user_id=user_id,
+        action=action,
+    )
     saved = RecordChange.objects.bulk_create(rows)
     if action in _EVENT_ACTIONS and (rows or action != RecordChange.Action.UPDATE):
         events.record_event_emit(

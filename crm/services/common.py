@@ -101,8 +101,13 @@ def tenant_base_currency() -> str:
     return found or "EUR"
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
 def json_safe(value):
     """The value as plain JSON types (dates as ISO strings, decimals as strings)."""
+    if isinstance(value, _PLAIN):  # most values of an audit row: nothing to convert
+        return value
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
 
 
