@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from saas import embedded
 from saas.settings.env import env_bool, env_int, env_list, env_str, parse_database_url
@@ -336,14 +337,30 @@ ATRIUM_SIGNUP_LINK_HOURS = env_int("ATRIUM_SIGNUP_LINK_HOURS", 24)
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if not CELERY_BROKER_URL:
     # ATRIUM_BROKER_FOLDER: a folder of its own (the benchmark's workers use one).
     CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker(
         env_str("ATRIUM_BROKER_FOLDER", "broker") or "broker"
     )
 CELERY_TASK_IGNORE_RESULT = True
+# A message is acknowledged when its task has finished, not when a worker takes it, and
+# a task whose worker process died is given back to the broker: a worker killed mid-task
+# (deploy, OOM, a lost machine) does not lose the message. Every task is therefore safe
+# to run twice (they claim their row and skip finished work).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message reserved per worker process: imports and index builds run for minutes, and
+# messages prefetched behind one would wait (and, unacknowledged, count toward the
+# visibility timeout) for nothing.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message to another worker after this many seconds. It
+# must exceed the longest task (a 1M-row import is ~6 min) and the longest countdown we
+# send, or a task still running (or still waiting for its countdown) would be started
+# again elsewhere.
+ATRIUM_BROKER_VISIBILITY_TIMEOUT = env_int("ATRIUM_BROKER_VISIBILITY_TIMEOUT", 6 * 60 * 60)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ATRIUM_BROKER_VISIBILITY_TIMEOUT}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
