@@ -357,7 +357,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis hands an unacknowledged message to another worker after this many seconds. It
 # must exceed the longest task (a 1M-row import is ~6 min) and the longest countdown we
 # send, or a task still running (or still waiting for its countdown) would be started
-# again elsewhere.
+# again elsewhere. Work lost with a dead worker comes back much sooner through the
+# sweeper (ATRIUM_JOB_LEASE_SECONDS).
 ATRIUM_BROKER_VISIBILITY_TIMEOUT = env_int("ATRIUM_BROKER_VISIBILITY_TIMEOUT", 6 * 60 * 60)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ATRIUM_BROKER_VISIBILITY_TIMEOUT}
@@ -400,6 +401,23 @@ CELERY_BEAT_SCHEDULE = {
 WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)
 ATRIUM_JOB_RETENTION_DAYS = env_int("ATRIUM_JOB_RETENTION_DAYS", 30)
+
+# --- Work that survives a crash ----------------------------------------------------------
+# Background jobs and workflow runs that say "running" name their worker and hold a lease.
+# A job's worker renews it every third of ATRIUM_JOB_LEASE_SECONDS from a heartbeat
+# thread; a run renews it with every step it commits. The sweeper (beat, every
+# ATRIUM_SWEEP_SECONDS, in each tenant) queues again what a dead worker left behind, or
+# fails it after ATRIUM_JOB_MAX_ATTEMPTS (jobs; runs have their own 5). Work queued but not
+# taken within ATRIUM_QUEUED_TIMEOUT_SECONDS (a message lost with the broker) is sent again.
+ATRIUM_JOB_LEASE_SECONDS = env_int("ATRIUM_JOB_LEASE_SECONDS", 120)
+ATRIUM_JOB_MAX_ATTEMPTS = env_int("ATRIUM_JOB_MAX_ATTEMPTS", 3)
+ATRIUM_WORKFLOW_RUN_LEASE_SECONDS = env_int("ATRIUM_WORKFLOW_RUN_LEASE_SECONDS", 300)
+ATRIUM_QUEUED_TIMEOUT_SECONDS = env_int("ATRIUM_QUEUED_TIMEOUT_SECONDS", 15 * 60)
+ATRIUM_SWEEP_SECONDS = env_int("ATRIUM_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["sweep-stuck-work"] = {
+    "task": "tenants.jobs.tasks.sweep_everywhere",
+    "schedule": ATRIUM_SWEEP_SECONDS,
+}
 
 # --- Workflows -------------------------------------------------------------------------
 # Runs per second per tenant (token bucket; a plan may set workflow_runs_per_second).
