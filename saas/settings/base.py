@@ -356,9 +356,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Redis hands an unacknowledged message to another worker after this many seconds. It
 # must exceed the longest task (a 1M-row import is ~6 min) and the longest countdown we
-# send, or a task still running (or still waiting for its countdown) would be started
-# again elsewhere. Work lost with a dead worker comes back much sooner through the
-# sweeper (ATRIUM_JOB_LEASE_SECONDS).
+# send (workflow waits past ATRIUM_WORKFLOW_COUNTDOWN_MAX_SECONDS are left to the
+# scheduler), or a task still running would be started again elsewhere. Work lost with a
+# dead worker comes back much sooner through the sweeper (ATRIUM_JOB_LEASE_SECONDS).
 ATRIUM_BROKER_VISIBILITY_TIMEOUT = env_int("ATRIUM_BROKER_VISIBILITY_TIMEOUT", 6 * 60 * 60)
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ATRIUM_BROKER_VISIBILITY_TIMEOUT}
@@ -429,6 +429,10 @@ ATRIUM_WORKFLOW_MAX_DEPTH = env_int("ATRIUM_WORKFLOW_MAX_DEPTH", 5)
 # overlaps the previous check; each occurrence runs once).
 ATRIUM_WORKFLOW_LOOKBACK_MINUTES = env_int("ATRIUM_WORKFLOW_LOOKBACK_MINUTES", 6 * 60)
 ATRIUM_WORKFLOW_SPREAD_SECONDS = env_int("ATRIUM_WORKFLOW_SPREAD_SECONDS", 60)
+# A wait step up to this long resumes through a delayed message; a longer one is resumed by
+# the scheduler's check (every 5 minutes). Redis would hand a message delayed past the
+# visibility timeout to a second worker, so keep this well below it.
+ATRIUM_WORKFLOW_COUNTDOWN_MAX_SECONDS = env_int("ATRIUM_WORKFLOW_COUNTDOWN_MAX_SECONDS", 60 * 60)
 # Run workflows in the writing process instead of Celery (tests without a worker only).
 ATRIUM_WORKFLOWS_INLINE = env_bool("ATRIUM_WORKFLOWS_INLINE", False)
 ATRIUM_SMS_PROVIDER = env_str(

@@ -195,6 +195,7 @@ def test_the_sweeper_runs_every_registered_sweeper(tenant_a, monkeypatch):
     assert seen == ["alpha"]
     assert counts["test"] == {"n": 1}
     assert counts["jobs"] == {"requeued": 0, "failed": 0, "resent": 0}
+    assert counts["workflow_runs"] == {"requeued": 0, "failed": 0, "resent": 0}
 
 
 def test_beat_sweeps_every_working_tenant(tenant_a, tenant_b, monkeypatch):
