@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -38,3 +39,22 @@ def test_heartbeat_renews_the_lease_of_a_long_job(django_db_setup, django_db_blo
         finally:
             Job.objects.filter(pk=job.pk).delete()
             registry._kinds.pop("test.slow", None)
+
+
+@pytest.mark.django_db
+def test_no_heartbeat_inside_a_transaction(tenant_a):
+    """Inside a transaction the claim is not committed and this connection holds the
+    job's row: a heartbeat on another connection could only wait for it. (Tests run jobs
+    in theirs; this also makes pytest-django set up the database when the file runs
+    alone.)"""
+    import threading
+
+    registry.register_job_kind("test.quick", lambda job: {"threads": threading.active_count()})
+    try:
+        with schema_context("alpha"):
+            before = threading.active_count()
+            job = job_run(job_id=str(Job.objects.create(kind="test.quick").pk))
+        assert job.status == "succeeded"
+        assert job.result == {"threads": before}
+    finally:
+        registry._kinds.pop("test.quick", None)
