@@ -26,7 +26,7 @@ import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -78,7 +78,7 @@ def _lease() -> timedelta:
     return timedelta(seconds=settings.ATRIUM_WORKFLOW_RUN_LEASE_SECONDS)
 
 
-def _queued_deadline(now, countdown: float = 0) -> Any:
+def _queued_deadline(now: datetime, countdown: float = 0) -> datetime:
     return now + timedelta(seconds=settings.ATRIUM_QUEUED_TIMEOUT_SECONDS + countdown)
 
 
@@ -283,6 +283,7 @@ def _due_q(now) -> Q:
         | Q(status=Status.WAITING, resume_at__lte=now)
         | Q(status=Status.RUNNING, lease_until__lt=now)
         | Q(status=Status.RUNNING, lease_until__isnull=True, started__lt=now - _lease())
+        | Q(status=Status.RUNNING, lease_until__isnull=True, started__isnull=True)
     )
 
 
