@@ -23,10 +23,10 @@ class CrmConfig(AppConfig):
         _register_builtin_objects()
         _register_access_objects()
 
-        from crm.services.imports import JOB_KIND, import_job_handle
+        from crm.services.imports import JOB_KIND, import_job_abandoned, import_job_handle
         from tenants.jobs.registry import register_job_kind
 
-        register_job_kind(JOB_KIND, import_job_handle)
+        register_job_kind(JOB_KIND, import_job_handle, abandoned=import_job_abandoned)
 
         from crm import webhooks
         from metadata.events import record_event_subscribe

@@ -6,10 +6,13 @@ class MetadataConfig(AppConfig):
     verbose_name = "Metadata engine"
 
     def ready(self) -> None:
-        from metadata.services.indexes import JOB_KIND, index_build
-        from tenants.jobs.registry import register_job_kind
+        from metadata.services.indexes import JOB_KIND, index_build, index_build_abandoned
+        from metadata.workflows.engine import runs_sweep
+        from tenants.jobs.registry import register_job_kind, register_sweeper
 
-        register_job_kind(JOB_KIND, index_build)
+        register_job_kind(JOB_KIND, index_build, abandoned=index_build_abandoned)
+        # Runs left "running" by a dead worker are swept with the tenant's jobs.
+        register_sweeper("workflow_runs", runs_sweep)
 
         from django.db.models.signals import post_migrate
 

@@ -254,6 +254,12 @@ class WorkflowRun(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # A running run names its worker (host:pid:claim) and holds a lease renewed with each
+    # step it commits; a queued one, the time by which a worker should have taken it. The
+    # sweeper queues again runs whose lease ran out (see engine.runs_sweep). The database
+    # default keeps inserts of code deployed before this column working.
+    locked_by = models.CharField(max_length=200, blank=True, default="", db_default="")
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -269,6 +275,12 @@ class WorkflowRun(models.Model):
                 fields=["resume_at"],
                 condition=models.Q(status="waiting"),
                 name="workflow_run_waiting_idx",
+            ),
+            # What the sweeper reads every minute: the few runs in flight among millions.
+            models.Index(
+                fields=["lease_until"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="workflow_run_lease_idx",
             ),
         ]
 

@@ -13,6 +13,10 @@ from metadata.workflows import engine, messaging, scheduler, throttle
 
 @shared_task(bind=True, name="metadata.tasks.workflow_run_execute", max_retries=None)
 def workflow_run_execute(self, run_id: int) -> str:
+    # Messages come twice by design (late acknowledgement, the sweeper's re-sends): one
+    # whose run has nothing to do must not spend the tenant's throughput.
+    if not engine.run_due(run_id):
+        return "not due"
     wait = throttle.throttle_take()
     if wait > 0:
         # Over this tenant's cap: back to the queue (not a retry; nothing failed), with

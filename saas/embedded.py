@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import warnings
 from pathlib import Path
+from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,7 +80,7 @@ def stop_embedded_database() -> bool:
     return True
 
 
-def filesystem_broker(name: str = "broker") -> tuple[str, dict[str, str]]:
+def filesystem_broker(name: str = "broker") -> tuple[str, dict[str, Any]]:
     """Broker URL and transport options for kombu's filesystem transport.
 
     Every folder the transport writes (queue, processed, and the exchange table it

@@ -85,3 +85,22 @@ def worker_stop(proc: subprocess.Popen) -> None:
         proc.wait(20)
     except subprocess.TimeoutExpired:
         proc.kill()
+
+
+def worker_kill(proc: subprocess.Popen) -> None:
+    """SIGKILL, as the OOM killer or a lost machine would: no shutdown, no
+    acknowledgement, no rollback but the one the database does for a dropped connection."""
+    proc.kill()
+    proc.wait(20)
+
+
+def backends_waiting_on_a_lock(query_start: str) -> int:
+    """Sessions of the test database whose statement starts so and waits for a lock held
+    by another session."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock' AND query LIKE %s",
+            [query_start + "%"],
+        )
+        return cursor.fetchone()[0]

@@ -926,29 +926,59 @@ def import_file(
     dry_run: bool = True,
     actor: Principal,
     progress: Callable[[int], None] | None = None,
+    checkpoint: Callable[[dict, int], None] | None = None,
+    resume: dict | None = None,
 ) -> dict:
     """Import (or with ``dry_run`` only check) a CSV/XLSX file. Returns the report:
     counts and every invalid row's errors (row numbers as a spreadsheet shows them,
     the header being row 1). The principal needs create and edit on the object (an
     import upserts) and the edit level of every mapped field; rows of hotels outside
-    their scope are refused."""
+    their scope are refused.
+
+    A real import commits chunk by chunk. ``checkpoint(state, percent)`` is called inside
+    each chunk's transaction once its rows are written, with ``state`` the last row
+    number committed and the report so far; if it raises, the chunk rolls back. Given
+    such a ``state`` as ``resume``, an import of the same file carries on after that row:
+    every row is written once however often the import is interrupted. The rows before
+    it are read again only so that a later duplicate of one of them is still refused;
+    they are neither counted again nor written."""
     import_rights_require(actor, object_api_name)
     path = Path(path)
     file_format = file_format_of(path.name)
     report = Report(object_api_name=object_api_name, dry_run=dry_run)
     importer = IMPORTERS[object_api_name](dry_run=dry_run, actor=actor, report=report)
-    total = table_count(path, file_format) if progress else 0
+    total = table_count(path, file_format) if progress or checkpoint else 0
+    committed = 1  # the header row
+    if resume and not dry_run:
+        committed = int(resume["row"])
+        _report_restore(report, resume["report"])
     targets: list[tuple[int, str]] | None = None
     batch: list[tuple[int, dict]] = []
+    replay: list[tuple[int, dict]] = []
+
+    def percent() -> int:
+        return min(99, int(report.rows * 100 / total)) if total else 0
+
+    def run_chunk(rows: list[tuple[int, dict]]) -> None:
+        if isinstance(importer, ReservationImporter):
+            _flush_reservations(importer, rows)
+        else:
+            importer.chunk(rows)
 
     def flush() -> None:
-        if isinstance(importer, ReservationImporter):
-            _flush_reservations(importer, batch)
+        if checkpoint is not None and not dry_run:
+            with transaction.atomic():
+                run_chunk(batch)
+                checkpoint({"row": batch[-1][0], "report": _report_state(report)}, percent())
         else:
-            importer.chunk(batch)
+            run_chunk(batch)
         batch.clear()
         if progress and total:
-            progress(min(99, int(report.rows * 100 / total)))
+            progress(percent())
+
+    def replay_flush() -> None:
+        _replay(importer, replay, run_chunk)
+        replay.clear()
 
     for number, (header, row) in enumerate(table_rows(path, file_format), start=2):
         if targets is None:
@@ -956,14 +986,54 @@ def import_file(
             actor.require_editable(object_api_name, import_fields(object_api_name, mapping))
             index = {h: i for i, h in enumerate(header)}
             targets = [(index[h], t) for h, t in mapping.items()]
+        cells = {t: (row[i] if i < len(row) else "") for i, t in targets}
+        if number <= committed:
+            replay.append((number, cells))
+            if len(replay) >= CHUNK:
+                replay_flush()
+            continue
+        if replay:
+            replay_flush()
         report.rows += 1
-        batch.append((number, {t: (row[i] if i < len(row) else "") for i, t in targets}))
+        batch.append((number, cells))
         if len(batch) >= CHUNK:
             flush()
+    if replay:
+        replay_flush()
     if batch:
         flush()
     report.errors.sort(key=lambda e: e["row"])
     return report.as_dict()
+
+
+def _report_state(report: Report) -> dict:
+    return {
+        "rows": report.rows,
+        "valid": report.valid,
+        "invalid": report.invalid,
+        "created": report.created,
+        "updated": report.updated,
+        "errors": report.errors,
+    }
+
+
+def _report_restore(report: Report, state: dict) -> None:
+    for name in ("rows", "valid", "invalid", "created", "updated"):
+        setattr(report, name, int(state[name]))
+    report.errors = list(state["errors"])
+
+
+def _replay(importer: _Importer, rows: list, run_chunk: Callable[[list], None]) -> None:
+    """Rows an interrupted run already committed: through the dry-run path so that the
+    importer learns their keys (a later duplicate is refused as before), into a report
+    that is thrown away. Nothing is written."""
+    real, dry_run = importer.report, importer.dry_run
+    importer.report = Report(object_api_name=real.object_api_name, dry_run=True)
+    importer.dry_run = True
+    try:
+        run_chunk(rows)
+    finally:
+        importer.report, importer.dry_run = real, dry_run
 
 
 def _flush_reservations(importer: ReservationImporter, batch: list) -> None:
@@ -1134,10 +1204,20 @@ def import_start(
 
 def import_job_handle(job) -> dict:
     """Job handler (kind ``crm.import``): runs import_file as the job's creator and
-    records progress. The upload is named by id in the tenant's own table."""
+    records progress. The upload is named by id in the tenant's own table.
+
+    A real import keeps a checkpoint on the job, in the transaction of each chunk: run
+    again after its worker died, it resumes after the last committed row, and once the
+    whole file is in, the checkpoint holds the report, so a run after that only tidies."""
     from tenants.jobs.models import Job
+    from tenants.jobs.services import LeaseLost, job_checkpoint
 
     payload = job.payload
+    dry_run = payload.get("dry_run", True)
+    state = job.checkpoint or {}
+    if not dry_run and state.get("done"):
+        _import_upload_discard(payload.get("upload"))
+        return state["result"]
     try:
         upload_id = uuid.UUID(str(payload.get("upload")))
     except ValueError:
@@ -1153,22 +1233,51 @@ def import_job_handle(job) -> dict:
     def progress(percent: int) -> None:
         Job.objects.filter(pk=job.pk).update(progress=percent)
 
+    def checkpoint(chunk_state: dict, percent: int) -> None:
+        job_checkpoint(job=job, checkpoint=chunk_state, progress=percent)
+
     try:
         report = import_file(
             object_api_name=upload.object_api_name,
             path=upload.path,
             mapping=upload.mapping,
-            dry_run=payload.get("dry_run", True),
+            dry_run=dry_run,
             actor=actor,
-            progress=progress,
+            progress=progress if dry_run else None,
+            checkpoint=None if dry_run else checkpoint,
+            resume=None if dry_run else (state or None),
         )
-    finally:
-        if not payload.get("dry_run", True):
-            # Uploaded files hold personal data: keep them no longer than the import.
-            upload.path.unlink(missing_ok=True)
-            upload.delete()
+    except LeaseLost:
+        raise  # another worker carries on with this upload
+    except Exception:
+        if not dry_run:
+            # A failed import is not resumed: its file goes, as after success.
+            _import_upload_discard(upload.pk)
+        raise
     report["file_name"] = upload.file_name
+    if not dry_run:
+        job_checkpoint(job=job, checkpoint={"done": True, "result": report})
+        # Uploaded files hold personal data: keep them no longer than the import.
+        _import_upload_discard(upload.pk)
     return report
+
+
+def _import_upload_discard(upload_id) -> None:
+    try:
+        key = uuid.UUID(str(upload_id))
+    except ValueError:
+        return
+    upload = ImportUpload.objects.filter(pk=key).first()
+    if upload is not None:
+        upload.path.unlink(missing_ok=True)
+        upload.delete()
+
+
+def import_job_abandoned(job) -> None:
+    """The import's workers kept dying (jobs sweeper gave up): its file goes, as after a
+    failure. A dry run's upload stays for the real import, as after a dry run."""
+    if not job.payload.get("dry_run", True):
+        _import_upload_discard(job.payload.get("upload"))
 
 
 # --- the wizard: check an upload, then import it ------------------------------------

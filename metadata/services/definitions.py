@@ -556,6 +556,11 @@ def custom_field_update(
             field_index_request(field=field, actor=actor)
         else:
             field_index_drop(field=field)
+    elif filterable and field.index_status == FieldDefinition.IndexStatus.FAILED:
+        # Asking again for a filterable field whose index failed retries the build.
+        from metadata.services.indexes import field_index_retry
+
+        field_index_retry(field=field, actor=actor)
     change_record(
         action="field.update",
         target=f"{object_api_name}.{api_name}",

@@ -5,9 +5,12 @@
    creates a ``WorkflowRun`` row. The unique constraint on (version, object, record,
    occurrence) makes each trigger occurrence run at most once. The run is queued to
    Celery when the writer's transaction commits (with the tenant's schema).
-2. ``workflow_run_execute`` claims the run (row lock, skip if taken or finished), checks
-   the conditions, then runs each action in its own transaction together with its log
-   row and the run's position, so a retry resumes after the last step that committed.
+2. ``workflow_run_execute`` claims the run (row lock, skip if taken or finished; its
+   worker's name and a lease on the row), checks the conditions, then runs each action
+   in its own transaction together with its log row, the run's position and a renewed
+   lease, so a retry resumes after the last step that committed. A run whose worker died
+   keeps its position: once its lease runs out, the message delivered again or the
+   sweeper (``runs_sweep``, beat) lets another worker resume it at that step.
    Writes made by the actions carry ``event_origin(workflows=[...])``: events whose chain
    already holds a workflow never trigger it again, and chains stop at a depth cap.
 3. ``workflow_dry_run`` runs the same path against a record with ``dry_run`` set, inside
@@ -20,14 +23,16 @@ import functools
 import hashlib
 import json
 import logging
+import os
+import socket
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from metadata import events
@@ -62,6 +67,19 @@ class RetryLater(Exception):
     def __init__(self, countdown: float):
         super().__init__(f"retry in {countdown:.0f} s")
         self.countdown = countdown
+
+
+class LeaseLost(Exception):
+    """Another worker took the run over (this one was presumed dead): the step being
+    committed must not be, and the outcome is the other worker's to write."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.ATRIUM_WORKFLOW_RUN_LEASE_SECONDS)
+
+
+def _queued_deadline(now: datetime, countdown: float = 0) -> datetime:
+    return now + timedelta(seconds=settings.ATRIUM_QUEUED_TIMEOUT_SECONDS + countdown)
 
 
 def task_send(name: str, *args: Any, countdown: float | None = None) -> None:
@@ -151,6 +169,7 @@ def run_create(
                 trigger_type=trigger_type,
                 event=event or {},
                 depth=depth,
+                lease_until=_queued_deadline(timezone.now()),
             )
     except IntegrityError:
         return None
@@ -251,6 +270,29 @@ def _step_log(
     return entry
 
 
+def _lease_over(run: WorkflowRun, now) -> bool:
+    if run.lease_until is not None:
+        return run.lease_until < now
+    # Rows from before leases existed: judged by when they started.
+    return run.started is None or run.started < now - _lease()
+
+
+def _due_q(now) -> Q:
+    return (
+        Q(status=Status.QUEUED)
+        | Q(status=Status.WAITING, resume_at__lte=now)
+        | Q(status=Status.RUNNING, lease_until__lt=now)
+        | Q(status=Status.RUNNING, lease_until__isnull=True, started__lt=now - _lease())
+        | Q(status=Status.RUNNING, lease_until__isnull=True, started__isnull=True)
+    )
+
+
+def run_due(run_id: int) -> bool:
+    """Whether a message for this run has anything to do (one indexed read): redelivered
+    and re-sent messages of finished runs cost no throttle token."""
+    return WorkflowRun.objects.filter(_due_q(timezone.now()), pk=run_id).exists()
+
+
 def _claim(run_id: int) -> WorkflowRun | None:
     now = timezone.now()
     with transaction.atomic():
@@ -262,16 +304,46 @@ def _claim(run_id: int) -> WorkflowRun | None:
         )
         if run is None:
             return None
-        due = run.status == Status.QUEUED or (
-            run.status == Status.WAITING and run.resume_at is not None and run.resume_at <= now
+        orphaned = run.status == Status.RUNNING and _lease_over(run, now)
+        due = (
+            run.status == Status.QUEUED
+            or orphaned
+            or (run.status == Status.WAITING and run.resume_at is not None and run.resume_at <= now)
         )
         if not due:
+            return None
+        if orphaned and run.attempts >= MAX_ATTEMPTS:
+            _abandon(run, now)
             return None
         run.status = Status.RUNNING
         run.started = run.started or now
         run.attempts += 1
-        run.save(update_fields=["status", "started", "attempts"])
+        # The claim, not only the process: a process may claim the same run again (a
+        # redelivered message) and only the latest claim may write.
+        run.locked_by = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        run.lease_until = now + _lease()
+        run.save(update_fields=["status", "started", "attempts", "locked_by", "lease_until"])
         return run
+
+
+def _abandon(run: WorkflowRun, now) -> None:
+    """A run whose workers died MAX_ATTEMPTS times (inside the caller's transaction): it
+    is failed, with the step it was at in the log, rather than tried forever. One killed
+    after its last step had committed did finish, and says so."""
+    if run.next_step >= len(run.version.actions):
+        run.status, run.error = Status.SUCCEEDED, ""
+    else:
+        run.status = Status.FAILED
+        run.error = (
+            f"The worker running it stopped {run.attempts} times; given up at step "
+            f"{run.next_step + 1}."
+        )
+        kind = run.version.actions[run.next_step].get("type", "")
+        _step_log(run, run.next_step, kind, "failed", error=run.error)
+    run.finished = now
+    run.locked_by = ""
+    run.lease_until = None
+    run.save(update_fields=["status", "error", "finished", "locked_by", "lease_until"])
 
 
 def _origin(run: WorkflowRun) -> dict:
@@ -279,11 +351,39 @@ def _origin(run: WorkflowRun) -> dict:
     return {"workflow": run.workflow_id, "workflows": [*chain, run.workflow_id], "run": run.pk}
 
 
-def _finish(run: WorkflowRun, status: str, error: str = "") -> WorkflowRun:
+def _owned(run: WorkflowRun):
+    return WorkflowRun.objects.filter(pk=run.pk, locked_by=run.locked_by, status=Status.RUNNING)
+
+
+def _advance(run: WorkflowRun) -> None:
+    """The run's position after a step, with its lease renewed, in the step's
+    transaction: if another worker took the run over meanwhile, the step rolls back."""
+    if not _owned(run).update(next_step=run.next_step, lease_until=timezone.now() + _lease()):
+        raise LeaseLost(f"run {run.pk} is no longer held by {run.locked_by}")
+
+
+def _finish(run: WorkflowRun, status: str, error: str = "", *, countdown: float = 0) -> WorkflowRun:
+    now = timezone.now()
     run.status = status
     run.error = error[:2000]
-    run.finished = timezone.now() if status not in (Status.QUEUED, Status.WAITING) else None
-    run.save(update_fields=["status", "error", "finished", "next_step", "resume_at"])
+    run.finished = now if status not in (Status.QUEUED, Status.WAITING) else None
+    # Queued again (a retry): the sweeper resends it if no worker took it by then.
+    lease = _queued_deadline(now, countdown) if status == Status.QUEUED else None
+    owner = run.locked_by
+    run.locked_by, run.lease_until = "", lease
+    done = WorkflowRun.objects.filter(pk=run.pk, locked_by=owner, status=Status.RUNNING).update(
+        status=status,
+        error=run.error,
+        finished=run.finished,
+        next_step=run.next_step,
+        resume_at=run.resume_at,
+        locked_by="",
+        lease_until=lease,
+    )
+    if not done:
+        if transaction.get_connection().in_atomic_block:
+            raise LeaseLost(f"run {run.pk} is no longer held by {owner}")
+        log.warning("workflow run %s: taken over before its outcome was written", run.pk)
     return run
 
 
@@ -295,10 +395,20 @@ def _error_text(exc: Exception) -> str:
 
 def workflow_run_execute(*, run_id: int) -> WorkflowRun | None:
     """Run (or resume) one run. Safe to call twice: a finished, running or not-yet-due
-    run is left alone. Raises RetryLater after a transient failure."""
+    run is left alone (a running one until its lease runs out: then its worker is
+    presumed dead and the run resumes at its step). Raises RetryLater after a transient
+    failure."""
     run = _claim(run_id)
     if run is None:
         return None
+    try:
+        return _execute(run)
+    except LeaseLost:
+        log.warning("workflow run %s: taken over by another worker", run.pk)
+        return None
+
+
+def _execute(run: WorkflowRun) -> WorkflowRun:
     version = run.version
     record = record_load(run.object_api_name, run.record_id)
     ctx = registry.RunContext(
@@ -344,30 +454,95 @@ def workflow_run_execute(*, run_id: int) -> WorkflowRun | None:
                     run.resume_at = timezone.now() + timedelta(seconds=outcome.wait_seconds)
                     _step_log(run, index, kind, "waiting", outcome.detail)
                     _finish(run, Status.WAITING)
-                    transaction.on_commit(
-                        functools.partial(
-                            task_send,
-                            "workflow_run_execute",
-                            run.pk,
-                            countdown=outcome.wait_seconds,
+                    # A message delayed past Redis's visibility timeout would reach a
+                    # second worker; long waits are resumed by the scheduler's check.
+                    if outcome.wait_seconds <= settings.ATRIUM_WORKFLOW_COUNTDOWN_MAX_SECONDS:
+                        transaction.on_commit(
+                            functools.partial(
+                                task_send,
+                                "workflow_run_execute",
+                                run.pk,
+                                countdown=outcome.wait_seconds,
+                            )
                         )
-                    )
                     return run
                 _step_log(run, index, kind, outcome.status, outcome.detail)
-                run.save(update_fields=["next_step"])
+                _advance(run)
+        except LeaseLost:
+            raise
         except TRANSIENT as exc:
             error = _error_text(exc)
             if run.attempts >= MAX_ATTEMPTS:
                 _step_log(run, index, kind, "failed", error=error)
                 return _finish(run, Status.FAILED, error)
-            _finish(run, Status.QUEUED, error)
-            raise RetryLater(countdown=min(600, 5 * 2 ** (run.attempts - 1))) from exc
+            countdown = min(600, 5 * 2 ** (run.attempts - 1))
+            _finish(run, Status.QUEUED, error, countdown=countdown)
+            raise RetryLater(countdown=countdown) from exc
         except Exception as exc:  # the run log tells staff what failed and why
             log.info("workflow run %s step %s failed: %s", run.pk, index, exc)
             error = _error_text(exc)
             _step_log(run, index, kind, "failed", error=error)
             return _finish(run, Status.FAILED, error)
     return _finish(run, Status.SUCCEEDED)
+
+
+# --- runs left behind by dead workers ------------------------------------------------------
+
+SWEEP_BATCH = 500
+
+
+def runs_sweep(*, now=None) -> dict[str, int]:
+    """One tenant's runs left behind (registered with the jobs sweeper, so beat runs it
+    in every tenant): a running run whose lease ran out (its worker died mid-step; that
+    step rolled back) is queued again and resumes at its step, or is given up after
+    MAX_ATTEMPTS; a queued run no worker took by its deadline (its message was lost) is
+    sent again. Waiting runs are the scheduler's (``waiting_runs_resume``)."""
+    now = now or timezone.now()
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
+    with transaction.atomic():
+        stale = list(
+            WorkflowRun.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("version")
+            .filter(status=Status.RUNNING)
+            .filter(
+                Q(lease_until__lt=now)
+                | Q(lease_until__isnull=True, started__lt=now - _lease())
+                | Q(lease_until__isnull=True, started__isnull=True)
+            )
+            .order_by("pk")[:SWEEP_BATCH]
+        )
+        requeue = []
+        for run in stale:
+            if run.attempts >= MAX_ATTEMPTS:
+                _abandon(run, now)
+                counts["failed"] += 1
+            else:
+                requeue.append(run.pk)
+        WorkflowRun.objects.filter(pk__in=requeue).update(
+            status=Status.QUEUED,
+            locked_by="",
+            lease_until=_queued_deadline(now),
+            error="The worker running it stopped; queued again.",
+        )
+        counts["requeued"] = len(requeue)
+        lost = list(
+            WorkflowRun.objects.select_for_update(skip_locked=True)
+            .filter(status=Status.QUEUED)
+            .filter(
+                Q(lease_until__lt=now)
+                | Q(
+                    lease_until__isnull=True,
+                    created__lt=now - timedelta(seconds=settings.ATRIUM_QUEUED_TIMEOUT_SECONDS),
+                )
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:SWEEP_BATCH]
+        )
+        WorkflowRun.objects.filter(pk__in=lost).update(lease_until=_queued_deadline(now))
+        counts["resent"] = len(lost)
+        for run_id in [*requeue, *lost]:
+            transaction.on_commit(functools.partial(task_send, "workflow_run_execute", run_id))
+    return counts
 
 
 # --- dry run and manual runs -------------------------------------------------------------

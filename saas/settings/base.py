@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from saas import embedded
 from saas.settings.env import env_bool, env_int, env_list, env_str, parse_database_url
@@ -336,14 +337,31 @@ ATRIUM_SIGNUP_LINK_HOURS = env_int("ATRIUM_SIGNUP_LINK_HOURS", 24)
 
 # --- Celery --------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if not CELERY_BROKER_URL:
     # ATRIUM_BROKER_FOLDER: a folder of its own (the benchmark's workers use one).
     CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker(
         env_str("ATRIUM_BROKER_FOLDER", "broker") or "broker"
     )
 CELERY_TASK_IGNORE_RESULT = True
+# A message is acknowledged when its task has finished, not when a worker takes it, and
+# a task whose worker process died is given back to the broker: a worker killed mid-task
+# (deploy, OOM, a lost machine) does not lose the message. Every task is therefore safe
+# to run twice (they claim their row and skip finished work).
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# One message reserved per worker process: imports and index builds run for minutes, and
+# messages prefetched behind one would wait (and, unacknowledged, count toward the
+# visibility timeout) for nothing.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands an unacknowledged message to another worker after this many seconds. It
+# must exceed the longest task (a 1M-row import is ~6 min) and the longest countdown we
+# send (workflow waits past ATRIUM_WORKFLOW_COUNTDOWN_MAX_SECONDS are left to the
+# scheduler), or a task still running would be started again elsewhere. Work lost with a
+# dead worker comes back much sooner through the sweeper (ATRIUM_JOB_LEASE_SECONDS).
+ATRIUM_BROKER_VISIBILITY_TIMEOUT = env_int("ATRIUM_BROKER_VISIBILITY_TIMEOUT", 6 * 60 * 60)
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": ATRIUM_BROKER_VISIBILITY_TIMEOUT}
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
@@ -384,6 +402,23 @@ WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 20)
 ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", False)
 ATRIUM_JOB_RETENTION_DAYS = env_int("ATRIUM_JOB_RETENTION_DAYS", 30)
 
+# --- Work that survives a crash ----------------------------------------------------------
+# Background jobs and workflow runs that say "running" name their worker and hold a lease.
+# A job's worker renews it every third of ATRIUM_JOB_LEASE_SECONDS from a heartbeat
+# thread; a run renews it with every step it commits. The sweeper (beat, every
+# ATRIUM_SWEEP_SECONDS, in each tenant) queues again what a dead worker left behind, or
+# fails it after ATRIUM_JOB_MAX_ATTEMPTS (jobs; runs have their own 5). Work queued but not
+# taken within ATRIUM_QUEUED_TIMEOUT_SECONDS (a message lost with the broker) is sent again.
+ATRIUM_JOB_LEASE_SECONDS = env_int("ATRIUM_JOB_LEASE_SECONDS", 120)
+ATRIUM_JOB_MAX_ATTEMPTS = env_int("ATRIUM_JOB_MAX_ATTEMPTS", 3)
+ATRIUM_WORKFLOW_RUN_LEASE_SECONDS = env_int("ATRIUM_WORKFLOW_RUN_LEASE_SECONDS", 300)
+ATRIUM_QUEUED_TIMEOUT_SECONDS = env_int("ATRIUM_QUEUED_TIMEOUT_SECONDS", 15 * 60)
+ATRIUM_SWEEP_SECONDS = env_int("ATRIUM_SWEEP_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["sweep-stuck-work"] = {
+    "task": "tenants.jobs.tasks.sweep_everywhere",
+    "schedule": ATRIUM_SWEEP_SECONDS,
+}
+
 # --- Workflows -------------------------------------------------------------------------
 # Runs per second per tenant (token bucket; a plan may set workflow_runs_per_second).
 ATRIUM_WORKFLOW_RATE_PER_SECOND = env_int("ATRIUM_WORKFLOW_RATE_PER_SECOND", 50)
@@ -394,6 +429,10 @@ ATRIUM_WORKFLOW_MAX_DEPTH = env_int("ATRIUM_WORKFLOW_MAX_DEPTH", 5)
 # overlaps the previous check; each occurrence runs once).
 ATRIUM_WORKFLOW_LOOKBACK_MINUTES = env_int("ATRIUM_WORKFLOW_LOOKBACK_MINUTES", 6 * 60)
 ATRIUM_WORKFLOW_SPREAD_SECONDS = env_int("ATRIUM_WORKFLOW_SPREAD_SECONDS", 60)
+# A wait step up to this long resumes through a delayed message; a longer one is resumed by
+# the scheduler's check (every 5 minutes). Redis would hand a message delayed past the
+# visibility timeout to a second worker, so keep this well below it.
+ATRIUM_WORKFLOW_COUNTDOWN_MAX_SECONDS = env_int("ATRIUM_WORKFLOW_COUNTDOWN_MAX_SECONDS", 60 * 60)
 # Run workflows in the writing process instead of Celery (tests without a worker only).
 ATRIUM_WORKFLOWS_INLINE = env_bool("ATRIUM_WORKFLOWS_INLINE", False)
 ATRIUM_SMS_PROVIDER = env_str(

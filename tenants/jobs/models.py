@@ -29,6 +29,18 @@ class Job(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Who runs it and until when: a running job names its worker (host:pid:claim) and
+    # holds a lease its heartbeat renews; a queued one, the time by which a worker should
+    # have taken it. The sweeper acts on leases that ran out (see job_sweep). The database
+    # defaults keep inserts of code deployed before these columns working.
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    locked_by = models.CharField(max_length=200, blank=True, default="", db_default="")
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # Where a job that commits in chunks has got to (an import: the last committed row
+    # and the report so far), written in the same transaction as each chunk, so a run
+    # after a crash resumes there. None until the first chunk commits.
+    checkpoint = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created"]

@@ -210,9 +210,32 @@ def test_the_throughput_cap_requeues_with_a_countdown(alpha, settings, monkeypat
     monkeypatch.setattr(
         engine, "workflow_run_execute", lambda run_id: pytest.fail("ran over the cap")
     )
-    assert tasks.workflow_run_execute.run(42) == "throttled"
+    workflow = make_workflow(
+        "capped", trigger={"type": "manual"}, actions=[{"type": "add_tag", "tag": "x"}]
+    )
+    [run] = workflow_run_manual(workflow=workflow, record_ids=[make_guest().pk], actor=SYSTEM)
+    assert tasks.workflow_run_execute.run(run.pk) == "throttled"
     [(args, countdown)] = requeued
-    assert args == [42] and countdown > 0.4
+    assert args == [run.pk] and countdown > 0.4
+
+
+def test_a_message_for_a_finished_run_spends_no_throughput(alpha, commit, settings):
+    # Late acknowledgement and the sweeper send some messages twice; the second of a
+    # finished run must not eat into the tenant's budget.
+    from metadata import tasks
+
+    workflow = make_workflow(
+        "twice", trigger={"type": "manual"}, actions=[{"type": "add_tag", "tag": "x"}]
+    )
+    with commit():
+        [run] = workflow_run_manual(workflow=workflow, record_ids=[make_guest().pk], actor=SYSTEM)
+    run.refresh_from_db()
+    assert run.status == "succeeded"
+    settings.ATRIUM_WORKFLOW_RATE_PER_SECOND = 1
+    settings.ATRIUM_WORKFLOW_BURST = 1
+    assert tasks.workflow_run_execute.run(run.pk) == "not due"
+    assert throttle.throttle_take() == 0  # the one token is still there
+    assert throttle.throttle_take() > 0
 
 
 def test_runs_in_flight_keep_their_version(alpha, commit):

@@ -398,3 +398,178 @@ def test_export_filtered_list_and_import_it_back(tenant_a, tmp_path, file_format
         assert (report["invalid"], report["would_update"], report["would_create"]) == (0, 2, 0), (
             report
         )
+
+
+# --- interrupted imports resume where their committed rows end ---------------------------
+
+RESUME_HEADER = ["PMS id", "First", "Last", "Born"]
+RESUME_MAPPING = {
+    "PMS id": "external_id",
+    "First": "given_name",
+    "Last": "surname",
+    "Born": "birth_date",
+}
+# Chunks of 3 rows (rows 2-4, 5-7, 8-10, 11): a bad date in the first chunk, and in the
+# third a duplicate of an external id first seen in the first, before the checkpoint.
+RESUME_ROWS = [
+    ["", "Ana", "Lima", ""],
+    ["E1", "Bo", "Chen", ""],
+    ["", "Bad", "Date", "1999-13-01"],
+    ["", "Cid", "Moreau", ""],
+    ["", "Dan", "Ng", ""],
+    ["E2", "Eve", "Sato", ""],
+    ["", "Fay", "Kim", ""],
+    ["E1", "Dup", "Licate", ""],
+    ["", "Gus", "Ito", ""],
+    ["", "Hal", "Berg", ""],
+]
+
+
+class Killed(BaseException):
+    """A worker's death as the import sees it: nothing after it runs, no handler catches
+    it (not an Exception)."""
+
+
+def _kill_at(chunk: int, states: list):
+    def checkpoint(state, percent):
+        states.append((state, percent))
+        if len(states) == chunk:
+            raise Killed
+
+    return checkpoint
+
+
+def test_an_interrupted_import_resumes_after_its_last_committed_row(
+    tenant_a, tmp_path, monkeypatch
+):
+    monkeypatch.setattr("crm.services.imports.CHUNK", 3)
+    with tenant_context(tenant_a):
+        path = write_csv(tmp_path / "guests.csv", RESUME_HEADER, RESUME_ROWS)
+        args = {"object_api_name": "guest", "path": path, "mapping": RESUME_MAPPING}
+        expected = import_file(**args, dry_run=True, actor=SYSTEM)
+
+        states: list = []
+        with pytest.raises(Killed):
+            import_file(**args, dry_run=False, actor=SYSTEM, checkpoint=_kill_at(2, states))
+        # The first chunk committed with its checkpoint; the second died in its
+        # transaction, checkpoint and rows together.
+        [(first, percent), _] = states
+        assert (first["row"], percent) == (4, 30)
+        assert (first["report"]["rows"], first["report"]["created"]) == (3, 2)
+        assert sorted(Guest.objects.values_list("given_name", flat=True)) == ["Ana", "Bo"]
+
+        more: list = []
+        report = import_file(
+            **args, dry_run=False, actor=SYSTEM, checkpoint=_kill_at(0, more), resume=first
+        )
+        assert [s["row"] for s, _ in more] == [7, 10, 11]  # after the committed rows only
+        # Every row once, and the report of an import never interrupted.
+        assert sorted(Guest.objects.values_list("given_name", flat=True)) == [
+            "Ana", "Bo", "Cid", "Dan", "Eve", "Fay", "Gus", "Hal",
+        ]  # fmt: skip
+        assert report == {
+            **{k: v for k, v in expected.items() if not k.startswith("would_")},
+            "dry_run": False,
+            "created": expected["would_create"],
+            "updated": expected["would_update"],
+        }
+        assert errors_by_row(report) == {4: {"birth_date"}, 9: {"external_id"}}
+        assert "first at row 3" in report["errors"][1]["errors"][0]["message"]
+        assert RecordChange.objects.filter(action="import").count() == 8
+
+
+def _import_job(tmp_path, user, rows=RESUME_ROWS):
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([RESUME_HEADER, *rows])
+    return import_start(
+        object_api_name="guest",
+        file_name="resume.csv",
+        content=buffer.getvalue().encode(),
+        mapping=RESUME_MAPPING,
+        dry_run=False,
+        actor=Principal.of(user),
+    )
+
+
+def test_an_import_job_taken_over_after_its_worker_died_imports_each_row_once(
+    tenant_a, tmp_path, monkeypatch
+):
+    from django.utils import timezone
+
+    from tenants.jobs import services as jobs
+    from tenants.users.models import User
+
+    monkeypatch.setattr("crm.services.imports.CHUNK", 3)
+    with tenant_context(tenant_a):
+        user = User.objects.get(email="admin@alpha.test")
+        job = _import_job(tmp_path, user)
+        write = jobs.job_checkpoint
+        calls = []
+
+        def dies_in_third_chunk(*, job, checkpoint, progress=None):
+            calls.append(checkpoint.get("row"))
+            write(job=job, checkpoint=checkpoint, progress=progress)
+            if len(calls) == 3:
+                raise Killed  # after the write, before the commit
+
+        monkeypatch.setattr(jobs, "job_checkpoint", dies_in_third_chunk)
+        with pytest.raises(Killed):
+            job_run(job_id=str(job.pk))
+        job.refresh_from_db()
+        assert (job.status, job.attempts, job.checkpoint["row"], job.progress) == (
+            "running",
+            1,
+            7,
+            60,
+        )
+        assert Guest.objects.count() == 5  # rows 2-7 less the bad date
+        assert ImportUpload.objects.filter(pk=job.payload["upload"]).exists()  # kept
+
+        monkeypatch.setattr(jobs, "job_checkpoint", write)
+        Job.objects.filter(pk=job.pk).update(lease_until=timezone.now())  # ran out
+        job = job_run(job_id=str(job.pk))  # the message delivered again
+        assert job.status == "succeeded", job.error
+        assert job.attempts == 2 and job.checkpoint is None
+        assert (job.result["rows"], job.result["created"], job.result["invalid"]) == (10, 8, 2)
+        assert job.result["file_name"] == "resume.csv"
+        assert Guest.objects.count() == 8
+        assert GuestExternalId.objects.filter(external_id="E1").count() == 1
+        assert not ImportUpload.objects.filter(pk=job.payload["upload"]).exists()
+
+
+def test_an_import_that_finished_before_its_worker_died_only_tidies_up(tenant_a, tmp_path):
+    from django.utils import timezone
+
+    from tenants.users.models import User
+
+    with tenant_context(tenant_a):
+        user = User.objects.get(email="admin@alpha.test")
+        job = _import_job(tmp_path, user)
+        result = {"object": "guest", "rows": 10, "created": 8, "file_name": "resume.csv"}
+        Job.objects.filter(pk=job.pk).update(
+            status="running",
+            attempts=1,
+            locked_by="dead-host:1:cafecafe",
+            lease_until=timezone.now(),
+            checkpoint={"done": True, "result": result},
+        )
+        job = job_run(job_id=str(job.pk))
+        assert (job.status, job.result) == ("succeeded", result)
+        assert Guest.objects.count() == 0  # not imported a second time
+        assert not ImportUpload.objects.filter(pk=job.payload["upload"]).exists()
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_an_abandoned_import_drops_its_file_unless_a_dry_run(tenant_a, tmp_path, dry_run):
+    from crm.services.imports import import_job_abandoned
+    from tenants.users.models import User
+
+    with tenant_context(tenant_a):
+        user = User.objects.get(email="admin@alpha.test")
+        job = _import_job(tmp_path, user)
+        if dry_run:
+            job.payload = {**job.payload, "dry_run": True}
+        upload = ImportUpload.objects.get(pk=job.payload["upload"])
+        import_job_abandoned(job)
+        assert ImportUpload.objects.filter(pk=upload.pk).exists() is dry_run
+        assert upload.path.exists() is dry_run
