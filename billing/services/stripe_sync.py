@@ -49,6 +49,7 @@ def _client() -> None:
         raise BillingOff("Billing is not configured on this installation.")
     stripe.api_key = settings.STRIPE_SECRET_KEY
     stripe.api_base = settings.STRIPE_API_BASE or "https://api.stripe.com"
+    stripe.api_version = settings.STRIPE_API_VERSION
     stripe.max_network_retries = 2
 
 
@@ -161,7 +162,7 @@ def _dispatch(event) -> str:
     if kind.startswith("customer.subscription."):
         subscription = _by_stripe_subscription(obj.get("id"), obj.get("metadata") or {})
     elif kind in ("invoice.paid", "invoice.payment_failed"):
-        subscription = _by_stripe_subscription(obj.get("subscription"), {})
+        subscription = _by_stripe_subscription(_invoice_subscription(obj), {})
     else:
         return f"ignored {kind}"
     if subscription is None:
@@ -189,13 +190,28 @@ def subscription_refresh(*, subscription: Subscription) -> str:
     return subscription_apply(subscription=subscription, remote=remote)
 
 
+def _invoice_subscription(invoice: dict) -> str | None:
+    """Since 2025-03-31.basil an invoice names its subscription under ``parent``."""
+    details = (invoice.get("parent") or {}).get("subscription_details") or {}
+    found = details.get("subscription")
+    return found.get("id") if isinstance(found, dict) else found
+
+
+def _period_end(remote: dict) -> datetime | None:
+    """Since 2025-03-31.basil billing periods live on the subscription's items; the
+    subscription is paid up to the latest of them."""
+    items = (remote.get("items") or {}).get("data") or []
+    ends = [item.get("current_period_end") for item in items if item.get("current_period_end")]
+    return _ts(max(ends)) if ends else None
+
+
 @transaction.atomic
 def subscription_apply(*, subscription: Subscription, remote: dict) -> str:
     subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
     status = remote["status"]
     subscription.status = status
     subscription.stripe_customer_id = remote.get("customer") or subscription.stripe_customer_id
-    subscription.current_period_end = _ts(remote.get("current_period_end"))
+    subscription.current_period_end = _period_end(remote)
     subscription.trial_end = _ts(remote.get("trial_end")) or subscription.trial_end
     items = (remote.get("items") or {}).get("data") or []
     if items:

@@ -494,6 +494,10 @@ class _Importer:
         return kept
 
     def audit(self, created: list[int], changes: list[RecordChange]) -> None:
+        """The audit rows of a chunk, and its record events: every imported record is
+        announced like a single write (``<object>.created``/``updated``), so webhooks and
+        workflows hear of imports too. Values travel as the audit trail shows them
+        (sensitive ones as ``[encrypted]``)."""
         rows = [
             RecordChange(
                 object_api_name=self.object_api_name,
@@ -504,6 +508,39 @@ class _Importer:
             for pk in created
         ]
         copy_insert(RecordChange, rows + changes)
+        from crm.services.audit import _shown
+        from metadata import events
+
+        model = {"guest": Guest, "company": Company, "reservation": Reservation}[
+            self.object_api_name
+        ]
+        columns = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if not f.primary_key and f.name not in ("created", "updated", "erased_at")
+        ]
+        for row in model._default_manager.filter(pk__in=created).values("pk", *columns):
+            pk = row.pop("pk")
+            events.record_event_emit(
+                object_api_name=self.object_api_name,
+                action=events.CREATED,
+                record_id=pk,
+                new={name: _shown(name, value) for name, value in row.items()},
+                user_id=self.user_id,
+            )
+        updated: dict[str, tuple[dict, dict]] = {}
+        for change in changes:
+            old, new = updated.setdefault(change.record_id, ({}, {}))
+            old[change.field], new[change.field] = change.old, change.new
+        for record_id, (old, new) in updated.items():
+            events.record_event_emit(
+                object_api_name=self.object_api_name,
+                action=events.UPDATED,
+                record_id=record_id,
+                old=old,
+                new=new,
+                user_id=self.user_id,
+            )
 
     def diff(self, pk: int, old: dict, new: dict, fields: Iterable[str]) -> list[RecordChange]:
         out = []

@@ -322,6 +322,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ATRIUM_MAX_BODY_BYTES", 10 * 1024 * 1024)
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")  # a local server in tests
+# The Stripe API version the billing code reads payloads in (periods on subscription
+# items, an invoice's subscription under ``parent``): pinned, not the account's default.
+STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2025-03-31.basil")
 ATRIUM_TRIAL_DAYS = env_int("ATRIUM_TRIAL_DAYS", 14)
 ATRIUM_GRACE_DAYS = env_int("ATRIUM_GRACE_DAYS", 7)
 ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)

@@ -38,6 +38,7 @@ class StripeStandIn:
                     "path": self.path,
                     "form": {k: v[0] for k, v in parse_qs(raw).items()},
                     "auth": self.headers.get("Authorization"),
+                    "version": self.headers.get("Stripe-Version"),
                 }
                 stand_in.requests.append(entry)
                 return entry
@@ -97,8 +98,19 @@ class StripeStandIn:
             "object": "subscription",
             "status": status,
             "customer": customer,
-            "current_period_end": 1893456000,
             "trial_end": None,
-            "items": {"object": "list", "data": [{"id": "si_1", "price": {"id": price}}]},
+            # 2025-03-31.basil: the billing period is on each item, not the subscription.
+            "items": {
+                "object": "list",
+                "data": [
+                    {
+                        "id": "si_1",
+                        "object": "subscription_item",
+                        "price": {"id": price, "object": "price"},
+                        "current_period_start": 1890864000,
+                        "current_period_end": 1893456000,
+                    }
+                ],
+            },
             "metadata": {},
         }

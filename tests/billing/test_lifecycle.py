@@ -60,6 +60,14 @@ def event(event_id: str, kind: str, obj: dict, *, created: int | None = None) ->
     ).encode()
 
 
+def _parent(subscription: str) -> dict:
+    """An invoice's subscription as API version 2025-03-31.basil sends it."""
+    return {
+        "type": "subscription_details",
+        "subscription_details": {"subscription": subscription, "metadata": {}},
+    }
+
+
 def deliver(payload: bytes, signature: str | None = None):
     client = Client(HTTP_HOST="atrium.test")
     return client.post(
@@ -110,12 +118,16 @@ def test_trial_to_active_to_suspended_and_back(tenant_a, stripe_local):
     subscription = Subscription.objects.get(tenant=tenant_a)
     assert tenant_a.status == "active" and subscription.plan.code == "professional"
     assert subscription.stripe_customer_id == "cus_1"
+    # The period comes from the subscription's item (2025-03-31.basil), and every call
+    # asked Stripe for the version the code reads.
+    assert subscription.current_period_end.timestamp() == 1893456000
+    assert {r["version"] for r in stripe_local.requests} == {"2025-03-31.basil"}
 
     stripe_local.subscription("sub_1", status="past_due", price=PRICE)
     failed = event(
         "evt_2",
         "invoice.payment_failed",
-        {"id": "in_1", "object": "invoice", "subscription": "sub_1"},
+        {"id": "in_1", "object": "invoice", "parent": _parent("sub_1")},
     )
     assert deliver(failed).status_code == 200
     tenant_a.refresh_from_db()
@@ -143,7 +155,7 @@ def test_trial_to_active_to_suspended_and_back(tenant_a, stripe_local):
 
     stripe_local.subscription("sub_1", status="active", price=PRICE)
     paid = event(
-        "evt_3", "invoice.paid", {"id": "in_2", "object": "invoice", "subscription": "sub_1"}
+        "evt_3", "invoice.paid", {"id": "in_2", "object": "invoice", "parent": _parent("sub_1")}
     )
     assert deliver(paid).status_code == 200
     tenant_a.refresh_from_db()
@@ -164,7 +176,7 @@ def test_trial_to_active_to_suspended_and_back(tenant_a, stripe_local):
 
 
 def test_tampered_and_stale_signatures_are_refused(stripe_local, tenant_a):
-    payload = event("evt_9", "invoice.paid", {"id": "in_9", "subscription": "sub_x"})
+    payload = event("evt_9", "invoice.paid", {"id": "in_9", "parent": _parent("sub_x")})
     tampered = payload.replace(b"in_9", b"in_8")
     assert deliver(tampered, signed(payload)).status_code == 400
     assert deliver(payload, signed(payload, secret="whsec_wrong")).status_code == 400

@@ -573,3 +573,35 @@ def test_an_abandoned_import_drops_its_file_unless_a_dry_run(tenant_a, tmp_path,
         import_job_abandoned(job)
         assert ImportUpload.objects.filter(pk=upload.pk).exists() is dry_run
         assert upload.path.exists() is dry_run
+
+
+def test_imported_records_are_announced_like_single_writes(tenant_a, tmp_path):
+    """Webhooks and workflows hear of every imported record: a creation per new guest
+    with its values (sensitive ones masked), an update with the changed fields."""
+    from metadata import events
+
+    heard: list = []
+    events.record_event_subscribe(heard.append)
+    try:
+        with tenant_context(tenant_a):
+            make_property(code="EVT1")
+            rows = [
+                ["E1", "EVT1", "Ana", "Silva", "1980-01-31", "ana@example.com", "", "PT", "1"],
+                ["E2", "EVT1", "Rui", "Costa", "", "", "", "PT", ""],
+            ]
+            path = write_csv(tmp_path / "guests.csv", GUEST_HEADER, rows)
+            import_file(
+                object_api_name="guest", path=path, mapping=MAPPING, dry_run=False, actor=SYSTEM
+            )
+            created = [e for e in heard if e.object_api_name == "guest" and e.action == "created"]
+            assert sorted(e.new["surname"] for e in created) == ["Costa", "Silva"]
+            heard.clear()
+            rows[1][3] = "Costa-Lima"
+            path = write_csv(tmp_path / "again.csv", GUEST_HEADER, rows)
+            import_file(
+                object_api_name="guest", path=path, mapping=MAPPING, dry_run=False, actor=SYSTEM
+            )
+            [update] = [e for e in heard if e.action == "updated"]
+            assert update.changed == {"surname"} and update.new["surname"] == "Costa-Lima"
+    finally:
+        events._handlers.remove(heard.append)
