@@ -22,20 +22,56 @@ def data_dir() -> Path:
     return path
 
 
-def embedded_database_url(database: str = "atrium") -> str:
-    """Start (or reuse) the embedded server and return a URL for ``database``.
+# Unix sockets live in a path of at most ~107 bytes; pgserver puts the socket in the data
+# folder when it fits (else in a runtime folder, whose name we cannot know beforehand).
+_SOCKET_PATH_ROOM = 90
+_started_here = False
 
-    The server keeps running after this process exits so that the web process, the
-    worker and beat share it; ``stop_embedded_database`` stops it.
+
+def _pgdata() -> Path:
+    return data_dir() / "pg"
+
+
+def _running() -> bool:
+    return (_pgdata() / "postmaster.pid").exists()
+
+
+def embedded_database_url(database: str = "atrium", *, start: bool = True) -> str:
+    """The URL of ``database`` on the embedded server.
+
+    With ``start=False`` nothing is started when the URL can be told in advance (the
+    socket sits in the data folder): the database backend starts the server at the
+    first connection, so ``--help`` or a mistyped argument never starts one.
+    Otherwise the server is started (or reused) and the database created.
     """
+    pgdata = _pgdata()
+    if not start and not _running() and len(str(pgdata)) <= _SOCKET_PATH_ROOM:
+        return f"postgresql://postgres:@/{database}?host={pgdata}"
+    return embedded_database_start(database)
+
+
+def embedded_database_start(database: str | None = "atrium") -> str:
+    """Start the embedded server unless it runs, and create ``database`` if missing.
+
+    The process that starts the server stops it when it exits (a test run, a command,
+    ``make run``'s stack): no server is left behind by whoever started it. A process
+    that finds it running leaves it alone, so processes of one stack share it."""
+    global _started_here
+    was_running = _running()
     # platformdirs warns when XDG_RUNTIME_DIR is unset (typical on servers and in CI).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import pgserver
 
-        server = pgserver.get_server(data_dir() / "pg", cleanup_mode=None)
-    url = server.get_uri(database)
-    database_ensure(url)
+        server = pgserver.get_server(_pgdata(), cleanup_mode=None)
+    if not was_running and not _started_here and not os.environ.get("ATRIUM_EMBEDDED_KEEP"):
+        import atexit
+
+        _started_here = True
+        atexit.register(stop_embedded_database)
+    url = server.get_uri(database or "postgres")
+    if database:
+        database_ensure(url)
     return url
 
 

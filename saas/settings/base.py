@@ -128,8 +128,12 @@ WSGI_APPLICATION = "saas.wsgi.application"
 ASGI_APPLICATION = "saas.asgi.application"
 
 # --- Database ------------------------------------------------------------------------
-DATABASE_URL = env_str("DATABASE_URL") or embedded.embedded_database_url("atrium")
+# Without DATABASE_URL, the embedded server starts at the first connection (the backend
+# below does it), never for --help or an argument error.
+ATRIUM_EMBEDDED_DATABASE = not env_str("DATABASE_URL")
+DATABASE_URL = env_str("DATABASE_URL") or embedded.embedded_database_url("atrium", start=False)
 DATABASES = {"default": parse_database_url(DATABASE_URL)}
+DATABASES["default"]["ENGINE"] = "saas.db"
 DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"]["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "test_atrium")}

@@ -22,8 +22,11 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         env = dict(os.environ)
         embedded_db = "DATABASE_URL" not in os.environ
-        # Hand the embedded server's URL to the children so they all share it.
-        env["DATABASE_URL"] = settings.DATABASE_URL
+        # Start the embedded server for the whole stack (stopped when the stack ends) and
+        # hand its URL to the children so they all share it.
+        env["DATABASE_URL"] = (
+            embedded.embedded_database_start("atrium") if embedded_db else settings.DATABASE_URL
+        )
         python = sys.executable
         commands = {
             "web": [

@@ -1,0 +1,2 @@
+"""The database backend: django-tenants' PostgreSQL backend, plus what Atrium needs of
+it (the embedded server started on first use)."""
