@@ -95,6 +95,10 @@ class FieldDefinition(models.Model):
         max_length=10, choices=IndexStatus.choices, default=IndexStatus.NONE
     )
     index_error = models.TextField(blank=True)
+    # Lists filtered by this field and sorted by another: the index holds both (this
+    # field, then that one descending, empty values last), so such a page is one index
+    # range instead of a sort. "" for an index of this field alone.
+    index_sort_field = models.CharField(max_length=60, blank=True, default="")
     sensitive = models.BooleanField(default=False)
     section = models.CharField(max_length=60, blank=True)
     position = models.PositiveIntegerField(default=0)
@@ -113,7 +117,13 @@ class FieldDefinition(models.Model):
 
     @property
     def index_name(self) -> str:
-        return f"cf_{self.object_id}_{self.pk}_idx"
+        suffix = f"_s_{self.index_sort_field}" if self.index_sort_field else ""
+        return f"cf_{self.object_id}_{self.pk}{suffix}_idx"[:63]
+
+    @property
+    def index_prefix(self) -> str:
+        """Every index of this field, whatever its companion, is named so."""
+        return f"cf_{self.object_id}_{self.pk}_"
 
 
 class Record(models.Model):

@@ -49,7 +49,7 @@ def _client() -> None:
         raise BillingOff("Billing is not configured on this installation.")
     stripe.api_key = settings.STRIPE_SECRET_KEY
     stripe.api_base = settings.STRIPE_API_BASE or "https://api.stripe.com"
-    stripe.api_version = settings.STRIPE_API_VERSION
+    stripe.api_version = str(settings.STRIPE_API_VERSION)
     stripe.max_network_retries = 2
 
 

@@ -57,6 +57,7 @@ def field_describe(field: FieldDefinition, language: str | None) -> dict:
         "reference_object": field.reference_object or None,
         "filterable": field.filterable,
         "index_status": field.index_status,
+        "index_sort_field": field.index_sort_field,
         "sensitive": field.sensitive,
         "section": field.section,
         "position": field.position,

@@ -68,6 +68,7 @@ FIELD_OPTIONS = {
     "rules",
     "choices",
     "filterable",
+    "index_sort_field",
     "sensitive",
     "section",
     "position",
@@ -151,6 +152,7 @@ def field_as_dict(field: FieldDefinition) -> dict:
         "choices": field.choices,
         "reference_object": field.reference_object,
         "filterable": field.filterable,
+        "index_sort_field": field.index_sort_field,
         "sensitive": field.sensitive,
         "section": field.section,
         "position": field.position,
@@ -527,6 +529,9 @@ def custom_field_update(
     before = field_as_dict(field)
     translations = changes.pop("translations", None)
     filterable = changes.pop("filterable", None)
+    sort_companion = changes.pop("index_sort_field", None)
+    if sort_companion is not None:
+        sort_companion = _sort_companion_check(field, sort_companion)
     if "rules" in changes:
         field.rules = _rules_check(field.type, changes.pop("rules") or {})
     if "choices" in changes:
@@ -556,6 +561,14 @@ def custom_field_update(
             field_index_request(field=field, actor=actor)
         else:
             field_index_drop(field=field)
+    elif sort_companion is not None and sort_companion != field.index_sort_field:
+        # A new shape of the index: built beside the old one, which then goes.
+        from metadata.services.indexes import field_index_request
+
+        field.index_sort_field = sort_companion
+        field.save(update_fields=["index_sort_field", "updated"])
+        if field.filterable:
+            field_index_request(field=field, actor=actor)
     elif filterable and field.index_status == FieldDefinition.IndexStatus.FAILED:
         # Asking again for a filterable field whose index failed retries the build.
         from metadata.services.indexes import field_index_retry
@@ -569,6 +582,28 @@ def custom_field_update(
         actor=actor,
     )
     return field
+
+
+def _sort_companion_check(field: FieldDefinition, value) -> str:
+    """The field lists filtered by ``field`` are sorted by: another active field of the
+    same object that sorts (not multi-choice or long text), or "" for none."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({"index_sort_field": "Name a field (its api name)."})
+    snap = object_snapshot(field.object.api_name)
+    companion = snap.active_fields.get(value)
+    if companion is None or companion.api_name == field.api_name:
+        raise ValidationError(
+            {"index_sort_field": f"{value} is not another field of {snap.api_name}."}
+        )
+    if companion.type in (FieldType.MULTI_CHOICE, FieldType.LONG_TEXT) or field.type == (
+        FieldType.MULTI_CHOICE
+    ):
+        raise ValidationError(
+            {"index_sort_field": "Multi-choice and long text fields do not sort."}
+        )
+    return value
 
 
 def _values_in_use(field: FieldDefinition, values: set[str]) -> bool:

@@ -59,11 +59,20 @@ def value_expression(snap: ObjectSnapshot, field: FieldDefinition, *, table: str
 
 
 def _index_sql(field: FieldDefinition, *, concurrently: bool = True) -> str:
+    """A GIN index for multi-choice; otherwise a btree in the lists' own order --
+    descending, empty values last, as ``ordering=-custom.x`` sorts -- so a "top N" page
+    reads the index instead of sorting; with a sort companion, this field then that one."""
     snap = object_snapshot(field.object.api_name, include_archived=True)
     table = snap.model()._meta.db_table
     quote = connection.ops.quote_name
     expression = value_expression(snap, field)
     using = "gin" if field.type == FieldType.MULTI_CHOICE else "btree"
+    if using == "btree":
+        companion = snap.active_fields.get(field.index_sort_field or "")
+        if companion is not None:
+            expression = f"{expression}, {value_expression(snap, companion)} DESC NULLS LAST"
+        else:
+            expression = f"{expression} DESC NULLS LAST"
     where = f" WHERE object_id = {int(snap.definition.pk)}" if snap.builtin is None else ""
     return (
         f"CREATE INDEX {'CONCURRENTLY ' if concurrently else ''}"
@@ -182,6 +191,18 @@ def _build(field: FieldDefinition, table: str, *, concurrently: bool) -> None:
                 f"{quote(field.index_name)}"
             )
         cursor.execute(_index_sql(field, concurrently=concurrently))
+        # The field's index of an earlier shape (another sort companion, none): gone once
+        # the new one stands, so lists are never left without one.
+        cursor.execute(
+            "SELECT c.relname FROM pg_class c WHERE c.relkind = 'i' "
+            "AND c.relnamespace = current_schema()::regnamespace "
+            "AND c.relname LIKE %s AND c.relname <> %s",
+            [field.index_prefix.replace("_", r"\_") + "%", field.index_name],
+        )
+        for (stale,) in cursor.fetchall():
+            cursor.execute(
+                f"DROP INDEX {'CONCURRENTLY ' if concurrently else ''}IF EXISTS {quote(stale)}"
+            )
         # Statistics on the new expression, so the planner knows how selective a
         # filter on it is (without them it guesses, and may walk another index).
         cursor.execute(f"ANALYZE {quote(table)}")

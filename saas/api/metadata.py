@@ -55,6 +55,7 @@ FIELD_KEYS = {
     "choices",
     "reference_object",
     "filterable",
+    "index_sort_field",
     "sensitive",
     "section",
     "position",
@@ -131,7 +132,9 @@ class FieldListApi(MetadataBase):
     def post(self, request, api_name: str):
         object_require(api_name)
         data = _translated(
-            _only(_payload(request), FIELD_KEYS, ("api_name", "label", "type")),
+            _only(
+                _payload(request), FIELD_KEYS - {"index_sort_field"}, ("api_name", "label", "type")
+            ),
             ("label", "help_text"),
         )
         field = custom_field_create(

@@ -283,6 +283,10 @@ def _builtin_bulks(client: Client, tenant, log) -> list[Figure]:
                 code="BNCH", name="Bench Hotel", country="PT", currency="EUR",
                 timezone="Europe/Lisbon", actor=BENCH,
             )  # fmt: skip
+    from crm.models import Guest
+
+    with tenant_context(tenant):
+        guest_ids = list(Guest.objects.order_by("pk").values_list("pk", flat=True)[:5000])
     kinds = {
         "guests": lambda b, i: {
             "external_id": f"BG-{b}-{i}",
@@ -308,10 +312,6 @@ def _builtin_bulks(client: Client, tenant, log) -> list[Figure]:
             "total_amount": "240.00",
         },
     }
-    from crm.models import Guest
-
-    with tenant_context(tenant):
-        guest_ids = list(Guest.objects.order_by("pk").values_list("pk", flat=True)[:5000])
     figures = []
     for collection, make in kinds.items():
         batches = 5 if collection != "reservations" else 2

@@ -177,6 +177,7 @@ class FieldForm:
             "help": {c: t["help_text"] for c, t in field["translations"].items()},
             "flags": {flag for flag in FLAGS if field[flag]},
             "choices": field["choice_labels"],
+            "index_sort_field": field.get("index_sort_field") or "",
         }
 
     def _from_post(self, data) -> dict:
@@ -197,6 +198,7 @@ class FieldForm:
             "type": data.get("type") or "",
             "section": (data.get("section") or "").strip(),
             "position": (data.get("position") or "").strip(),
+            "index_sort_field": (data.get("index_sort_field") or "").strip(),
             "labels": {c: (data.get(f"label-{c}") or "").strip() for c, _n in self.languages},
             "help": {c: (data.get(f"help-{c}") or "").strip() for c, _n in self.languages},
             "flags": {flag for flag in FLAGS if data.get(flag) == "on"},
@@ -263,22 +265,36 @@ class FieldForm:
             changes["position"] = position
         if self.existing["type"] in (FieldType.CHOICE, FieldType.MULTI_CHOICE):
             changes["choices"] = self._choices()
+        if "filterable" in self.values["flags"]:
+            changes["index_sort_field"] = self.values.get("index_sort_field") or ""
         return changes
 
     def fail(self, exc: ValidationError | ApplicationError) -> None:
         self.errors = errors_by_field(exc)
-        placed = {"api_name", "type", "label", "section", "position", "choices", *FLAGS}
+        placed = {
+            "api_name", "type", "label", "section", "position", "choices", "index_sort_field",
+            *FLAGS,
+        }  # fmt: skip
         self.non_field_errors = unplaced(self.errors, placed)
 
 
 def _form_page(request, api_name: str, form: FieldForm, *, field: dict | None):
+    described = object_describe(api_name, get_language())
+    sortable = [
+        f
+        for f in described["fields"]
+        if field is not None
+        and f["api_name"] != field["api_name"]
+        and f["type"] not in (FieldType.MULTI_CHOICE, FieldType.LONG_TEXT)
+    ]
     return render(
         request,
         "settings/field_form.html",
         {
-            "object": object_describe(api_name, get_language()),
+            "object": described,
             "form": form,
             "field": field,
+            "sort_companions": sortable,
             "types": _type_choices(),
             "choice_types": [FieldType.CHOICE, FieldType.MULTI_CHOICE],
         },

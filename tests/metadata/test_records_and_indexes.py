@@ -254,3 +254,45 @@ def test_filter_on_an_indexed_field_over_100k_guests_uses_the_index(tenant_a):
         assert len(list(ranged)) == 100
         points = FieldDefinition.objects.get(api_name="points")
         assert points.index_name in ranged.explain()
+
+
+def test_a_sort_companion_makes_the_filtered_sorted_list_an_index_range(tenant_a):
+    """Lists filtered by one field and sorted by another read one composite index in
+    order (descending, empty values last, as the API sorts); changing the companion
+    rebuilds the index and drops the old shape."""
+    from django.db import connection
+
+    from metadata.models import FieldDefinition
+    from metadata.services.definitions import custom_field_create, custom_field_update
+    from metadata.services.indexes import index_build
+    from tenants.jobs.models import Job
+
+    with tenant_context(tenant_a):
+        custom_field_create(
+            object_api_name="guest", api_name="area", label="Area", type="text", actor=SYSTEM
+        )
+        custom_field_create(
+            object_api_name="guest", api_name="score", label="Score", type="integer",
+            actor=SYSTEM,
+        )  # fmt: skip
+        custom_field_update(object_api_name="guest", api_name="area", filterable=True,
+                            actor=SYSTEM)  # fmt: skip
+        custom_field_update(object_api_name="guest", api_name="area", index_sort_field="score",
+                            actor=SYSTEM)  # fmt: skip
+        for job in Job.objects.filter(kind="metadata.index_build").order_by("created"):
+            index_build(job)
+        field = FieldDefinition.objects.get(api_name="area")
+        assert field.index_status == "ready" and field.index_name.endswith("_s_score_idx")
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
+                "AND indexname LIKE %s",
+                [field.index_prefix.replace("_", r"\_") + "%"],
+            )
+            indexes = cursor.fetchall()
+        assert len(indexes) == 1, indexes  # the field's first index (no companion) is gone
+        assert "DESC NULLS LAST" in indexes[0][1] and "score" in indexes[0][1]
+        with pytest.raises(ValidationError) as refused:
+            custom_field_update(object_api_name="guest", api_name="area",
+                                index_sort_field="nope", actor=SYSTEM)  # fmt: skip
+        assert "index_sort_field" in refused.value.message_dict
