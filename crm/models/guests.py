@@ -94,7 +94,10 @@ class Guest(models.Model):
     @property
     def id_document_number_masked(self) -> str:
         """What lists show: the last 4 characters only."""
-        number = self.id_document_number or ""
+        return self.identity_masked(self.id_document_number)
+
+    @staticmethod
+    def identity_masked(number: str | None) -> str:
         if not number:
             return ""
         return "•" * max(len(number) - 4, 2) + number[-4:]

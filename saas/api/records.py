@@ -123,6 +123,35 @@ class RecordBase(APIView):
         return self.shown(request, found)
 
 
+def _rows(page, *, builtin: bool, only: frozenset[str]) -> list[dict[str, Any]]:
+    """A page of built-in records as plain dicts straight from the query (no model
+    instances: a 100-row page spends its time in the database, not in Python). The same
+    keys and values as ``record_as_dict``."""
+    model = page.model
+    columns = [
+        f
+        for f in model._meta.concrete_fields
+        if f.name not in UNREADABLE and (f.name in only or f.primary_key)
+    ]
+    identity = "id_document_number" in only and hasattr(model, "identity_masked")
+    names = [f.attname for f in columns]
+    if identity:
+        names.append("id_document_number")
+    custom = "custom" in only or any(k.startswith("custom.") for k in only)
+    if custom:
+        names.append("custom")
+    out = []
+    for values in page.values(*names):
+        row = {f.name: values[f.attname] for f in columns}
+        row["id"] = values["id"]
+        if identity:
+            row["id_document_number"] = model.identity_masked(values["id_document_number"])
+        if custom:
+            row["custom"] = values["custom"] or {}
+        out.append(row if ("custom" in only or not custom) else _only(row, only))
+    return out
+
+
 def _wanted(actor: Principal, api_name: str, snap, fields: list[str] | None) -> frozenset[str]:
     """The keys a list computes: those asked for with ``fields=`` (each must be readable:
     asking for a hidden field is a 403 naming it, as filtering by it is), else every key
@@ -159,16 +188,16 @@ class RecordListApi(RecordBase):
             if "id_document_number" in only:
                 wanted_columns.add("id_document_number")
             queryset = queryset.only("pk", *sorted(wanted_columns))
-        rows = list(queryset[query.offset : query.offset + query.limit + 1])
+        page = queryset[query.offset : query.offset + query.limit + 1]
+        rows = _rows(page, builtin=builtin, only=only) if builtin else None
+        if rows is None:
+            rows = [record_as_dict(r, builtin=builtin, only=only) for r in page]
         next_url = None
         if len(rows) > query.limit:
             params = request.query_params.copy()
             params["cursor"] = cursor_encode(query.offset + query.limit)
             next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        results = actor.mask_many(
-            self.api_name,
-            [record_as_dict(r, builtin=builtin, only=only) for r in rows[: query.limit]],
-        )
+        results = actor.mask_many(self.api_name, rows[: query.limit])
         body: dict[str, Any] = {"results": results, "next": next_url}
         if query.total:
             body["total"] = queryset.count()

@@ -285,6 +285,10 @@ REST_FRAMEWORK = {
         "saas.api.auth.ModuleScopePermission",
     ],
     "EXCEPTION_HANDLER": "saas.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "saas.api.renderers.FastJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["saas.api.auth.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PARSER_CLASSES": [

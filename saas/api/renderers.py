@@ -1,0 +1,43 @@
+"""JSON out, fast: orjson writes a 100-record page in a fraction of the time the
+standard library takes, with the same representation DRF's encoder gives (UTC times
+ending in ``Z``, decimals as numbers, lazy translations as text)."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from typing import Any
+
+import orjson
+from django.utils.functional import Promise
+from rest_framework.renderers import JSONRenderer
+
+_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+
+
+def _default(obj: Any) -> Any:
+    if isinstance(obj, decimal.Decimal):
+        return float(obj)  # as DRF's encoder does
+    if isinstance(obj, Promise | uuid.UUID):
+        return str(obj)
+    if isinstance(obj, datetime.timedelta):
+        return str(obj.total_seconds())
+    if isinstance(obj, bytes):
+        return obj.decode()
+    if isinstance(obj, set | frozenset | tuple):
+        return list(obj)
+    if isinstance(obj, str):  # a str subclass (SafeString...) passed through
+        return str(obj)
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    if hasattr(obj, "__iter__"):
+        return list(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+class FastJSONRenderer(JSONRenderer):
+    def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
+        if data is None:
+            return b""
+        return orjson.dumps(data, default=_default, option=_OPTIONS)
