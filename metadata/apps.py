@@ -32,6 +32,12 @@ class MetadataConfig(AppConfig):
 
         module_gate_register(_object_gate)
 
+        # Definitions' version row is read with the rights' in one query per request.
+        from metadata.definitions import VERSION_SQL
+        from tenants.access.versioning import version_source_register
+
+        version_source_register("metadata", VERSION_SQL)
+
 
 def _object_gate(object_api_name: str) -> None:
     """404 for an archived record type, 403 ``module_disabled`` when its module is off.

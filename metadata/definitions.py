@@ -50,11 +50,14 @@ class ObjectSnapshot:
 _cache: dict[tuple[str, int | None], tuple[int, dict[str, ObjectSnapshot]]] = {}
 
 
+VERSION_SQL = "SELECT version FROM metadata_metadatastate WHERE id = 1"
+
+
 def metadata_version() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM metadata_metadatastate WHERE id = 1")
-        row = cursor.fetchone()
-    return row[0] if row else 0
+    """The stored version, read with the other version rows once per request."""
+    from tenants.access.versioning import version_of
+
+    return version_of("metadata")
 
 
 def version_bump() -> int:
@@ -62,11 +65,15 @@ def version_bump() -> int:
     writers (the second one draws its number after the first commits), and the sequence
     never reuses a number a rolled-back change drew."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE metadata_metadatastate SET version = nextval('metadata_version_seq') "
-            "WHERE id = 1 RETURNING version"
-        )
-        return cursor.fetchone()[0]
+        # The number drawn in a statement of its own: Citus refuses a volatile function
+        # inside an UPDATE of a distributed table.
+        cursor.execute("SELECT nextval('metadata_version_seq')")
+        version = cursor.fetchone()[0]
+        cursor.execute("UPDATE metadata_metadatastate SET version = %s WHERE id = 1", [version])
+    from tenants.access.versioning import version_note
+
+    version_note("metadata", version)
+    return version
 
 
 def builtin_rows_ensure() -> bool:

@@ -26,19 +26,45 @@ def _tenant_key() -> tuple:
     return (getattr(connection, "schema_name", "public"), getattr(tenant, "pk", None))
 
 
+# Version rows other layers keep (metadata's definitions): read together with the
+# rights version in one round trip per request. name -> SQL of a scalar subquery.
+_sources: dict[str, str] = {"access": "SELECT version FROM access_accessstate WHERE id = 1"}
+
+
+def version_source_register(name: str, sql: str) -> None:
+    """``sql`` is a scalar subquery giving the current version of ``name``."""
+    _sources[name] = sql
+
+
+def version_of(name: str) -> int:
+    """A version, read with all the others once per request (or block of work) when a
+    request cache is open; otherwise read on its own."""
+    cache = registry.request_cache()
+    key = ("versions", *_tenant_key())
+    if cache is not None and key in cache:
+        return cache[key][name]
+    names = list(_sources) if cache is not None else [name]
+    select = ", ".join(f"({_sources[n]})" for n in names)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {select}")  # noqa: S608 - registered SQL, no user text
+        row = cursor.fetchone()
+    found = {n: (v or 0) for n, v in zip(names, row or [0] * len(names), strict=True)}
+    if cache is not None:
+        cache[key] = found
+    return found[name]
+
+
+def version_note(name: str, value: int) -> None:
+    """A change of ``name`` made in this request: later reads in it see ``value``."""
+    cache = registry.request_cache()
+    key = ("versions", *_tenant_key())
+    if cache is not None and key in cache:
+        cache[key][name] = value
+
+
 def access_version() -> int:
     """The tenant's rights version, read once per request (or block of work)."""
-    cache = registry.request_cache()
-    key = ("access_version", *_tenant_key())
-    if cache is not None and key in cache:
-        return cache[key]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version FROM access_accessstate WHERE id = 1")
-        row = cursor.fetchone()
-    version = row[0] if row else 0
-    if cache is not None:
-        cache[key] = version
-    return version
+    return version_of("access")
 
 
 def access_version_bump() -> int:
@@ -49,9 +75,7 @@ def access_version_bump() -> int:
         cursor.execute("UPDATE access_accessstate SET version = %s WHERE id = 1", [version])
         if cursor.rowcount == 0:  # a schema made before the row existed
             cursor.execute("INSERT INTO access_accessstate (id, version) VALUES (1, %s)", [version])
-    cache = registry.request_cache()
-    if cache is not None:
-        cache[("access_version", *_tenant_key())] = version
+    version_note("access", version)
     return version
 
 
