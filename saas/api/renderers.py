@@ -13,7 +13,8 @@ import orjson
 from django.utils.functional import Promise
 from rest_framework.renderers import JSONRenderer
 
-_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_SUBCLASS
+# Subclasses of dict, list and str (DRF's ReturnDict, SafeString) are written natively.
+_OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
 def _default(obj: Any) -> Any:
@@ -27,8 +28,6 @@ def _default(obj: Any) -> Any:
         return obj.decode()
     if isinstance(obj, set | frozenset | tuple):
         return list(obj)
-    if isinstance(obj, str):  # a str subclass (SafeString...) passed through
-        return str(obj)
     if hasattr(obj, "tolist"):
         return obj.tolist()
     if hasattr(obj, "__iter__"):

@@ -127,6 +127,15 @@ TEMPLATES = [
 WSGI_APPLICATION = "saas.wsgi.application"
 ASGI_APPLICATION = "saas.asgi.application"
 
+# Django's hashers for chosen passwords; one-time passwords Atrium draws itself use the
+# last one (see tenants/users/hashers.py).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "tenants.users.hashers.OneTimePasswordHasher",
+]
+
 # --- Database ------------------------------------------------------------------------
 # Without DATABASE_URL, the embedded server starts at the first connection (the backend
 # below does it), never for --help or an argument error.

@@ -8,7 +8,10 @@ from saas.settings.env import env_bool
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "tenants.users.hashers.OneTimePasswordHasher",
+]
 # The end-to-end workflow test starts a worker pointed at a local SMTP server through
 # ATRIUM_TEST_EMAIL_BACKEND (and EMAIL_HOST/EMAIL_PORT); everything else keeps locmem.
 EMAIL_BACKEND = os.environ.get(

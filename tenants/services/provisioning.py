@@ -165,6 +165,13 @@ def tenant_create(
     enabled_currencies = list(dict.fromkeys([currency, *currency_codes]))
     enabled_languages = list(dict.fromkeys(language_codes))
     password = admin_password or _one_time_password()
+    # Hashed before the transaction opens: a chosen password's PBKDF2 takes half a
+    # second, and a drawn one-time password needs no slow hash at all.
+    from django.contrib.auth.hashers import make_password
+
+    from tenants.users.hashers import ALGORITHM
+
+    password_hash = make_password(password, hasher="default" if admin_password else ALGORITHM)
     template = tenant_template_ensure()
     try:
         tenant = _provision(
@@ -173,7 +180,7 @@ def tenant_create(
             slug=slug,
             domain=domain,
             admin_email=admin_email,
-            password=password,
+            password_hash=password_hash,
             must_change_password=admin_password is None,
             status=values["status"],
             base_currency=currency,
@@ -216,7 +223,7 @@ def _provision(
     template_schema: str,
     domain: str,
     admin_email: str,
-    password: str,
+    password_hash: str,
     must_change_password: bool,
     **fields,
 ) -> Tenant:
@@ -231,13 +238,15 @@ def _provision(
 
         from tenants.access.models import Role, RoleAssignment
 
-        admin = get_user_model().objects.create_user(
-            email=admin_email,
-            password=password,
+        User = get_user_model()
+        admin = User(
+            email=User.objects.normalize_email(admin_email).lower(),
+            password=password_hash,
             must_change_password=must_change_password,
             full_name="",
             is_staff=True,
         )
+        admin.save()
         # The one administrator rule: the tenant_admin role (seeded in the template).
         RoleAssignment.objects.create(user=admin, role=Role.objects.get(key="tenant_admin"))
     return tenant

@@ -75,10 +75,16 @@ def user_create(
         count=User.objects.filter(is_active=True).count(),
         label="staff users",
     )
+    from django.contrib.auth.hashers import make_password
+
+    from tenants.users.hashers import ALGORITHM
+
     password = secrets.token_urlsafe(12)
     user = User.objects.create_user(
-        email=email, password=password, full_name=full_name or "", must_change_password=True
+        email=email, password=None, full_name=full_name or "", must_change_password=True
     )
+    user.password = make_password(password, hasher=ALGORITHM)  # drawn here: 96 random bits
+    user.save(update_fields=["password"])
     audit_log(
         action=AuditEvent.Action.USER_CREATE,
         actor=actor,

@@ -3,6 +3,8 @@ signed-in admin would use them."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 from django_tenants.utils import tenant_context
@@ -303,3 +305,36 @@ def test_missing_required_fields_are_400s_naming_them(tenant_a):
         response = post(client, path, {})
         assert response.status_code == 400, (path, response.content[:200])
         assert all(e["field"] for e in response.json()["errors"])
+
+
+def test_json_answers_keep_drf_representation():
+    """The fast renderer writes what DRF's encoder wrote: UTC times with Z, decimals as
+    numbers, lazy translations and UUIDs as text, serializer dicts as objects."""
+    import datetime
+    import decimal
+    import uuid
+
+    from django.utils.translation import gettext_lazy
+    from rest_framework.utils.serializer_helpers import ReturnDict
+
+    from saas.api.renderers import FastJSONRenderer
+
+    data = ReturnDict(
+        {
+            "at": datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+            "day": datetime.date(2026, 1, 2),
+            "amount": decimal.Decimal("12.50"),
+            "label": gettext_lazy("Guests"),
+            "id": uuid.UUID(int=1),
+            "rows": [ReturnDict({"a": 1}, serializer=None)],
+        },
+        serializer=None,
+    )
+    assert json.loads(FastJSONRenderer().render(data)) == {
+        "at": "2026-01-02T03:04:05Z",
+        "day": "2026-01-02",
+        "amount": 12.5,
+        "label": "Guests",
+        "id": "00000000-0000-0000-0000-000000000001",
+        "rows": [{"a": 1}],
+    }

@@ -159,9 +159,9 @@ def test_failure_after_clone_rolls_back_schema_and_rows(monkeypatch):
     def explode(**_kwargs):
         raise RuntimeError("mail server exploded")
 
-    from django.contrib.auth import get_user_model
+    from tenants.access.models import RoleAssignment
 
-    monkeypatch.setattr(get_user_model().objects, "create_user", explode)
+    monkeypatch.setattr(RoleAssignment.objects, "create", explode)
 
     with pytest.raises(RuntimeError):
         provisioning.tenant_create(
@@ -246,3 +246,21 @@ def test_a_chosen_admin_password_is_neither_returned_nor_sent(django_capture_on_
         )
     assert "admin_password" in info.value.message_dict
     assert_nothing_left("other", "other.test")
+
+
+@pytest.mark.django_db
+def test_a_drawn_one_time_password_is_stored_with_the_fast_hasher_and_works():
+    """The one-time password (drawn by Atrium, ~93 random bits) needs no slow hash; it
+    still verifies, and a chosen password keeps the slow default hasher."""
+    result = provisioning.tenant_create(
+        name="Quick Hash", slug="quick-hash", domain="quick.test",
+        admin_email="ops@quick.test", currency="EUR", send_welcome_email=False,
+    )  # fmt: skip
+    with schema_context(result.tenant.schema_name):
+        from django.contrib.auth import get_user_model
+
+        admin = get_user_model().objects.get()
+        assert admin.password.startswith("onetime_sha256$")
+        assert admin.check_password(result.one_time_password)
+        assert not admin.check_password("wrong-" + result.one_time_password)
+    provisioning.tenant_delete(tenant=result.tenant)
