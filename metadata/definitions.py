@@ -166,3 +166,14 @@ def object_snapshot(api_name: str, *, include_archived: bool = False) -> ObjectS
 
 def cache_clear() -> None:
     _cache.clear()
+
+
+def record_exists(*, object_api_name: str, record_id: int) -> bool:
+    """Whether the object (built-in or tenant-defined) has a record with this id."""
+    snap = snapshot().get(object_api_name)
+    if snap is None:
+        return False
+    queryset = snap.model()._default_manager.filter(pk=record_id)
+    if snap.builtin is None:
+        queryset = queryset.filter(object_id=snap.definition.pk)
+    return queryset.exists()

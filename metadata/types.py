@@ -25,6 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 
 from metadata.currency import money_round
+from metadata.definitions import record_exists
 from metadata.models import FieldType
 from tenants.context import current_tenant
 
@@ -286,8 +287,6 @@ def _language(field, value: Any) -> str:
 
 
 def _reference(field, value: Any) -> int:
-    from metadata.services.records import record_exists
-
     if isinstance(value, bool):
         raise FieldValueError("must be a record id.", "type")
     try:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 
+from tenants.context import schema_public_set
+
 
 def _check_database() -> dict:
     started = time.perf_counter()
@@ -53,7 +55,7 @@ class HealthzMiddleware:
 
     def __call__(self, request):
         if request.path == "/healthz" and request.method in ("GET", "HEAD"):
-            connection.set_schema_to_public()
+            schema_public_set()
             payload, status = healthz_payload()
             response = JsonResponse(payload, status=status)
             response["Cache-Control"] = "no-store"

@@ -13,3 +13,8 @@ def current_schema() -> str:
 def current_tenant():
     """The Tenant row the connection is set to (django-tenants sets it per request/task)."""
     return getattr(connection, "tenant", None)  # noqa: B009 - added at run time
+
+
+def schema_public_set() -> None:
+    """Point the default connection at the shared (public) schema."""
+    connection.set_schema_to_public()  # type: ignore[attr-defined]

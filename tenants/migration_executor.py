@@ -14,6 +14,8 @@ from django_tenants.migration_executors import get_executor as stock_get_executo
 from django_tenants.migration_executors.standard import StandardExecutor
 from django_tenants.utils import get_public_schema_name, get_tenant_database_alias
 
+from tenants.context import schema_public_set
+
 # Options under which "all recorded migrations present" does not mean "nothing to do".
 _PLAIN_OPTIONS_OFF = ("fake", "fake_initial", "plan", "prune", "check_unapplied", "run_syncdb")
 
@@ -26,7 +28,7 @@ def schemas_behind(schema_names: list[str], database: str | None = None) -> list
     expected = {
         (app, name) for app, name in MigrationLoader(None, ignore_no_migrations=True).graph.nodes
     }
-    connection.set_schema_to_public()  # type: ignore[attr-defined]
+    schema_public_set()
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT n.nspname FROM pg_namespace n JOIN pg_class c ON c.relnamespace = n.oid "

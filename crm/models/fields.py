@@ -85,4 +85,4 @@ class EncryptedDateField(EncryptedTextField):
 
     def value_to_string(self, obj):
         value = self.value_from_object(obj)
-        return value.isoformat() if value else ""
+        return value.isoformat() if isinstance(value, date) else ""

@@ -746,7 +746,9 @@ class CompanyImporter(_Importer):
     def write(self, rows, found):
         mapped = [n for n in self.FIELDS if any(n in v for _, v, _, _ in rows)]
         existing = Company.objects.in_bulk([found[k] for _, _, _, k in rows if k in found])
-        objs, changes, new = [], [], []
+        objs: list[Company] = []
+        changes: list[RecordChange] = []
+        new: list[Company] = []
         for _, values, custom, key in rows:
             company = existing.get(found.get(key)) if key else None
             before = {n: getattr(company, n) for n in [*mapped, "custom"]} if company else None

@@ -9,21 +9,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from metadata import events
-from metadata.definitions import object_snapshot, snapshot
+from metadata.definitions import object_snapshot
 from metadata.models import Record
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, Conflict, NotFound
-
-
-def record_exists(*, object_api_name: str, record_id: int) -> bool:
-    snap = snapshot().get(object_api_name)
-    if snap is None:
-        return False
-    queryset = snap.model()._default_manager.filter(pk=record_id)
-    if snap.builtin is None:
-        queryset = queryset.filter(object_id=snap.definition.pk)
-    return queryset.exists()
 
 
 def _custom_object(object_api_name: str):

@@ -46,6 +46,7 @@ from metadata.workflows.conditions import (
     values_meet,
 )
 from metadata.workflows.definition import EVENT_TRIGGERS
+from metadata.workflows.dispatch import inline_register, task_send
 from tenants.access.principal import Principal
 from tenants.context import current_schema
 from tenants.errors import ApplicationError, NotFound
@@ -80,29 +81,6 @@ def _lease() -> timedelta:
 
 def _queued_deadline(now: datetime, countdown: float = 0) -> datetime:
     return now + timedelta(seconds=settings.ATRIUM_QUEUED_TIMEOUT_SECONDS + countdown)
-
-
-def task_send(name: str, *args: Any, countdown: float | None = None) -> None:
-    """Queue one of metadata's tasks in the current tenant's schema (tenant-schemas-celery
-    reads the schema from the connection). With ATRIUM_WORKFLOWS_INLINE the work runs
-    right here instead (tests without a worker); delayed work is then left for the
-    scheduler's sweep."""
-    if settings.ATRIUM_WORKFLOWS_INLINE:
-        if countdown:
-            return
-        from metadata.workflows import messaging
-
-        try:
-            if name == "workflow_run_execute":
-                workflow_run_execute(run_id=args[0])
-            elif name == "outbox_deliver":
-                messaging.outbox_deliver(message_id=args[0])
-        except (RetryLater, messaging.TransientDeliveryError):
-            log.info("inline %s %s left for a retry", name, args)
-        return
-    from metadata import tasks
-
-    getattr(tasks, name).apply_async(args=list(args), countdown=countdown)
 
 
 # --- from events to runs ------------------------------------------------------------------
@@ -701,3 +679,10 @@ def workflow_run_manual(
             if run is not None:
                 runs.append(run)
     return runs
+
+
+inline_register(
+    "workflow_run_execute",
+    lambda run_id: workflow_run_execute(run_id=run_id),
+    retryable=(RetryLater,),
+)

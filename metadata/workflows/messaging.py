@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from metadata.models import OutboxMessage
+from metadata.workflows.dispatch import inline_register, task_send
 from tenants.context import current_schema, current_tenant
 
 UNSUBSCRIBE_SALT = "atrium.unsubscribe"
@@ -101,8 +102,6 @@ def unsubscribe_url(token: str) -> str:
 def outbox_enqueue(**fields) -> OutboxMessage:
     """Write the message; deliver it once the transaction commits."""
     message = OutboxMessage.objects.create(**fields)
-    from metadata.workflows.engine import task_send
-
     transaction.on_commit(lambda: task_send("outbox_deliver", message.pk))
     return message
 
@@ -166,3 +165,10 @@ def outbox_deliver(*, message_id: int) -> OutboxMessage | None:
     if retry is not None:
         raise retry
     return message
+
+
+inline_register(
+    "outbox_deliver",
+    lambda message_id: outbox_deliver(message_id=message_id),
+    retryable=(TransientDeliveryError,),
+)

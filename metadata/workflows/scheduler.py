@@ -27,7 +27,8 @@ from metadata.selectors.records import custom_filter
 from metadata.workflows.conditions import conditions_queryset
 from metadata.workflows.cron import cron_fire_times
 from metadata.workflows.definition import field_kind
-from metadata.workflows.engine import run_create, task_send
+from metadata.workflows.dispatch import task_send
+from metadata.workflows.engine import run_create
 from tenants.context import current_schema, current_tenant
 
 

@@ -151,7 +151,7 @@ class AuditFilterForm(forms.Form):
     until = forms.DateField(required=False, label=gettext_lazy("To (date, inclusive)"))
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", gettext_lazy("The end date is before the start date."))
         return data

@@ -4,6 +4,7 @@ users and their roles. Each write is one service call; refusals show its message
 from __future__ import annotations
 
 from datetime import datetime, time
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -78,7 +79,7 @@ def api_keys_view(request):
     admin_require(request.user)
     errors: list[str] = []
     created = None
-    values = {"name": "", "scopes": [], "expires": ""}
+    values: dict[str, Any] = {"name": "", "scopes": [], "expires": ""}
     if request.method == "POST":
         values = {
             "name": request.POST.get("name", ""),
@@ -357,7 +358,7 @@ def webhooks_view(request):
     actor = Principal.from_request(request)
     errors: list[str] = []
     created = None
-    values = {"url": "", "description": "", "event_types": []}
+    values: dict[str, Any] = {"url": "", "description": "", "event_types": []}
     if request.method == "POST":
         values = {
             "url": request.POST.get("url", ""),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from tenants.context import current_schema
 from tenants.ratelimit import Limit, limits_require
 
 
@@ -22,9 +23,8 @@ def axes_username(request, credentials: dict | None) -> str:
 
 
 def on_user_locked_out(sender, request=None, username=None, ip_address=None, **kwargs) -> None:
-    from django.db import connection
 
-    if connection.schema_name == "public":  # type: ignore[attr-defined]
+    if current_schema() == "public":
         return
     from django.conf import settings
     from django.utils import timezone

@@ -3,13 +3,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from tenants.access import registry
 from tenants.access.context import origin_from_request, origin_reset, origin_set
+from tenants.context import current_schema
 
 
 class AccessMiddleware:
@@ -41,7 +41,7 @@ class AccessMiddleware:
         return None
 
     def _two_factor_gate(self, request):
-        if connection.schema_name == settings.PUBLIC_SCHEMA_NAME:
+        if current_schema() == settings.PUBLIC_SCHEMA_NAME:
             return None
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not hasattr(user, "is_verified"):

@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from tenants.access import registry
+from tenants.access.audit import audit_log
 from tenants.access.errors import AccessDenied
 from tenants.access.models import (
     ACTIONS,
@@ -45,6 +45,7 @@ from tenants.access.models import (
     Role,
     TemporaryGrant,
 )
+from tenants.context import current_schema
 
 READ_ACTIONS = frozenset({"view", "export"})
 WRITE_ACTIONS = frozenset({"create", "edit", "delete"})
@@ -109,7 +110,7 @@ _CACHE_ATTR = "_access_rules"
 
 
 def _rules(user) -> _Rules:
-    schema = connection.schema_name  # type: ignore[attr-defined]
+    schema = current_schema()
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return _Rules(schema=schema)
     cached = getattr(user, _CACHE_ATTR, None)
@@ -474,8 +475,6 @@ def record_mask(
     sensitive: set[str] = set()
     masked = _mask_one(_MaskPlan(judge), data, sensitive)
     if sensitive:
-        from tenants.access.services import audit_log
-
         audit_log(
             action="sensitive_read",
             actor=user,
@@ -506,8 +505,6 @@ def records_mask(
             ids.append(str(row.get("id", "")))
             sensitive |= row_sensitive
     if sensitive:
-        from tenants.access.services import audit_log
-
         audit_log(
             action="sensitive_read",
             actor=user,

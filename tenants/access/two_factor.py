@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from tenants.access import policy
 from tenants.access.models import AuditEvent
 from tenants.access.services import audit_log
+from tenants.context import current_schema
 
 DEVICE_NAME = "Authenticator app"
 
@@ -128,11 +129,10 @@ def sign_in_failures_clear(*, request, user) -> None:
 def on_user_logged_in(sender, request=None, user=None, **kwargs) -> None:
     """A password sign-in is the whole sign-in for users without a device; for the
     others the code still has to come (``sign_in_failures_clear`` runs after it)."""
-    from django.db import connection
 
     if request is None or user is None:
         return
-    if connection.schema_name == "public":  # type: ignore[attr-defined]
+    if current_schema() == "public":
         # No two-factor devices there (django-otp's tables are tenant tables).
         sign_in_failures_clear(request=request, user=user)
         return

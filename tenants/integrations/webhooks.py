@@ -170,7 +170,11 @@ def _subscriber(actor: Principal) -> tuple[Any, list[str] | None]:
 
 @transaction.atomic
 def webhook_endpoint_create(
-    *, actor: Principal, url: str, event_types: list[str], description: str = ""
+    *,
+    actor: Principal,
+    url: str | None,
+    event_types: list[str] | None,
+    description: str = "",
 ) -> WebhookEndpoint:
     actor.require_admin(ADMIN_WHAT)
     user, scopes = _subscriber(actor)

@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from saas import embedded
+from tenants.context import schema_public_set
 
 SUITES = ("provisioning", "custom_filter", "api", "imports", "loadtest", "workflows")
 
@@ -98,7 +99,7 @@ class Command(BaseCommand):
         for suite in options["only"] or SUITES:
             module = __import__(f"saas.bench.{suite}", fromlist=["run"])
             figures.extend(module.run(log))
-            connection.set_schema_to_public()  # a suite may leave a tenant's schema set
+            schema_public_set()  # a suite may leave a tenant's schema set
         meta = {
             "scale": scale,
             "started": datetime.now(UTC).isoformat(timespec="seconds"),
