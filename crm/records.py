@@ -22,6 +22,7 @@ from crm.services.properties import PROPERTY_FIELDS
 from crm.services.reservations import RESERVATION_FIELDS
 from metadata.registry import RecordWriter
 from tenants.access.principal import Principal
+from tenants.errors import NotFound
 
 # JSON shapes of the keys the services take beside model columns: (type, item type).
 LIST_OF_TEXT = (list, str)
@@ -124,7 +125,17 @@ def typed(model: type[models.Model], data: Any, extra: Mapping[str, tuple]) -> d
 
 
 def _typed_value(model: type[models.Model], name: str, value: Any, extra: Mapping) -> Any:
+    if value is None and name in extra:
+        if extra[name][0] is list:
+            raise ValidationError({name: f"{name} cannot be null; send a list (or [])."})
+        return None
     if value is None:
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return None
+        if isinstance(field, models.Field) and not field.null:
+            raise ValidationError({name: f'{name} cannot be null; send a value (or "").'})
         return None
     if name in extra:
         return _shaped(value, name, extra[name])
@@ -191,7 +202,7 @@ def _link(
     queryset = actor.scope(object_api_name, model._default_manager.filter(pk=data[name]))
     found = queryset.first()
     if found is None:
-        raise ValidationError({name: f"No {name} with id {data[name]}."})
+        raise NotFound(f"No {name} with id {data[name]}.", field=name)
     data[name] = found
 
 
@@ -206,11 +217,21 @@ GUEST_EXTRA = {
 }
 
 
+# What crm.services.common.language_clean takes (a BCP 47-like code, any case, _ or -).
+LANGUAGE_HINT = {"pattern": r"^\s*([A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*)?\s*$"}
+GUEST_CREATE = frozenset({*GUEST_FIELDS, *GUEST_EXTRA})
+GUEST_UPDATE = frozenset({*GUEST_FIELDS, "custom"})
+COMPANY_KEYS = frozenset({*COMPANY_FIELDS, "custom"})
+CASE_KEYS = frozenset({*CASE_FIELDS, "custom"})
+# A case starts as new; its status moves by updates.
+CASE_CREATE = CASE_KEYS - {"status"}
+
+
 def _guest_create(*, actor: Principal, data: dict):
     from crm.models import Guest
     from crm.services.guests import guest_create
 
-    data = typed(Guest, known(data, {*GUEST_FIELDS, *GUEST_EXTRA}, "guest"), GUEST_EXTRA)
+    data = typed(Guest, known(data, GUEST_CREATE, "guest"), GUEST_EXTRA)
     if not data.get("given_name") and not data.get("surname"):
         raise ValidationError({"surname": "A guest needs a surname or a given name."})
     data.setdefault("given_name", "")
@@ -222,7 +243,10 @@ def _guest_update(*, actor: Principal, record, data: dict):
     from crm.models import Guest
     from crm.services.guests import guest_update
 
-    data = typed(Guest, known(data, {*GUEST_FIELDS, "custom"}, "guest"), {"custom": OBJECT})
+    data = typed(Guest, known(data, GUEST_UPDATE, "guest"), {"custom": OBJECT})
+    if data.get("id_document_number") == record.id_document_number_masked:
+        # The masked form a read gave back: the stored number stays as it is.
+        del data["id_document_number"]
     return guest_update(guest=record, actor=actor, **data)
 
 
@@ -258,7 +282,7 @@ def _company_create(*, actor: Principal, data: dict):
     from crm.models import Company
     from crm.services.companies import company_create
 
-    data = typed(Company, known(data, {*COMPANY_FIELDS, "custom"}, "company"), {"custom": OBJECT})
+    data = typed(Company, known(data, COMPANY_KEYS, "company"), {"custom": OBJECT})
     required(data, "name")
     return company_create(actor=actor, **data)
 
@@ -267,7 +291,7 @@ def _company_update(*, actor: Principal, record, data: dict):
     from crm.models import Company
     from crm.services.companies import company_update
 
-    data = typed(Company, known(data, {*COMPANY_FIELDS, "custom"}, "company"), {"custom": OBJECT})
+    data = typed(Company, known(data, COMPANY_KEYS, "company"), {"custom": OBJECT})
     return company_update(company=record, actor=actor, **data)
 
 
@@ -302,13 +326,21 @@ def _property_find(*, item: dict):
 
 RESERVATION_EXTRA = {"guests": (list, int), "custom": OBJECT}
 RESERVATION_KEYS = {*RESERVATION_FIELDS, "property", "guest", "guests", "status", "custom"}
+RESERVATION_REQUIRED = (
+    "property",
+    "guest",
+    "confirmation_number",
+    "arrival",
+    "departure",
+    "total_amount",
+)
 
 
-def _property_keys() -> set[str]:
+def _property_keys() -> frozenset[str]:
     from crm.models import Property
     from crm.services.properties import _translated_fields
 
-    return {*_translated_fields(Property, PROPERTY_FIELDS), "custom"}
+    return frozenset({*_translated_fields(Property, PROPERTY_FIELDS), "custom"})
 
 
 def _reservation_links(actor: Principal, data: dict, *, at_property=None) -> dict:
@@ -323,14 +355,14 @@ def _reservation_links(actor: Principal, data: dict, *, at_property=None) -> dic
         if data.get(name) is not None:
             found = model._default_manager.filter(pk=data[name], property=prop).first()
             if found is None:
-                raise ValidationError({name: f"No {name} with id {data[name]} at this hotel."})
+                raise NotFound(f"No {name} with id {data[name]} at this hotel.", field=name)
             data[name] = found
     if data.get("guests") is not None:
         ids = list(dict.fromkeys(data["guests"]))
         found_guests = {g.pk: g for g in Guest.objects.filter(pk__in=ids)}
         missing = [i for i in ids if i not in found_guests]
         if missing:
-            raise ValidationError({"guests": f"No guest with id {missing[0]}."})
+            raise NotFound(f"No guest with id {missing[0]}.", field="guests")
         data["guests"] = [found_guests[i] for i in ids]
     return data
 
@@ -340,9 +372,7 @@ def _reservation_create(*, actor: Principal, data: dict):
     from crm.services.reservations import reservation_create
 
     data = typed(Reservation, known(data, RESERVATION_KEYS, "reservation"), RESERVATION_EXTRA)
-    required(
-        data, "property", "guest", "confirmation_number", "arrival", "departure", "total_amount"
-    )
+    required(data, *RESERVATION_REQUIRED)
     return reservation_create(actor=actor, **_reservation_links(actor, data))
 
 
@@ -398,7 +428,7 @@ def _case_links(actor: Principal, data: dict) -> dict:
     if data.get("owner") is not None:
         owner = get_user_model().objects.filter(pk=data["owner"], is_active=True).first()
         if owner is None:
-            raise ValidationError({"owner": f"No active user with id {data['owner']}."})
+            raise NotFound(f"No active user with id {data['owner']}.", field="owner")
         data["owner"] = owner
     return data
 
@@ -407,7 +437,7 @@ def _case_create(*, actor: Principal, data: dict):
     from crm.models import Case
     from crm.services.cases import case_create
 
-    data = typed(Case, known(data, {*CASE_FIELDS, "custom"}, "case"), CASE_EXTRA)
+    data = typed(Case, known(data, CASE_CREATE, "case"), CASE_EXTRA)
     required(data, "subject")
     return case_create(actor=actor, **_case_links(actor, data))
 
@@ -416,7 +446,7 @@ def _case_update(*, actor: Principal, record, data: dict):
     from crm.models import Case
     from crm.services.cases import case_update
 
-    data = typed(Case, known(data, {*CASE_FIELDS, "custom"}, "case"), CASE_EXTRA)
+    data = typed(Case, known(data, CASE_KEYS, "case"), CASE_EXTRA)
     return case_update(case=record, actor=actor, **_case_links(actor, data))
 
 
@@ -440,8 +470,19 @@ def _writer(
     bulk_find: Callable | None = None,
     bulk_prepare: Callable | None = None,
     bulk_upsert: Callable | None = None,
+    *,
+    create_keys: Callable[[], frozenset[str]] = frozenset,
+    update_keys: Callable[[], frozenset[str]] = frozenset,
+    required: tuple[str, ...] = (),
+    required_one_of: tuple[str, ...] = (),
+    schema_hints: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RecordWriter:
     return RecordWriter(
+        create_keys=create_keys,
+        update_keys=update_keys,
+        required=required,
+        required_one_of=required_one_of,
+        schema_hints=schema_hints or {},
         bulk_upsert=bulk_upsert,
         create=create,
         update=update,
@@ -461,6 +502,10 @@ WRITERS: dict[str, RecordWriter] = {
         _guest_find,
         _guest_prepare,
         _guests_upsert,
+        create_keys=lambda: GUEST_CREATE,
+        update_keys=lambda: GUEST_UPDATE,
+        required_one_of=("surname", "given_name"),
+        schema_hints={"language": LANGUAGE_HINT},
     ),
     "company": _writer(
         _company_create,
@@ -470,9 +515,20 @@ WRITERS: dict[str, RecordWriter] = {
         _company_find,
         None,
         _companies_upsert,
+        create_keys=lambda: COMPANY_KEYS,
+        update_keys=lambda: COMPANY_KEYS,
+        required=("name",),
     ),
     "property": _writer(
-        _property_create, _property_update, {"custom": OBJECT}, "code", _property_find
+        _property_create,
+        _property_update,
+        {"custom": OBJECT},
+        "code",
+        _property_find,
+        create_keys=_property_keys,
+        update_keys=_property_keys,
+        required=("code", "name", "country"),
+        schema_hints={"star_rating": {"minimum": 1, "maximum": 7}},
     ),
     "reservation": _writer(
         _reservation_create,
@@ -481,8 +537,18 @@ WRITERS: dict[str, RecordWriter] = {
         "confirmation_number",
         _reservation_find,
         _reservation_prepare,
+        create_keys=lambda: frozenset(RESERVATION_KEYS),
+        update_keys=lambda: frozenset(RESERVATION_KEYS - {"property"}),
+        required=RESERVATION_REQUIRED,
     ),
-    "case": _writer(_case_create, _case_update, CASE_EXTRA),
+    "case": _writer(
+        _case_create,
+        _case_update,
+        CASE_EXTRA,
+        create_keys=lambda: CASE_CREATE,
+        update_keys=lambda: CASE_KEYS,
+        required=("subject",),
+    ),
     # Room types and rate plans are read here; a PMS sets them up with the properties.
     "room_type": RecordWriter(),
     "rate_plan": RecordWriter(),

@@ -37,6 +37,15 @@ class RecordWriter:
     bulk_upsert: Callable[..., list[dict]] | None = None
     # Keys a write accepts beside the model's columns (related collections, links).
     extra_write_keys: Mapping[str, Any] = field(default_factory=dict)
+    # What a create and an update take (model columns and extra keys): the OpenAPI
+    # document's write schemas are made of these, so they cannot drift from the writer.
+    create_keys: Callable[[], frozenset[str]] = frozenset
+    update_keys: Callable[[], frozenset[str]] = frozenset
+    required: tuple[str, ...] = ()
+    # At least one of these (non-empty) in a create.
+    required_one_of: tuple[str, ...] = ()
+    # JSON Schema keywords the service's own rules add to a key (ranges, patterns).
+    schema_hints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -42,14 +42,18 @@ LONG_TEXT_MAX = 100_000
 NUMERIC_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.PERCENT, FieldType.REFERENCE}
 TEXT_TYPES = {FieldType.TEXT, FieldType.LONG_TEXT}
 DECIMAL_LIMIT = Decimal("1e15")
+# YYYY-MM-DD only (Python also reads 20260101 and week dates, which no one means here).
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @cache
 def country_codes() -> frozenset[str]:
     from babel import Locale
 
+    # CLDR also names pseudo-regions (unknown, European Union, UN...), not countries.
+    pseudo = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
     codes = (str(code) for code in Locale("en").territories)
-    return frozenset(code for code in codes if re.fullmatch(r"[A-Z]{2}", code))
+    return frozenset(c for c in codes if re.fullmatch(r"[A-Z]{2}", c) and c not in pseudo)
 
 
 @cache
@@ -176,6 +180,8 @@ def _date(field, value: Any) -> str:
         parsed = value
     elif isinstance(value, str):
         try:
+            if not ISO_DATE.fullmatch(value.strip()):
+                raise ValueError(value)
             parsed = date.fromisoformat(value.strip())
         except ValueError:
             raise FieldValueError("must be a date as YYYY-MM-DD.", "type") from None

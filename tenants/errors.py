@@ -32,3 +32,10 @@ class Conflict(ApplicationError):
 class PermissionDenied(ApplicationError):
     status_code = 403
     default_code = "permission_denied"
+
+
+class PreconditionFailed(ApplicationError):
+    """The client's precondition (If-Match) no longer holds: the record changed."""
+
+    status_code = 412
+    default_code = "version_mismatch"

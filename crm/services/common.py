@@ -5,34 +5,24 @@ from __future__ import annotations
 import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 
 import phonenumbers
-from babel.core import get_global
 from babel.numbers import get_currency_precision
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import connection
 
+from metadata.types import country_codes
 from tenants.context import current_schema
 from tenants.validators import validate_currency
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$")
 
 
-@lru_cache(maxsize=1)
-def _countries() -> frozenset[str]:
-    # CLDR also lists pseudo-regions (unknown, European Union, UN...), not countries.
-    pseudo = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
-    return frozenset(
-        code for code in get_global("territory_currencies") if len(code) == 2 and code not in pseudo
-    )
-
-
 def country_clean(value: str, *, field: str = "country") -> str:
     code = (value or "").strip().upper()
-    if code and code not in _countries():
+    if code and code not in country_codes():
         raise ValidationError({field: f"{value} is not an ISO 3166 country code (e.g. PT)."})
     return code
 

@@ -40,10 +40,11 @@ from crm.models import (
 )
 from crm.services.audit import SENSITIVE_FIELDS
 from crm.services.bulk import copy_insert, ids_reserve
-from crm.services.common import _countries, json_safe, money_round
+from crm.services.common import json_safe, money_round
 from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
 from crm.services.tabular import file_errors_named, file_format_of, table_count, table_rows
+from metadata.types import country_codes
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.validators import active_currencies
@@ -146,7 +147,7 @@ def _email(value) -> str:
 
 def _country(value) -> str:
     code = str(value).strip().upper()
-    if code and code not in _countries():
+    if code and code not in country_codes():
         raise CellError(f"{value!r} is not an ISO 3166 country code")
     return code
 

@@ -80,6 +80,17 @@ class _Item:
     old: dict[str, Any] | None = None  # audited values before an update
 
 
+def _custom_names(items: list) -> set[str]:
+    """The custom field names a batch writes (a ``custom`` that is not an object is
+    refused per record later, by name)."""
+    return {
+        str(k)
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("custom"), dict)
+        for k in item["custom"]
+    }
+
+
 class _Rights:
     """The principal's rights on one object, asked once per batch."""
 
@@ -249,7 +260,7 @@ def guests_upsert(
     from crm.records import known, typed
 
     names = {k for item in items if isinstance(item, dict) for k in item}
-    names |= {k for item in items if isinstance(item, dict) for k in (item.get("custom") or {})}
+    names |= _custom_names(items)
     rights = _Rights(actor, "guest", names | {"external_ids"})
     properties = {p.code: p.pk for p in Property.objects.all()}
     seen: dict[tuple, int] = {}
@@ -497,7 +508,7 @@ def companies_upsert(*, actor: Principal, items: list[dict], dry_run: bool = Fal
 
     allowed = {*COMPANY_FIELDS, "custom"}
     names = {k for item in items if isinstance(item, dict) for k in item}
-    names |= {k for item in items if isinstance(item, dict) for k in (item.get("custom") or {})}
+    names |= _custom_names(items)
     rights = _Rights(actor, "company", names)
     keys = [i.get("external_id") for i in items if isinstance(i, dict)]
     found = {

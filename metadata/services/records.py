@@ -13,7 +13,7 @@ from metadata.definitions import object_snapshot
 from metadata.models import Record
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
-from tenants.errors import ApplicationError, Conflict, NotFound
+from tenants.errors import ApplicationError, Conflict, NotFound, PreconditionFailed
 
 
 def _custom_object(object_api_name: str):
@@ -49,10 +49,10 @@ def _owner_check(owner_id: object) -> int | None:
         raise ValidationError({"owner_id": "owner_id is a user id (a whole number)."})
     from django.contrib.auth import get_user_model
 
-    if not -(2**63) <= owner_id < 2**63 or not (
-        get_user_model().objects.filter(pk=owner_id, is_active=True).exists()
-    ):
-        raise ValidationError({"owner_id": f"There is no active user with id {owner_id}."})
+    if not -(2**63) <= owner_id < 2**63:
+        raise ValidationError({"owner_id": "owner_id is out of range for an id."})
+    if not get_user_model().objects.filter(pk=owner_id, is_active=True).exists():
+        raise NotFound(f"There is no active user with id {owner_id}.", field="owner_id")
     return owner_id
 
 
@@ -159,7 +159,14 @@ def record_update(
         record.external_id = external_id or None
     if owner_id is not None:
         record.owner_id = owner_id
-    record.save()
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"A {snap.api_name} with external id {record.external_id} already exists.",
+            field="external_id",
+        ) from exc
     events.record_event_emit(
         object_api_name=snap.api_name,
         action=events.UPDATED,
@@ -235,8 +242,30 @@ def object_record_create(*, actor: Principal, object_api_name: str, data: Any):
     return record_create(object_api_name=object_api_name, data=custom or {}, actor=actor, **values)
 
 
-def object_record_update(*, actor: Principal, object_api_name: str, record, data: Any):
+def _version_require(record, if_match: str | None):
+    """With If-Match, the row is locked and must still be the version the client read:
+    a concurrent change between its read and this write is a 412, not a lost update."""
+    if if_match is None:
+        return record
+    from metadata.versions import etag_matches
+
+    locked = type(record)._default_manager.select_for_update().get(pk=record.pk)
+    if not etag_matches(if_match, locked):
+        raise PreconditionFailed(
+            "The record changed since the version named in If-Match; read it again.",
+            field="If-Match",
+        )
+    return locked
+
+
+@transaction.atomic
+def object_record_update(
+    *, actor: Principal, object_api_name: str, record, data: Any, if_match: str | None = None
+):
     actor.require(object_api_name, "edit")
+    record = _version_require(record, if_match)
+    if data == {}:
+        return record  # nothing to change: nothing written, no event, same version
     writer = _writer(object_api_name, "update")
     if writer is not None:
         return writer.update(actor=actor, record=record, data=data)
@@ -244,7 +273,10 @@ def object_record_update(*, actor: Principal, object_api_name: str, record, data
     return record_update(record=record, data=custom, actor=actor, **values)
 
 
-def object_record_delete(*, actor: Principal, object_api_name: str, record) -> None:
+@transaction.atomic
+def object_record_delete(
+    *, actor: Principal, object_api_name: str, record, if_match: str | None = None
+) -> None:
     from metadata.registry import builtin_object
 
     actor.require(object_api_name, "delete")
@@ -254,7 +286,7 @@ def object_record_delete(*, actor: Principal, object_api_name: str, record) -> N
             "the privacy tools).",
             code="not_deletable",
         )
-    record_delete(record=record, actor=actor)
+    record_delete(record=_version_require(record, if_match), actor=actor)
 
 
 def _validation_errors(exc: ValidationError) -> list[dict]:

@@ -136,3 +136,15 @@ class JSONParser(parsers.JSONParser):
         if found:
             raise exceptions.ValidationError({found[0]: found[1]})
         return data
+
+
+def not_found(request, exception=None):
+    """Django's 404 handler: paths under /api/ answer in the API's error format (an
+    unknown path, or an id the route's converter refuses), screens with the page."""
+    from django.http import JsonResponse
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        error = {"field": None, "code": "not_found", "message": "There is no such API path."}
+        return JsonResponse({"errors": [error]}, status=404)
+    return page_not_found(request, exception)

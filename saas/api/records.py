@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,7 +29,9 @@ from metadata.services.records import (
     object_record_update,
     records_bulk_upsert,
 )
+from metadata.versions import etag
 from saas.api.query import UNREADABLE, cursor_encode, list_query_parse
+from saas.api.renderers import json_default
 from tenants.access.principal import Principal
 from tenants.errors import NotFound
 
@@ -103,6 +107,12 @@ class RecordBase(APIView):
     def module_for(self, request) -> str | None:
         return object_snapshot(self.kwargs["api_name"]).definition.module
 
+    def body(self, request: Request) -> Any:
+        """The JSON body a write needs: an absent one is a 400, not an empty change."""
+        if request.stream is None:
+            raise ValidationError({"body": "Send a JSON object."})
+        return request.data
+
     @property
     def api_name(self) -> str:
         return self.kwargs["api_name"]
@@ -114,13 +124,13 @@ class RecordBase(APIView):
         builtin = object_snapshot(self.api_name).builtin is not None
         return self.actor(request).mask(self.api_name, record_as_dict(obj, builtin=builtin))
 
-    def reread(self, request: Request, obj: models.Model) -> dict[str, Any]:
+    def reread(self, request: Request, obj: models.Model, status: int = 200) -> Response:
         """A record just written, as the principal sees it now (it may have left their
         reach, e.g. a reservation moved to another hotel: then 404, like any read)."""
         found = record_for(
             actor=self.actor(request), object_api_name=self.api_name, record_id=obj.pk
         )
-        return self.shown(request, found)
+        return Response(self.shown(request, found), status=status, headers={"ETag": etag(found)})
 
 
 def _rows(page, *, builtin: bool, only: frozenset[str]) -> list[dict[str, Any]]:
@@ -205,9 +215,37 @@ class RecordListApi(RecordBase):
 
     def post(self, request, **kwargs):
         obj = object_record_create(
-            actor=self.actor(request), object_api_name=self.api_name, data=request.data
+            actor=self.actor(request), object_api_name=self.api_name, data=self.body(request)
         )
-        return Response(self.reread(request, obj), status=201)
+        return self.reread(request, obj, status=201)
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as the API writes them (a Decimal as its JSON number, dates as text)."""
+    try:
+        return orjson.dumps(a, default=json_default, option=orjson.OPT_UTC_Z) == orjson.dumps(
+            b, default=json_default, option=orjson.OPT_UTC_Z
+        )
+    except TypeError:  # e.g. an integer past 64 bits: not what is stored, so a change
+        return False
+
+
+def _changes(data: Any, current: dict[str, Any]) -> Any:
+    """A PATCH body without the keys that repeat what the reader was shown (a record read
+    and sent back changes nothing, not even its version; a masked identity number sent
+    back is not a new number). Anything else goes to the service as sent."""
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for key, value in data.items():
+        if key == "custom" and isinstance(value, dict) and isinstance(current.get(key), dict):
+            shown = current[key]
+            changed = {k: v for k, v in value.items() if k not in shown or not _same(v, shown[k])}
+            if changed:
+                out[key] = changed
+        elif key not in current or not _same(value, current[key]):
+            out[key] = value
+    return out
 
 
 class RecordDetailApi(RecordBase):
@@ -217,24 +255,39 @@ class RecordDetailApi(RecordBase):
         )
 
     def get(self, request, pk: str, **kwargs):
-        return Response(self.shown(request, self._get(request, pk, "view")))
+        found = self._get(request, pk, "view")
+        return Response(self.shown(request, found), headers={"ETag": etag(found)})
 
     def patch(self, request, pk: str, **kwargs):
+        record = self._get(request, pk, "edit")
+        data = _changes(self.body(request), self.shown(request, record))
         obj = object_record_update(
             actor=self.actor(request),
             object_api_name=self.api_name,
-            record=self._get(request, pk, "edit"),
-            data=request.data,
+            record=record,
+            data=data,
+            if_match=request.headers.get("If-Match"),
         )
-        return Response(self.reread(request, obj))
+        return self.reread(request, obj)
 
     def delete(self, request, pk: str, **kwargs):
         object_record_delete(
             actor=self.actor(request),
             object_api_name=self.api_name,
             record=self._get(request, pk, "delete"),
+            if_match=request.headers.get("If-Match"),
         )
         return Response(status=204)
+
+
+def _objects_require(items: Any, name: str) -> None:
+    """A batch is a list of JSON objects: anything else in it is a malformed request (a
+    400 naming the place), while each object's content is answered per record."""
+    if not isinstance(items, list):
+        return  # the service names the missing list
+    wrong = [i for i, item in enumerate(items) if not isinstance(item, dict)]
+    if wrong:
+        raise ValidationError({f"{name}[{i}]": "Each item is a JSON object." for i in wrong[:20]})
 
 
 class RecordBulkApi(RecordBase):
@@ -242,7 +295,9 @@ class RecordBulkApi(RecordBase):
     the others), upserted by their key; one result per record, in request order."""
 
     def post(self, request, **kwargs):
-        items = request.data.get("records") if isinstance(request.data, dict) else None
+        data = self.body(request)
+        items = data.get("records") if isinstance(data, dict) else None
+        _objects_require(items, "records")
         results = records_bulk_upsert(
             actor=self.actor(request), object_api_name=self.api_name, items=items
         )
@@ -259,6 +314,10 @@ class OtaReservationPushApi(APIView):
     def post(self, request):
         from crm.services.ota import ota_reservations_push
 
+        if request.stream is None:
+            raise ValidationError({"body": "Send a JSON object."})
+        if isinstance(request.data, dict):
+            _objects_require(request.data.get("HotelReservations"), "HotelReservations")
         results = ota_reservations_push(payload=request.data, actor=Principal.from_request(request))
         return Response({"results": results})
 

@@ -17,7 +17,7 @@ from rest_framework.renderers import JSONRenderer
 _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 
-def _default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
     if isinstance(obj, decimal.Decimal):
         return float(obj)  # as DRF's encoder does
     if isinstance(obj, Promise | uuid.UUID):
@@ -39,4 +39,4 @@ class FastJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=_default, option=_OPTIONS)
+        return orjson.dumps(data, default=json_default, option=_OPTIONS)

@@ -172,3 +172,5 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("api/v1/", include("saas.api.urls")),
 ]
+
+handler404 = "saas.api.errors.not_found"
