@@ -13,3 +13,14 @@ def current_schema() -> str:
 def current_tenant():
     """The Tenant row the connection is set to (django-tenants sets it per request/task)."""
     return getattr(connection, "tenant", None)  # noqa: B009 - added at run time
+
+
+def current_zone():
+    """The time zone of the current tenant (UTC outside a tenant or for a bad name):
+    times staff type and read, such as a task's due time, are in it."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(getattr(current_tenant(), "timezone", "") or "UTC")
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")
