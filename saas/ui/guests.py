@@ -275,7 +275,13 @@ def guest_detail(request, guest_id: int):
                 guest_consents_current(guest=guest).values(), key=lambda c: (c.channel, c.purpose)
             ),
             "activities": [
-                {"activity": a, "due_local": a.due_at.astimezone(zone) if a.due_at else None}
+                {
+                    "activity": a,
+                    # Formatted here: the template's date filter would show UTC.
+                    "due_local": a.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                    if a.due_at
+                    else None,
+                }
                 for a in timeline_for(object_api_name="guest", record_id=guest.pk)[:50]
             ],
             "can_log": actor.can("guest", "edit"),

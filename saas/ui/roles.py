@@ -393,7 +393,14 @@ def user_edit_view(request, user_id: int):
                 {"hotel": h, "picked": scope_ids is not None and h.pk in scope_ids} for h in hotels
             ],
             "limited": scope_ids is not None,
-            "grants": temporary_grants_list().filter(user=user),
+            "grants": [
+                {
+                    "grant": g,
+                    "until": g.expires_at.astimezone(current_zone()).strftime("%Y-%m-%d %H:%M"),
+                }
+                for g in temporary_grants_list().filter(user=user)
+            ],
+            "zone": str(current_zone()),
             "errors": errors,
         },
         status=400 if errors else 200,
@@ -480,7 +487,10 @@ def grants_view(request):
                 },
             )
             return redirect("settings_grants")
-    grants = [{"grant": g, "until": g.expires_at.astimezone(zone)} for g in temporary_grants_list()]
+    grants = [
+        {"grant": g, "until": g.expires_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")}
+        for g in temporary_grants_list()
+    ]
     return render(
         request,
         "settings/grants.html",
