@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.text import capfirst, slugify
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -78,9 +78,18 @@ def _role_for(key: str) -> Role:
     return role
 
 
+# Names of built-in objects and modules are registered as plain English strings; they
+# are looked up in the catalogue when shown (marked here so makemessages keeps them).
+BUILTIN_NAMES = (
+    gettext_noop("Guests"), gettext_noop("Hotels"), gettext_noop("Rate plans"),
+    gettext_noop("Room types"), gettext_noop("Reservations"), gettext_noop("Companies"),
+    gettext_noop("Cases"),
+)  # fmt: skip
+
+
 def _module_label(key: str) -> str:
     catalogue = module_catalogue()
-    return str(catalogue[key].label) if key in catalogue else key
+    return _(str(catalogue[key].label)) if key in catalogue else key
 
 
 # --- roles --------------------------------------------------------------------------
@@ -162,13 +171,15 @@ def _rights_rows(role: Role) -> list[dict]:
             label = _("%(module)s (switched off)") % {"module": label}
         row(f"module:{module}", label, kind="module")
         for o in in_module:
+            obj_label = o["label_plural"] or o["label"] or o["api_name"]
             row(
                 o["api_name"],
-                o["label_plural"] or o["label"],
+                _(obj_label) if o["builtin"] else obj_label,
                 kind="object",
                 own=not o["builtin"],
                 api_name=o["api_name"],
             )
+    rows.append({"kind": "heading", "label": _("Administration")})
     for api_name, admin_label in ACCESS_OBJECTS:
         row(api_name, str(admin_label), kind="admin")
     return rows
