@@ -103,6 +103,19 @@ def _require_admin_right(actor: Principal, object_api_name: str, action: str) ->
     actor.require(object_api_name, action)
 
 
+def _readable_in_every_language(role: Role) -> None:
+    """A name given in the reader's language is stored in that language's column; the
+    default language's column is its fallback in every other language, so a role named
+    in Chinese would have no name in English unless that column is filled too."""
+    from modeltranslation.utils import build_localized_fieldname
+
+    for attr in ("name", "description"):
+        value = getattr(role, attr)
+        default = build_localized_fieldname(attr, settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
+        if value and not getattr(role, default, ""):
+            setattr(role, default, value)
+
+
 @transaction.atomic
 def role_create(
     *,
@@ -120,6 +133,7 @@ def role_create(
         description=description,
         requires_two_factor=requires_two_factor,
     )
+    _readable_in_every_language(role)
     role.full_clean()
     role.save()
     audit_log(
@@ -153,6 +167,7 @@ def role_update(
             changes[attr] = value
             setattr(role, attr, value)
     if changes:
+        _readable_in_every_language(role)
         role.full_clean()
         role.save()
         audit_log(

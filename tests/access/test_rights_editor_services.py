@@ -183,3 +183,16 @@ def test_a_lower_role_cannot_hand_out_grants(make_user, spa_plan):
             actor=manager,
         )
     assert not clerk.temporary_grants.exists()
+
+
+def test_a_role_named_in_chinese_keeps_its_name_in_every_language(make_user, alpha):
+    from django.utils import translation
+
+    admin = _admin(make_user)
+    with translation.override("zh-hans"):
+        role = role_create(key="spa_desk", name="水疗前台", description="水疗接待", actor=admin)
+    with translation.override("en"):
+        fresh = Role.objects.get(pk=role.pk)
+        assert (fresh.name, fresh.description) == ("水疗前台", "水疗接待")
+    with translation.override("zh-hans"):
+        assert Role.objects.get(pk=role.pk).name == "水疗前台"
