@@ -196,3 +196,30 @@ def test_a_role_named_in_chinese_keeps_its_name_in_every_language(make_user, alp
         assert (fresh.name, fresh.description) == ("水疗前台", "水疗接待")
     with translation.override("zh-hans"):
         assert Role.objects.get(pk=role.pk).name == "水疗前台"
+
+
+def test_built_in_role_descriptions_are_translated_and_the_migration_goes_both_ways(alpha):
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.utils import translation
+
+    migration = import_module("tenants.access.migrations.0007_seeded_role_descriptions_translated")
+    with translation.override("zh-hans"):
+        assert Role.objects.get(key="front_office").description == "前台：到店、入住和宾客需求。"
+    with translation.override("zh-hant"):
+        assert Role.objects.get(key="reservations").description == "訂房部：訂房、更改和取消。"
+    # A tenant's own wording survives both directions.
+    Role.objects.filter(key="sales").update(description_zh_hans="我们自己的说明")
+
+    migration.empty(apps, None)
+
+    assert Role.objects.get(key="front_office").description_zh_hans is None
+    assert Role.objects.get(key="sales").description_zh_hans == "我们自己的说明"
+
+    migration.fill(apps, None)
+
+    assert (
+        Role.objects.get(key="front_office").description_zh_hant == "前台：到店、入住和賓客需求。"
+    )
+    assert Role.objects.get(key="sales").description_zh_hans == "我们自己的说明"

@@ -318,6 +318,7 @@ def test_the_editor_speaks_simplified_chinese(make_user, alpha, wine_list):
     admin.post("/i18n/language/", {"language": "zh-hans", "next": "/"})
     listing = admin.get("/settings/roles/").content.decode()
     assert "<h1>角色</h1>" in listing and "新建角色" in listing
+    assert "前台：到店、入住和宾客需求。" in listing  # a built-in role's description
     page = admin.get("/settings/roles/front_office/").content.decode()
     assert "权限" in page and "逐个字段" in page and "保存角色" in page
     grants = admin.get("/settings/grants/").content.decode()
