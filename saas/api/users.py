@@ -4,7 +4,8 @@ them (administrators; API keys need ``admin:read`` / ``admin:write``):
     GET, POST   /api/v1/users/                {"email", "full_name", "roles": [...],
                                                "property_ids": [...] or null}
     GET, PATCH  /api/v1/users/{id}/           {"roles", "property_ids", "is_active": false}
-    GET, POST   /api/v1/roles/                {"key", "name", "description"}
+    GET, POST   /api/v1/roles/                {"key", "name", "description", and optionally
+                                               "objects" and "fields" as for PATCH}
     GET, PATCH  /api/v1/roles/{key}/         {"name", "description", "requires_two_factor",
                                                "objects": {"<object>|module:<key>|*":
                                                  {"actions": [...], "field_default": "read"}},
@@ -182,24 +183,6 @@ class UserDetailApi(AdminApi):
         return Response(user_as_dict(self._user(pk)))
 
 
-class RoleInput(serializers.Serializer):
-    key = serializers.SlugField(max_length=60)
-    name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    requires_two_factor = serializers.BooleanField(required=False, default=False)
-
-
-class RoleListApi(AdminApi):
-    def get(self, request):
-        return Response({"results": [role_as_dict(r) for r in role_list()]})
-
-    def post(self, request):
-        data = RoleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        role = role_create(actor=Principal.from_request(request), **data.validated_data)
-        return Response(role_as_dict(role), status=201)
-
-
 class ObjectRightInput(serializers.Serializer):
     actions = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ACTIONS)), max_length=len(ACTIONS)
@@ -213,6 +196,56 @@ class FieldRightInput(serializers.Serializer):
     access = serializers.ChoiceField(choices=FieldAccess.values, allow_null=True)
 
 
+def _objects_checked(value: dict) -> dict:
+    if len(value) > 500:
+        raise serializers.ValidationError("At most 500 objects per request.")
+    for target in value:
+        if not target or len(target) > 150:
+            raise serializers.ValidationError(f"{target!r} names no object.")
+    return value
+
+
+def _rights(values: dict) -> dict:
+    """The validated ``objects`` and ``fields`` as role_rights_set takes them."""
+    return {
+        "objects": {
+            target: (right["actions"], right["field_default"])
+            for target, right in values.get("objects", {}).items()
+        },
+        "fields": {
+            (row["object"], row["field"]): row["access"] for row in values.get("fields", [])
+        },
+    }
+
+
+class RoleInput(serializers.Serializer):
+    key = serializers.SlugField(max_length=60)
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    requires_two_factor = serializers.BooleanField(required=False, default=False)
+    objects = serializers.DictField(child=ObjectRightInput(), required=False)
+    # Declared fields leave the class body (DRF's metaclass collects them).
+    fields = FieldRightInput(many=True, required=False)  # type: ignore[assignment]
+
+    def validate_objects(self, value: dict) -> dict:
+        return _objects_checked(value)
+
+
+class RoleListApi(AdminApi):
+    def get(self, request):
+        return Response({"results": [role_as_dict(r) for r in role_list()]})
+
+    def post(self, request):
+        data = RoleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        rights = _rights(values)
+        values.pop("objects", None)
+        values.pop("fields", None)
+        role = role_create(actor=Principal.from_request(request), **values, **rights)
+        return Response(role_as_dict(role_list().get(pk=role.pk)), status=201)
+
+
 class RoleChange(serializers.Serializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -222,12 +255,7 @@ class RoleChange(serializers.Serializer):
     fields = FieldRightInput(many=True, required=False)  # type: ignore[assignment]
 
     def validate_objects(self, value: dict) -> dict:
-        if len(value) > 500:
-            raise serializers.ValidationError("At most 500 objects per request.")
-        for target in value:
-            if not target or len(target) > 150:
-                raise serializers.ValidationError(f"{target!r} names no object.")
-        return value
+        return _objects_checked(value)
 
 
 def _role(key: str) -> Role:
@@ -254,17 +282,7 @@ class RoleDetailApi(AdminApi):
             description=values.get("description"),
             requires_two_factor=values.get("requires_two_factor"),
         )
-        role_rights_set(
-            role=role,
-            actor=actor,
-            objects={
-                target: (right["actions"], right["field_default"])
-                for target, right in values.get("objects", {}).items()
-            },
-            fields={
-                (row["object"], row["field"]): row["access"] for row in values.get("fields", [])
-            },
-        )
+        role_rights_set(role=role, actor=actor, **_rights(values))
         return Response(role_as_dict(_role(key)))
 
     def delete(self, request, key: str):

@@ -123,8 +123,12 @@ def role_create(
     name: str,
     description: str = "",
     requires_two_factor: bool = False,
+    objects: Mapping[str, tuple[Iterable[str], str]] | None = None,
+    fields: Mapping[tuple[str, str], str | None] | None = None,
     actor: Principal,
 ) -> Role:
+    """A role of the tenant's own, with its first rights (``objects`` and ``fields`` as
+    ``role_rights_set`` takes them) in the same transaction."""
     _require_admin_right(actor, "role", "create")
     access_version_bump()  # cached rules and keys of this tenant go stale
     role = Role(
@@ -143,6 +147,8 @@ def role_create(
         record_id=str(role.pk),
         details={"key": key},
     )
+    if objects or fields:
+        role_rights_set(role=role, actor=actor, objects=objects, fields=fields)
     return role
 
 

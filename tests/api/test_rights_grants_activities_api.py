@@ -274,3 +274,37 @@ def test_bad_activity_input_is_a_400_naming_the_field(tenant_a):
     assert due_note.json()["errors"][0]["field"] == "due_at"
     with tenant_context(tenant_a):
         assert not Activity.objects.exists()
+
+
+def test_a_role_is_created_with_its_rights_in_one_request(tenant_a):
+    client = admin_client(tenant_a)
+    made = send(
+        client,
+        "post",
+        "/api/v1/roles/",
+        {
+            "key": "night_manager",
+            "name": "Night manager",
+            "objects": {
+                "module:reservations": {"actions": ["view", "edit"], "field_default": "read"}
+            },
+            "fields": [{"object": "guest", "field": "birth_date", "access": "read"}],
+        },
+    )
+    assert made.status_code == 201, made.content
+    body = made.json()
+    assert body["objects"] == {
+        "module:reservations": {"actions": ["edit", "view"], "field_default": "read"}
+    }
+    assert body["fields"] == [{"object": "guest", "field": "birth_date", "access": "read"}]
+    bad = send(
+        client,
+        "post",
+        "/api/v1/roles/",
+        {"key": "broken", "name": "Broken", "objects": {"guest": {"actions": ["fly"]}}},
+    )
+    assert bad.status_code == 400
+    with tenant_context(tenant_a):
+        from tenants.access.models import Role
+
+        assert not Role.objects.filter(key="broken").exists()
