@@ -275,12 +275,18 @@ def test_front_office_adds_a_note_logs_a_call_and_completes_a_task(make_user, al
     page = desk.get(profile).content.decode()
     assert "due 2030-01-15 14:00 (Europe/Paris)" in page and "Allergic to feathers" in page
 
+    dashboard = desk.get("/").content.decode()
+    assert f'href="/guests/{guest.pk}/#activity-{task.pk}">Swap the pillows</a>' in dashboard
+    assert "due 2030-01-15 14:00 (Europe/Paris)" in dashboard
+
     done = desk.post(f"{profile}activities/{task.pk}/complete/")
 
     assert done.status_code == 302
     task.refresh_from_db()
     assert task.completed_at is not None
     assert "Done" in desk.get(profile).content.decode()
+    # No longer among the open tasks (it stays in the recent activity).
+    assert f"#activity-{task.pk}" not in desk.get("/").content.decode()
 
 
 def test_activities_on_screen_refused_to_readers_and_hidden_from_other_hotels(make_user, alpha):
