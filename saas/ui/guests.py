@@ -483,7 +483,7 @@ def _activity_arguments(request, kind: str) -> dict:
         arguments["direction"] = post.get("direction", "") or ""
         minutes = post.get("minutes", "").strip()
         if minutes:
-            if not minutes.isdigit() or int(minutes) > 1440:
+            if not minutes.isdecimal() or int(minutes) > 1440:
                 problems["duration_seconds"] = _("Give the call's length in whole minutes.")
             else:
                 arguments["duration_seconds"] = int(minutes) * 60
@@ -491,7 +491,9 @@ def _activity_arguments(request, kind: str) -> dict:
         owner = post.get("assignee", "")
         if owner:
             arguments["assignee"] = (
-                users_list().filter(pk=owner, is_active=True).first() if (owner.isdigit()) else None
+                users_list().filter(pk=int(owner), is_active=True).first()
+                if owner.isdecimal() and int(owner) < 2**63
+                else None
             )
             if arguments["assignee"] is None:
                 problems["assignee"] = _("Choose an owner among active staff.")
@@ -501,6 +503,8 @@ def _activity_arguments(request, kind: str) -> dict:
 
             try:
                 moment = datetime.fromisoformat(due)
+                if not 1900 <= moment.year <= 2999:
+                    raise ValueError(due)
             except ValueError:
                 problems["due_at"] = _("Give the due time as a date and time.")
             else:

@@ -374,7 +374,7 @@ def user_edit_view(request, user_id: int):
         scope = request.POST.get("scope", "all")
         known = {h.pk for h in hotels}
         picked = sorted(
-            int(v) for v in request.POST.getlist("hotels") if v.isdigit() and int(v) in known
+            int(v) for v in request.POST.getlist("hotels") if v.isdecimal() and int(v) in known
         )
         try:
             held = {r.key for r in user.access_roles.all()}
@@ -459,14 +459,16 @@ def grants_view(request):
         try:
             problems: dict[str, str] = {}
             user = (
-                get_user_model().objects.filter(pk=values["user"], is_active=True).first()
-                if values["user"].isdigit()
+                get_user_model().objects.filter(pk=int(values["user"]), is_active=True).first()
+                if values["user"].isdecimal() and int(values["user"]) < 2**63
                 else None
             )
             if user is None:
                 problems["user"] = _("Choose who receives the grant.")
             try:
                 until = datetime.fromisoformat(values["until"])
+                if not 1900 <= until.year <= 2999:
+                    raise ValueError(values["until"])
             except ValueError:
                 problems["expires_at"] = _("Give the end as a date and time.")
             if not values["reason"].strip():

@@ -329,3 +329,37 @@ def test_the_editor_speaks_simplified_chinese(make_user, alpha, wine_list):
     assert "权限" in page and "逐个字段" in page and "保存角色" in page
     grants = admin.get("/settings/grants/").content.decode()
     assert "<h1>临时授权</h1>" in grants and "截止时间（Europe/Paris）" in grants
+
+
+def test_odd_activity_and_grant_input_is_a_message_not_an_error(make_user, alpha):
+    guest = make_guest(surname="Odd")
+    admin_user = make_user("tenant_admin")
+    admin = client_for(admin_user, alpha)
+    profile = f"/guests/{guest.pk}/"
+    for data in (
+        {"kind": "task", "subject": "X", "assignee": "99999999999999999999999"},
+        {"kind": "task", "subject": "X", "assignee": "²"},
+        {"kind": "task", "subject": "X", "due": "0001-01-01T00:10"},
+        {"kind": "task", "subject": "X", "due": "tomorrow"},
+        {"kind": "call", "minutes": "٣٣٣٣٣"},
+        {"kind": "note", "body": ""},
+    ):
+        answer = admin.post(profile + "activities/", data, follow=True)
+        assert answer.status_code == 200, data
+        assert 'class="message error"' in answer.content.decode(), data
+    assert admin.post(profile + "activities/", {"kind": "email"}).status_code == 400
+    for user in ("99999999999999999999999", "²"):
+        refused = admin.post(
+            "/settings/grants/",
+            {"user": user, "object": "guest", "what": "view", "until": "2031-01-01T10:00",
+             "reason": "x"},
+        )  # fmt: skip
+        assert refused.status_code == 400
+        assert "Choose who receives the grant." in refused.content.decode()
+    late = admin.post(
+        "/settings/grants/",
+        {"user": str(admin_user.pk), "object": "guest", "what": "view",
+         "until": "0001-01-01T00:10", "reason": "x"},
+    )  # fmt: skip
+    assert late.status_code == 400
+    assert not Activity.objects.exists() and not TemporaryGrant.objects.exists()
