@@ -88,6 +88,9 @@ class TenantDateTimeField(serializers.DateTimeField):
     """A date-time whose offset may be left out: then it is the tenant's local time."""
 
     def enforce_timezone(self, value):
+        if not 1900 <= value.year <= 2999:
+            # Near year 1 or 9999 the move to UTC leaves the calendar.
+            raise serializers.ValidationError("Give a date between 1900 and 2999.")
         if timezone.is_naive(value):
             return timezone.make_aware(value, tenant_zone())
         return super().enforce_timezone(value)

@@ -272,6 +272,13 @@ def test_bad_activity_input_is_a_400_naming_the_field(tenant_a):
     )  # fmt: skip
     assert due_note.status_code == 400
     assert due_note.json()["errors"][0]["field"] == "due_at"
+    for due in ("0001-01-01T00:05:00", "9999-12-31T23:59:59"):
+        far = send(
+            client, "post", "/api/v1/activities/",
+            {"object": "guest", "record_id": guest.pk, "kind": "task", "subject": "x",
+             "due_at": due},
+        )  # fmt: skip
+        assert far.status_code == 400 and far.json()["errors"][0]["field"] == "due_at"
     with tenant_context(tenant_a):
         assert not Activity.objects.exists()
 
