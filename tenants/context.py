@@ -18,3 +18,14 @@ def current_tenant():
 def schema_public_set() -> None:
     """Point the default connection at the shared (public) schema."""
     connection.set_schema_to_public()  # type: ignore[attr-defined]
+
+
+def current_zone():
+    """The time zone of the current tenant (UTC outside a tenant or for a bad name):
+    times staff type and read, such as a task's due time, are in it."""
+    from zoneinfo import ZoneInfo
+
+    try:
+        return ZoneInfo(getattr(current_tenant(), "timezone", "") or "UTC")
+    except (ValueError, KeyError):
+        return ZoneInfo("UTC")

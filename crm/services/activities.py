@@ -7,6 +7,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.models import Activity, RecordChange
 from crm.objects import record_get
@@ -28,13 +29,15 @@ ACTIVITY_FIELDS = (
 
 def _activity_validate(activity: Activity) -> None:
     if activity.kind != Activity.Kind.TASK and (activity.due_at or activity.reminder_at):
-        raise ValidationError({"due_at": "Only tasks have a due date or a reminder."})
+        raise ValidationError({"due_at": _("Only tasks have a due date or a reminder.")})
     if activity.kind == Activity.Kind.TASK and not activity.subject:
-        raise ValidationError({"subject": "A task needs a subject."})
+        raise ValidationError({"subject": _("A task needs a subject.")})
     if activity.reminder_at and activity.due_at and activity.reminder_at > activity.due_at:
-        raise ValidationError({"reminder_at": "The reminder must come before the due date."})
+        raise ValidationError({"reminder_at": _("The reminder must come before the due date.")})
     if activity.kind not in (Activity.Kind.CALL, Activity.Kind.EMAIL) and activity.direction:
-        raise ValidationError({"direction": "Only calls and e-mails have a direction."})
+        raise ValidationError({"direction": _("Only calls and e-mails have a direction.")})
+    if activity.assignee is not None and not activity.assignee.is_active:
+        raise ValidationError({"assignee": _("Tasks go to active staff accounts.")})
     activity.full_clean(exclude=["assignee", "created_by"])
 
 
@@ -57,6 +60,11 @@ def activity_create(
     """Log a note, call, e-mail or task on a record. Changing a record's history needs
     the edit right on its object and the record within the principal's hotels."""
     actor.require(object_api_name, "edit")
+    if not actor.is_system:
+        # A record outside the principal's hotels is the same 404 as a missing one.
+        from metadata.selectors.records import record_for
+
+        record_for(actor=actor, object_api_name=object_api_name, record_id=record_id, action="edit")
     record = record_get(object_api_name=object_api_name, record_id=record_id)
     actor.require_record_in_scope(object_api_name, type(record)._default_manager.all(), record.pk)
     activity = Activity(
@@ -88,11 +96,18 @@ def activity_create(
 
 @transaction.atomic
 def task_complete(*, activity: Activity, actor: Principal, at: datetime | None = None) -> Activity:
-    """Tick a task off: its assignee may, else the edit right on the task's record."""
+    """Tick a task off: its assignee may, else the edit right on the task's record
+    (within the principal's hotels). Completing a completed task changes nothing."""
     if activity.assignee_id is None or activity.assignee_id != actor.user_id:
         actor.require(activity.object_api_name, "edit")
+        record = record_get(object_api_name=activity.object_api_name, record_id=activity.record_id)
+        actor.require_record_in_scope(
+            activity.object_api_name, type(record)._default_manager.all(), record.pk
+        )
     if activity.kind != Activity.Kind.TASK:
-        raise ValidationError({"kind": "Only tasks can be completed."})
+        raise ValidationError({"kind": _("Only tasks can be completed.")})
+    if activity.completed_at is not None:
+        return activity
     old = {"completed_at": activity.completed_at}
     activity.completed_at = at or timezone.now()
     activity.save(update_fields=["completed_at"])

@@ -2,6 +2,8 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from saas.api import access as access_api
+from saas.api import activities as api_activities
+from saas.api import grants as api_grants
 from saas.api import metadata as api_metadata
 from saas.api import platform as api_views
 from saas.api import records as api_records
@@ -20,6 +22,15 @@ urlpatterns = [
     path("users/<int:pk>/", api_users.UserDetailApi.as_view(), name="api_user"),
     path("roles/", api_users.RoleListApi.as_view(), name="api_roles"),
     path("roles/<slug:key>/", api_users.RoleDetailApi.as_view(), name="api_role"),
+    path("grants/", api_grants.GrantListApi.as_view(), name="api_grants"),
+    path("grants/<int:pk>/", api_grants.GrantDetailApi.as_view(), name="api_grant"),
+    path("activities/", api_activities.ActivityListApi.as_view(), name="api_activities"),
+    path("activities/<int:pk>/", api_activities.ActivityDetailApi.as_view(), name="api_activity"),
+    path(
+        "activities/<int:pk>/complete/",
+        api_activities.ActivityCompleteApi.as_view(),
+        name="api_activity_complete",
+    ),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
     path(

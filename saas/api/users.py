@@ -4,8 +4,14 @@ them (administrators; API keys need ``admin:read`` / ``admin:write``):
     GET, POST   /api/v1/users/                {"email", "full_name", "roles": [...],
                                                "property_ids": [...] or null}
     GET, PATCH  /api/v1/users/{id}/           {"roles", "property_ids", "is_active": false}
-    GET, POST   /api/v1/roles/                {"key", "name", "description"}
-    GET         /api/v1/roles/{key}/
+    GET, POST   /api/v1/roles/                {"key", "name", "description", and optionally
+                                               "objects" and "fields" as for PATCH}
+    GET, PATCH  /api/v1/roles/{key}/         {"name", "description", "requires_two_factor",
+                                               "objects": {"<object>|module:<key>|*":
+                                                 {"actions": [...], "field_default": "read"}},
+                                               "fields": [{"object", "field",
+                                                 "access": "hidden|read|edit|null"}]}
+    DELETE      /api/v1/roles/{key}/         (roles of your own; built-in ones stay)
 
 Every change goes through the account and access services, which check the principal
 and write the audit log."""
@@ -19,11 +25,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from saas.api.permissions import AdminOnly
-from tenants.access.models import Role
+from tenants.access.models import ACTIONS, FieldAccess, Role
 from tenants.access.principal import ADMIN_SCOPE, Principal
 from tenants.access.scoping import property_ids_for
 from tenants.access.selectors import role_list
-from tenants.access.services import role_create, user_property_scope_set, user_roles_set
+from tenants.access.services import (
+    role_create,
+    role_delete,
+    role_rights_set,
+    role_update,
+    user_property_scope_set,
+    user_roles_set,
+)
 from tenants.errors import NotFound
 from tenants.users.selectors import users_list
 from tenants.users.services import user_create, user_deactivate
@@ -170,11 +183,52 @@ class UserDetailApi(AdminApi):
         return Response(user_as_dict(self._user(pk)))
 
 
+class ObjectRightInput(serializers.Serializer):
+    actions = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(ACTIONS)), max_length=len(ACTIONS)
+    )
+    field_default = serializers.ChoiceField(choices=FieldAccess.values, default="hidden")
+
+
+class FieldRightInput(serializers.Serializer):
+    object = serializers.CharField(max_length=150)
+    field = serializers.CharField(max_length=150)
+    access = serializers.ChoiceField(choices=FieldAccess.values, allow_null=True)
+
+
+def _objects_checked(value: dict) -> dict:
+    if len(value) > 500:
+        raise serializers.ValidationError("At most 500 objects per request.")
+    for target in value:
+        if not target or len(target) > 150:
+            raise serializers.ValidationError(f"{target!r} names no object.")
+    return value
+
+
+def _rights(values: dict) -> dict:
+    """The validated ``objects`` and ``fields`` as role_rights_set takes them."""
+    return {
+        "objects": {
+            target: (right["actions"], right["field_default"])
+            for target, right in values.get("objects", {}).items()
+        },
+        "fields": {
+            (row["object"], row["field"]): row["access"] for row in values.get("fields", [])
+        },
+    }
+
+
 class RoleInput(serializers.Serializer):
     key = serializers.SlugField(max_length=60)
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
     requires_two_factor = serializers.BooleanField(required=False, default=False)
+    objects = serializers.DictField(child=ObjectRightInput(), required=False)
+    # Declared fields leave the class body (DRF's metaclass collects them).
+    fields = FieldRightInput(many=True, required=False)  # type: ignore[assignment]
+
+    def validate_objects(self, value: dict) -> dict:
+        return _objects_checked(value)
 
 
 class RoleListApi(AdminApi):
@@ -184,13 +238,53 @@ class RoleListApi(AdminApi):
     def post(self, request):
         data = RoleInput(data=request.data)
         data.is_valid(raise_exception=True)
-        role = role_create(actor=Principal.from_request(request), **data.validated_data)
-        return Response(role_as_dict(role), status=201)
+        values = dict(data.validated_data)
+        rights = _rights(values)
+        values.pop("objects", None)
+        values.pop("fields", None)
+        role = role_create(actor=Principal.from_request(request), **values, **rights)
+        return Response(role_as_dict(role_list().get(pk=role.pk)), status=201)
+
+
+class RoleChange(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    requires_two_factor = serializers.BooleanField(required=False)
+    objects = serializers.DictField(child=ObjectRightInput(), required=False)
+    # Declared fields leave the class body (DRF's metaclass collects them).
+    fields = FieldRightInput(many=True, required=False)  # type: ignore[assignment]
+
+    def validate_objects(self, value: dict) -> dict:
+        return _objects_checked(value)
+
+
+def _role(key: str) -> Role:
+    role = role_list().filter(key=key).first()
+    if role is None:
+        raise NotFound(f"No role {key!r}.", field="key")
+    return role
 
 
 class RoleDetailApi(AdminApi):
     def get(self, request, key: str):
-        role = role_list().filter(key=key).first()
-        if role is None:
-            raise NotFound(f"No role {key!r}.", field="key")
-        return Response(role_as_dict(role))
+        return Response(role_as_dict(_role(key)))
+
+    def patch(self, request, key: str):
+        role = _role(key)
+        data = RoleChange(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        actor = Principal.from_request(request)
+        role_update(
+            role=role,
+            actor=actor,
+            name=values.get("name"),
+            description=values.get("description"),
+            requires_two_factor=values.get("requires_two_factor"),
+        )
+        role_rights_set(role=role, actor=actor, **_rights(values))
+        return Response(role_as_dict(_role(key)))
+
+    def delete(self, request, key: str):
+        role_delete(role=_role(key), actor=Principal.from_request(request))
+        return Response(status=204)

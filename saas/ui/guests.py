@@ -25,7 +25,8 @@ from crm.selectors.guests import (
     guest_reservations,
     guests_list,
 )
-from crm.selectors.timeline import timeline_for
+from crm.selectors.timeline import activity_for, timeline_for
+from crm.services.activities import activity_create, task_complete
 from crm.services.guests import guest_create, guest_update
 from metadata.selectors.definitions import object_describe
 from metadata.selectors.records import record_for, records_list
@@ -42,7 +43,9 @@ from saas.ui.records import (
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.context import current_tenant
+from tenants.context import current_zone as tenant_zone
 from tenants.errors import ApplicationError, NotFound
+from tenants.users.selectors import users_list
 
 PAGE_SIZE = 50
 STANDARD_FILTERS = ("customer_type", "nationality")
@@ -259,6 +262,7 @@ def guest_detail(request, guest_id: int):
     guest = _guest_for(actor, guest_id)
     standard, custom = _profile_rows(actor, guest)
     reservations = actor.scope("reservation", guest_reservations(guest=guest))
+    zone = tenant_zone()
     return render(
         request,
         "crm/guest_detail.html",
@@ -270,7 +274,19 @@ def guest_detail(request, guest_id: int):
             "consents": sorted(
                 guest_consents_current(guest=guest).values(), key=lambda c: (c.channel, c.purpose)
             ),
-            "activities": timeline_for(object_api_name="guest", record_id=guest.pk)[:50],
+            "activities": [
+                {
+                    "activity": a,
+                    # Formatted here: the template's date filter would show UTC.
+                    "due_local": a.due_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                    if a.due_at
+                    else None,
+                }
+                for a in timeline_for(object_api_name="guest", record_id=guest.pk)[:50]
+            ],
+            "can_log": actor.can("guest", "edit"),
+            "staff": users_list().filter(is_active=True) if actor.can("guest", "edit") else [],
+            "zone": str(zone),
             "duplicates": guest_duplicate_suggestions(guest=guest),
             "merges": guest_merges_undoable(survivor_ids=[guest.pk]) if actor.is_admin else [],
             "base_currency": getattr(current_tenant(), "base_currency", ""),
@@ -446,3 +462,100 @@ def merge_undo_view(request, merge_id: int):
     if back.startswith("/guests/"):
         return redirect(back)
     return redirect("guest_duplicates")
+
+
+# --- activities on the profile --------------------------------------------------------
+
+
+def _activity_arguments(request, kind: str) -> dict:
+    """The POSTed note, call or task as activity_create's arguments. A task's due time
+    is typed in the tenant's time zone."""
+    post = request.POST
+    arguments: dict = {
+        "kind": kind,
+        "subject": post.get("subject", "").strip(),
+        "body": post.get("body", "").strip(),
+    }
+    problems: dict[str, str] = {}
+    if kind == "note" and not arguments["body"]:
+        problems["body"] = _("Write the note.")
+    if kind == "call":
+        arguments["direction"] = post.get("direction", "") or ""
+        minutes = post.get("minutes", "").strip()
+        if minutes:
+            if not minutes.isdecimal() or int(minutes) > 1440:
+                problems["duration_seconds"] = _("Give the call's length in whole minutes.")
+            else:
+                arguments["duration_seconds"] = int(minutes) * 60
+    if kind == "task":
+        owner = post.get("assignee", "")
+        if owner:
+            arguments["assignee"] = (
+                users_list().filter(pk=int(owner), is_active=True).first()
+                if owner.isdecimal() and int(owner) < 2**63
+                else None
+            )
+            if arguments["assignee"] is None:
+                problems["assignee"] = _("Choose an owner among active staff.")
+        due = post.get("due", "").strip()
+        if due:
+            from datetime import datetime
+
+            try:
+                moment = datetime.fromisoformat(due)
+                if not 1900 <= moment.year <= 2999:
+                    raise ValueError(due)
+            except ValueError:
+                problems["due_at"] = _("Give the due time as a date and time.")
+            else:
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=tenant_zone())
+                arguments["due_at"] = moment
+    if problems:
+        raise ValidationError(problems)
+    return arguments
+
+
+@login_required
+@require_POST
+def guest_activity_create_view(request, guest_id: int):
+    """Add a note, log a call or create a task from the profile."""
+    actor = Principal.from_request(request)
+    guest = _guest_for(actor, guest_id, action="edit")
+    kind = request.POST.get("kind", "")
+    if kind not in ("note", "call", "task"):
+        raise ValidationError({"kind": _("Choose a note, a call or a task.")})
+    try:
+        activity_create(
+            actor=actor, object_api_name="guest", record_id=guest.pk,
+            **_activity_arguments(request, kind),
+        )  # fmt: skip
+    except (ValidationError, ApplicationError) as exc:
+        if isinstance(exc, ApplicationError) and exc.status_code in (403, 404):
+            raise
+        for texts in errors_by_field(exc).values():
+            for text in texts:
+                messages.error(request, text)
+    else:
+        messages.success(
+            request,
+            {
+                "note": _("Note added."),
+                "call": _("Call logged."),
+                "task": _("Task created."),
+            }[kind],
+        )
+    return redirect("guest_detail", guest_id=guest.pk)
+
+
+@login_required
+@require_POST
+def guest_task_complete_view(request, guest_id: int, activity_id: int):
+    actor = Principal.from_request(request)
+    guest = _guest_for(actor, guest_id)
+    activity = activity_for(actor=actor, activity_id=activity_id)
+    if activity.object_api_name != "guest" or activity.record_id != str(guest.pk):
+        raise Http404(_("There is no such task."))
+    task_complete(activity=activity, actor=actor)
+    messages.success(request, _("Task %(subject)s completed.") % {"subject": activity.subject})
+    return redirect("guest_detail", guest_id=guest.pk)

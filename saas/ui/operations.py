@@ -24,6 +24,7 @@ from crm.selectors.operations import (
     tasks_open,
 )
 from tenants.access.principal import Principal
+from tenants.context import current_zone
 from tenants.errors import NotFound
 from tenants.jobs.selectors import jobs_recent
 
@@ -44,7 +45,19 @@ def dashboard(request):
         "arrivals_today": arrivals.count() if arrivals is not None else None,
         "in_house": in_house(actor=actor).count() if can_reservations else None,
         "activities": activities_recent(actor=actor, limit=10),
-        "tasks": tasks_open(assignee=request.user)[:10],
+        "tasks": [
+            {
+                "task": task,
+                # The tenant's clock, as the task was typed in (the template's filters
+                # would show UTC).
+                "due": task.due_at.astimezone(current_zone()).strftime("%Y-%m-%d %H:%M")
+                if task.due_at
+                else None,
+                "guest_id": int(task.record_id) if task.object_api_name == "guest" else None,
+            }
+            for task in tasks_open(assignee=request.user)[:10]
+        ],
+        "zone": str(current_zone()),
         "jobs": jobs_recent(actor=actor, limit=5),
     }
     return render(request, "home.html", context)

@@ -15,6 +15,7 @@ from saas.ui import (
     i18n,
     imports,
     operations,
+    roles,
     workflows,
 )
 from saas.ui import platform as views
@@ -67,6 +68,26 @@ settings_urls = [
         "settings/users/<int:user_id>/roles/",
         admin_views.user_roles_view,
         name="settings_user_roles",
+    ),
+    path("settings/users/<int:user_id>/", roles.user_edit_view, name="settings_user"),
+    path(
+        "settings/users/<int:user_id>/deactivate/",
+        roles.user_deactivate_view,
+        name="settings_user_deactivate",
+    ),
+    path("settings/roles/", roles.role_list_view, name="settings_roles"),
+    path("settings/roles/<slug:key>/", roles.role_edit_view, name="settings_role"),
+    path("settings/roles/<slug:key>/delete/", roles.role_delete_view, name="settings_role_delete"),
+    path(
+        "settings/roles/<slug:key>/objects/<slug:api_name>/",
+        roles.role_fields_view,
+        name="settings_role_fields",
+    ),
+    path("settings/grants/", roles.grants_view, name="settings_grants"),
+    path(
+        "settings/grants/<int:grant_id>/revoke/",
+        roles.grant_revoke_view,
+        name="settings_grant_revoke",
     ),
     path("settings/workflows/", workflows.workflow_list, name="settings_workflows"),
     path(
@@ -153,6 +174,16 @@ urlpatterns = [
     path("guests/duplicates/", guests.duplicate_review, name="guest_duplicates"),
     path("guests/<int:guest_id>/", guests.guest_detail, name="guest_detail"),
     path("guests/<int:guest_id>/edit/", guests.guest_edit_view, name="guest_edit"),
+    path(
+        "guests/<int:guest_id>/activities/",
+        guests.guest_activity_create_view,
+        name="guest_activity_create",
+    ),
+    path(
+        "guests/<int:guest_id>/activities/<int:activity_id>/complete/",
+        guests.guest_task_complete_view,
+        name="guest_task_complete",
+    ),
     path("guests/merges/<int:merge_id>/undo/", guests.merge_undo_view, name="guest_merge_undo"),
     path("reservations/", operations.reservation_list, name="reservation_list"),
     path(

@@ -60,3 +60,18 @@ def administrators():
         .distinct()
         .order_by("pk")
     )
+
+
+def temporary_grants_list(*, include_ended: bool = False) -> QuerySet[TemporaryGrant]:
+    """Grants that count now or will (soonest end first), or with ``include_ended`` also
+    the revoked and expired ones still kept (newest first)."""
+    qs = TemporaryGrant.objects.select_related("user", "granted_by", "revoked_by")
+    if include_ended:
+        return qs.order_by("-created", "-pk")
+    return qs.filter(revoked_at__isnull=True, expires_at__gt=timezone.now()).order_by(
+        "expires_at", "pk"
+    )
+
+
+def role_by_key(key: str) -> Role | None:
+    return role_list().filter(key=key).first()

@@ -6,7 +6,7 @@ the platform (migrations, management commands, beat tasks)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from tenants.access import policy, scoping
 from tenants.access.audit import audit_log
@@ -65,6 +66,19 @@ def _require_admin_right(actor: Principal, object_api_name: str, action: str) ->
     actor.require(object_api_name, action)
 
 
+def _readable_in_every_language(role: Role) -> None:
+    """A name given in the reader's language is stored in that language's column; the
+    default language's column is its fallback in every other language, so a role named
+    in Chinese would have no name in English unless that column is filled too."""
+    from modeltranslation.utils import build_localized_fieldname
+
+    for attr in ("name", "description"):
+        value = getattr(role, attr)
+        default = build_localized_fieldname(attr, settings.MODELTRANSLATION_DEFAULT_LANGUAGE)
+        if value and not getattr(role, default, ""):
+            setattr(role, default, value)
+
+
 @transaction.atomic
 def role_create(
     *,
@@ -72,8 +86,12 @@ def role_create(
     name: str,
     description: str = "",
     requires_two_factor: bool = False,
+    objects: Mapping[str, tuple[Iterable[str], str]] | None = None,
+    fields: Mapping[tuple[str, str], str | None] | None = None,
     actor: Principal,
 ) -> Role:
+    """A role of the tenant's own, with its first rights (``objects`` and ``fields`` as
+    ``role_rights_set`` takes them) in the same transaction."""
     _require_admin_right(actor, "role", "create")
     access_version_bump()  # cached rules and keys of this tenant go stale
     role = Role(
@@ -82,6 +100,7 @@ def role_create(
         description=description,
         requires_two_factor=requires_two_factor,
     )
+    _readable_in_every_language(role)
     role.full_clean()
     role.save()
     audit_log(
@@ -91,6 +110,8 @@ def role_create(
         record_id=str(role.pk),
         details={"key": key},
     )
+    if objects or fields:
+        role_rights_set(role=role, actor=actor, objects=objects, fields=fields)
     return role
 
 
@@ -115,6 +136,7 @@ def role_update(
             changes[attr] = value
             setattr(role, attr, value)
     if changes:
+        _readable_in_every_language(role)
         role.full_clean()
         role.save()
         audit_log(
@@ -316,6 +338,8 @@ def temporary_grant_create(
     errors: dict[str, list[str]] = {}
     if not object_api_name:
         errors["object_api_name"] = ["Name the object."]
+    if not getattr(user, "is_active", False):
+        errors["user"] = ["Temporary grants are for active accounts."]
     if bool(action) == bool(field_api_name):
         errors["action"] = ["Give either an action or a field, not both and not neither."]
     if action and action not in ACTIONS:
@@ -422,3 +446,57 @@ def temporary_grants_expire(*, now: datetime | None = None) -> int:
     cutoff = now - timedelta(days=settings.ATRIUM_ACCESS_GRANT_RETENTION_DAYS)
     TemporaryGrant.objects.filter(expires_at__lt=cutoff).delete()
     return len(expired)
+
+
+# --- Rights of a role, several at once (the roles editor, PATCH /api/v1/roles/{key}/) --
+
+
+@transaction.atomic
+def role_rights_set(
+    *,
+    role: Role,
+    actor: Principal,
+    objects: Mapping[str, tuple[Iterable[str], str]] | None = None,
+    fields: Mapping[tuple[str, str], str | None] | None = None,
+) -> int:
+    """Set several rights of ``role`` in one transaction: ``objects`` maps a target
+    (object api_name, ``module:<key>`` or ``*``) to ``(actions, field_default)``,
+    ``fields`` maps ``(object, field)`` to a level or None (back to the object's
+    default). Only what differs from the current rows is written (and audited), so an
+    editor posting its whole form leaves one audit row per real change. Returns how
+    many rights changed."""
+    _require_admin_right(actor, "role", "edit")
+    if role.grants_everything and (objects or fields):
+        raise ValidationError(
+            {"role": [gettext("%(role)s already grants everything.") % {"role": role.key}]}
+        )
+    current_objects = {p.target: p for p in ObjectPermission.objects.filter(role=role)}
+    current_fields = {
+        (p.object_api_name, p.field_api_name): p.access
+        for p in FieldPermission.objects.filter(role=role)
+    }
+    changed = 0
+    for target, (actions, field_default) in sorted((objects or {}).items()):
+        wanted = set(actions)
+        row = current_objects.get(target)
+        have = (set(row.actions()), row.field_default) if row is not None else (set(), "hidden")
+        if have == (wanted, field_default):
+            continue
+        role_object_permission_set(
+            role=role, target=target, actions=wanted, field_default=field_default, actor=actor
+        )
+        changed += 1
+    for (object_api_name, field_api_name), access in sorted(
+        (fields or {}).items(), key=lambda item: item[0]
+    ):
+        if current_fields.get((object_api_name, field_api_name)) == access:
+            continue
+        role_field_permission_set(
+            role=role,
+            object_api_name=object_api_name,
+            field_api_name=field_api_name,
+            access=access,
+            actor=actor,
+        )
+        changed += 1
+    return changed

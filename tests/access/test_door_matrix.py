@@ -17,12 +17,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver
+from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from tenants.access.errors import AccessDenied
@@ -31,6 +32,7 @@ from tenants.access.principal import Principal
 from tenants.access.services import (
     role_create,
     role_object_permission_set,
+    temporary_grant_create,
     user_property_scope_set,
     user_roles_set,
 )
@@ -338,6 +340,85 @@ DOORS: dict[str, list[Door]] = {
             api=False,
         )  # fmt: skip
     ],
+    "settings_roles": [
+        Door("get", _c("/settings/roles/"), admin(write=False), api=False),
+        Door("post", _c("/settings/roles/"), admin(write=True), lambda c: {}, api=False),
+    ],
+    "settings_role": [
+        Door("get", _c("/settings/roles/read_only/"), admin(write=False), api=False),
+        Door(
+            "post", _c("/settings/roles/read_only/"), admin(write=True), lambda c: {}, api=False
+        ),  # fmt: skip
+    ],
+    "settings_role_delete": [
+        Door(
+            "post",
+            _c("/settings/roles/mx_no_such_role/delete/"),
+            admin(write=True),
+            lambda c: {},
+            api=False,
+        )  # fmt: skip
+    ],
+    "settings_role_fields": [
+        Door("get", _c("/settings/roles/read_only/objects/guest/"), admin(write=False), api=False),
+        Door(
+            "post",
+            _c("/settings/roles/read_only/objects/mx_thing/"),
+            admin(write=True),
+            lambda c: {},
+            api=False,
+        ),  # fmt: skip
+    ],
+    "settings_user": [
+        Door("get", _c("/settings/users/{victim}/"), admin(write=False), api=False),
+        Door(
+            "post",
+            _c("/settings/users/{victim}/"),
+            admin(write=True),
+            lambda c: {"scope": "all"},
+            api=False,
+        ),  # fmt: skip
+    ],
+    "settings_user_deactivate": [
+        Door(
+            "post",
+            _c("/settings/users/{victim}/deactivate/"),
+            admin(write=True),
+            lambda c: {},
+            api=False,
+        )  # fmt: skip
+    ],
+    "settings_grants": [
+        Door("get", _c("/settings/grants/"), admin(write=False), api=False),
+        Door("post", _c("/settings/grants/"), admin(write=True), lambda c: {}, api=False),
+    ],
+    "settings_grant_revoke": [
+        Door(
+            "post",
+            _c("/settings/grants/999999/revoke/"),
+            admin(write=True),
+            lambda c: {},
+            api=False,
+        )  # fmt: skip
+    ],
+    "guest_activity_create": [
+        Door(
+            "post",
+            _c("/guests/{guest_a}/activities/"),
+            record("guest", "edit", "guest_a"),
+            lambda c: {"kind": "note", "body": "Matrix note"},
+            api=False,
+        )  # fmt: skip
+    ],
+    "guest_task_complete": [
+        Door(
+            "post",
+            _c("/guests/{guest_a}/activities/{task}/complete/"),
+            record("guest", "edit", "guest_a"),
+            lambda c: {},
+            api=False,
+        )  # fmt: skip
+    ],
     "settings_field_archive": [
         Door(
             "post",
@@ -381,7 +462,43 @@ DOORS: dict[str, list[Door]] = {
         Door("get", _c("/api/v1/roles/"), admin(write=False)),
         Door("post", _c("/api/v1/roles/"), admin(write=True), lambda c: {}),
     ],
-    "api_role": [Door("get", _c("/api/v1/roles/read_only/"), admin(write=False))],
+    "api_role": [
+        Door("get", _c("/api/v1/roles/read_only/"), admin(write=False)),
+        Door("patch", _c("/api/v1/roles/read_only/"), admin(write=True), lambda c: {}),
+        Door("delete", _c("/api/v1/roles/mx_no_such_role/"), admin(write=True)),
+    ],
+    "api_grants": [
+        Door("get", _c("/api/v1/grants/"), admin(write=False)),
+        Door("post", _c("/api/v1/grants/"), admin(write=True), lambda c: {}),
+    ],
+    "api_grant": [
+        Door("get", _c("/api/v1/grants/{grant}/"), admin(write=False)),
+        Door("delete", _c("/api/v1/grants/{grant}/"), admin(write=True)),
+    ],
+    "api_activities": [
+        Door(
+            "get",
+            _c("/api/v1/activities/?object=guest&record_id={guest_a}"),
+            record("guest", "view", "guest_a"),
+        ),
+        Door(
+            "post",
+            _c("/api/v1/activities/"),
+            record("guest", "edit", "guest_a"),
+            lambda c: {"object": "guest", "record_id": c["guest_a"], "kind": "note", "body": "M"},
+        ),
+    ],
+    "api_activity": [
+        Door("get", _c("/api/v1/activities/{activity}/"), record("guest", "view", "guest_a"))
+    ],
+    "api_activity_complete": [
+        Door(
+            "post",
+            _c("/api/v1/activities/{task}/complete/"),
+            record("guest", "edit", "guest_a"),
+            lambda c: {},
+        )  # fmt: skip
+    ],
     "api_jobs": [
         Door("get", _c("/api/v1/jobs/"), signed_in()),
         Door("post", _c("/api/v1/jobs/"), admin(write=True), lambda c: {"kind": "diagnostic"}),
@@ -538,6 +655,7 @@ def _fingerprint() -> int:
 
 
 def _world(tenant) -> dict:
+    from crm.services.activities import activity_create
     from crm.services.cases import case_create
     from crm.services.companies import company_create
     from crm.services.properties import rate_plan_create, room_type_create
@@ -593,6 +711,20 @@ def _world(tenant) -> dict:
             url="https://hooks.example.com/in", event_types=["*"], secret=secret_generate()
         ).pk,
         "victim": victim.pk,
+        "activity": activity_create(
+            object_api_name="guest", record_id=guest_a.pk, kind="note", body="N", actor=SYSTEM
+        ).pk,
+        "task": activity_create(
+            object_api_name="guest", record_id=guest_a.pk, kind="task", subject="T", actor=SYSTEM
+        ).pk,
+        "grant": temporary_grant_create(
+            user=victim,
+            object_api_name="guest",
+            action="export",
+            expires_at=timezone.now() + timedelta(days=1),
+            reason="matrix",
+            actor=SYSTEM,
+        ).pk,
     }
 
 
