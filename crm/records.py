@@ -6,6 +6,7 @@ lists no crm object itself."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -59,9 +60,15 @@ def _integer(value: Any, name: str, internal: str) -> int:
     return value
 
 
+# Digits with an optional point: no exponents, underscores or words (Decimal takes them).
+DECIMAL_TEXT = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)\s*")
+
+
 def _decimal(value: Any, name: str, field: models.DecimalField) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValidationError({name: f"{name} must be a number (or a decimal string)."})
+    if isinstance(value, str) and not DECIMAL_TEXT.fullmatch(value):
+        raise ValidationError({name: f"{name} must be a decimal number such as 120.50."})
     try:
         amount = Decimal(str(value).strip())
     except InvalidOperation:
@@ -505,7 +512,7 @@ WRITERS: dict[str, RecordWriter] = {
         create_keys=lambda: GUEST_CREATE,
         update_keys=lambda: GUEST_UPDATE,
         required_one_of=("surname", "given_name"),
-        schema_hints={"language": LANGUAGE_HINT},
+        schema_hints={"language": LANGUAGE_HINT, "vip_level": {"minimum": 0, "maximum": 9}},
     ),
     "company": _writer(
         _company_create,

@@ -304,6 +304,8 @@ def _address_create(*, guest: Guest, primary: bool = False, **fields) -> GuestAd
     unknown = sorted(set(fields) - allowed)
     if unknown:
         raise ValidationError({"addresses": f"Unknown address fields: {', '.join(unknown)}."})
+    if any(not isinstance(v, str) for v in fields.values()):
+        raise ValidationError({"addresses": "Address parts are text."})
     fields["country"] = country_clean(fields.get("country", ""), field="addresses")
     if primary:
         guest.addresses.filter(is_primary=True).update(is_primary=False)
@@ -385,6 +387,8 @@ def guest_consent_record(
 def _external_id_create(
     *, guest: Guest, source: str, external_id: str, property: Property | None = None
 ) -> GuestExternalId:
+    if not isinstance(source, str) or not isinstance(external_id, str | int):
+        raise ValidationError({"external_ids": "An external id's source and id are text."})
     source, external_id = source.strip().upper(), str(external_id).strip()
     if not source or not external_id:
         raise ValidationError({"external_ids": "An external id needs a source and an id."})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
@@ -19,6 +20,14 @@ class AccessMeApi(APIView):
     """What the caller may do: roles, property scope, and per object the actions and
     the fields with their level (``read``/``edit``); hidden fields are absent."""
 
+    @extend_schema(
+        responses={
+            200: {
+                "type": "object",
+                "description": "Roles, hotel scope, and per object its actions and fields",
+            }
+        }
+    )
     def get(self, request):
         scopes = policy.request_scopes(request)
         return Response(policy.effective_permissions(request.user, scopes=scopes))
@@ -70,6 +79,19 @@ class AuditEventListApi(AccessControlledApi, APIView):  # type: ignore[misc]
         since = serializers.DateTimeField(required=False)
         until = serializers.DateTimeField(required=False)
 
+    @extend_schema(
+        parameters=[Filters, OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        responses={
+            200: inline_serializer(
+                name="AuditEventPage",
+                fields={
+                    "next": serializers.CharField(allow_null=True),
+                    "previous": serializers.CharField(allow_null=True),
+                    "results": AuditEventOutput(many=True),
+                },
+            )
+        },
+    )
     def get(self, request):
         filters = self.Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)

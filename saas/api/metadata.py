@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import get_language_from_request
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from metadata.models import FieldType
 from metadata.selectors.definitions import field_describe, object_describe, objects_list
 from metadata.services.definitions import (
     custom_field_archive,
@@ -19,6 +21,7 @@ from metadata.services.definitions import (
     object_definition_create,
 )
 from metadata.services.modules import object_require
+from saas.api.openapi import json_body, page, text
 from saas.api.permissions import AdminOnly
 from tenants.access.principal import ADMIN_SCOPE, Principal
 
@@ -80,18 +83,55 @@ def _only(data: dict, allowed: set[str], required: tuple[str, ...] = ()) -> dict
 def _translated(data: dict, keys: tuple[str, ...]) -> dict:
     """The contract sends translatable texts as {"en": ..., "zh-hans": ...}; the services
     take the English text plus ``translations``."""
-    translations: dict = dict(data.pop("translations", None) or {})
+    raw = data.pop("translations", None) or {}
+    if not isinstance(raw, dict) or any(
+        not isinstance(texts, dict) or any(not isinstance(t, str) for t in texts.values())
+        for texts in raw.values()
+    ):
+        raise ValidationError(
+            {"translations": 'Give {"<language>": {"<key>": "<text>"}} with texts as strings.'}
+        )
+    translations: dict = {lang: dict(texts) for lang, texts in raw.items()}
     for key in keys:
         value = data.get(key)
         if isinstance(value, dict):
-            if not value.get("en") and not value:
-                raise ValidationError({key: "Give at least the English text."})
+            if not value or any(not isinstance(t, str) for t in value.values()):
+                raise ValidationError({key: "Give the text per language as strings."})
             for lang, text in value.items():
                 translations.setdefault(lang, {})[key] = text
             data[key] = value.get("en") or next(iter(value.values()))
     if translations:
         data["translations"] = translations
     return data
+
+
+OBJ = {"type": "object"}
+API_NAME = {**text(63, min_length=1), "pattern": "^[a-z][a-z0-9_]*$"}
+OBJECT_OUT = {
+    "type": "object",
+    "required": ["api_name"],
+    "properties": {"api_name": {"type": "string"}, "label": {"type": "string"}},
+}
+FIELD_OUT = {
+    "type": "object",
+    "required": ["api_name", "type"],
+    "properties": {"api_name": {"type": "string"}, "type": {"type": "string"}},
+}
+FIELD_WRITE = {
+    "label": text(255, min_length=1),
+    "required": {"type": "boolean"},
+    "default": {},
+    "unique": {"type": "boolean"},
+    "rules": OBJ,
+    "choices": {"type": "array", "items": OBJ},
+    "filterable": {"type": "boolean"},
+    "index_sort_field": {**text(63), "nullable": True},
+    "sensitive": {"type": "boolean"},
+    "section": text(100),
+    "position": {"type": "integer", "minimum": 0, "maximum": 32767},
+    "help_text": text(),
+    "translations": OBJ,
+}
 
 
 class MetadataBase(APIView):
@@ -107,11 +147,31 @@ class MetadataBase(APIView):
 
 
 class ObjectListApi(MetadataBase):
+    @extend_schema(responses={200: page(OBJECT_OUT)})
     def get(self, request):
         actor = Principal.from_request(request)
         visible = [o for o in objects_list(_language(request)) if actor.can(o["api_name"], "view")]
         return Response({"results": visible})
 
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["api_name", "label", "label_plural", "module"],
+                "properties": {
+                    "api_name": API_NAME,
+                    "label": text(100, min_length=1),
+                    "label_plural": text(100, min_length=1),
+                    "module": text(60, min_length=1),
+                    "icon": text(60),
+                    "color": text(20),
+                    "translations": OBJ,
+                },
+            }
+        ),
+        responses={201: OBJECT_OUT},
+    )
     def post(self, request):
         data = _translated(
             _only(_payload(request), OBJECT_KEYS, ("api_name", "label", "label_plural", "module")),
@@ -122,6 +182,7 @@ class ObjectListApi(MetadataBase):
 
 
 class ObjectDetailApi(MetadataBase):
+    @extend_schema(responses={200: OBJECT_OUT})
     def get(self, request, api_name: str):
         # Describing an object is reading it: the view right (and its module on).
         Principal.from_request(request).require(api_name, "view")
@@ -129,6 +190,22 @@ class ObjectDetailApi(MetadataBase):
 
 
 class FieldListApi(MetadataBase):
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["api_name", "label", "type"],
+                "properties": {
+                    "api_name": API_NAME,
+                    "type": {"type": "string", "enum": list(FieldType.values)},
+                    "reference_object": text(63),
+                    **{k: v for k, v in FIELD_WRITE.items() if k != "index_sort_field"},
+                },
+            }
+        ),
+        responses={201: FIELD_OUT},
+    )
     def post(self, request, api_name: str):
         object_require(api_name)
         data = _translated(
@@ -144,6 +221,12 @@ class FieldListApi(MetadataBase):
 
 
 class FieldDetailApi(MetadataBase):
+    @extend_schema(
+        request=json_body(
+            {"type": "object", "additionalProperties": False, "properties": FIELD_WRITE}
+        ),
+        responses={200: FIELD_OUT},
+    )
     def patch(self, request, api_name: str, field: str):
         data = _translated(
             _only(_payload(request), FIELD_KEYS - {"api_name", "type", "reference_object"}),
@@ -156,6 +239,7 @@ class FieldDetailApi(MetadataBase):
 
 
 class FieldArchiveApi(MetadataBase):
+    @extend_schema(request=None, responses={200: FIELD_OUT})
     def post(self, request, api_name: str, field: str):
         archived = custom_field_archive(
             object_api_name=api_name, api_name=field, actor=Principal.from_request(request)
@@ -167,6 +251,21 @@ class FieldTypeChangeApi(MetadataBase):
     """``{"type": "integer", "dry_run": true}``: the dry run reports how many values
     would convert and which would fail; ``"dry_run": false`` applies it."""
 
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "enum": list(FieldType.values)},
+                    "dry_run": {"type": "boolean"},
+                    "rules": OBJ,
+                    "choices": {"type": "array", "items": OBJ},
+                },
+            }
+        ),
+        responses={200: OBJ},
+    )
     def post(self, request, api_name: str, field: str):
         data = _payload(request)
         report = custom_field_type_change(

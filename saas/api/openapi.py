@@ -64,7 +64,7 @@ ERROR_STATUSES = {
     "429": "Too many requests for this API key (see Retry-After)",
 }
 # Answered by every operation of the API, whatever it does.
-ALWAYS = ("401", "403", "406", "429")
+ALWAYS = ("401", "403", "404", "406", "429")
 # Answered by every write.
 WRITES = ("400", "402", "409", "413", "415")
 
@@ -254,6 +254,7 @@ def _custom_schema(snap, *, write: bool = False) -> dict[str, Any]:
             properties[name] = {**prop, "nullable": True, "description": field.label}
     return {
         "type": "object",
+        "nullable": write,  # null in a write: no custom values
         "description": "Custom field values by api name, typed as each field is defined.",
         "properties": properties,
         # A tenant's document lists every field; the shared one cannot.
@@ -356,8 +357,6 @@ def _model_write(model: type[models.Model], name: str) -> dict[str, Any]:
         schema = _either_blank({"type": "string", "format": "email", "maxLength": 254})
     elif name == "phone":
         schema = _either_blank({"type": "string", "format": "phone"})
-    elif isinstance(field, models.URLField):
-        schema = _either_blank({"type": "string", "format": "uri", "pattern": "^https?://"})
     else:
         schema = _text(getattr(field, "max_length", None))
     if field.null:
@@ -464,9 +463,10 @@ def _component(api_name: str) -> str:
 
 
 def _ordering_pattern(names: list[str], *, signed: bool) -> str:
+    """Comma-separated names; blanks around them and empty items are ignored."""
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
-    one = f"{'-?' if signed else ''}({alternatives})"
-    return f"^({one}(,{one})*)?$"
+    one = rf"\s*({'-?' if signed else ''}({alternatives}))?\s*"
+    return f"^{one}(,{one})*$"
 
 
 def _list_params(snap) -> list[dict[str, Any]]:
@@ -791,18 +791,36 @@ def statuses_complete(result: dict) -> None:
     and media type on writes."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Errors"] = ERRORS
-    for path, operations in result.get("paths", {}).items():
+    for operations in result.get("paths", {}).values():
         for method in _METHODS:
             operation = operations.get(method)
             if operation is None:
                 continue
             codes = list(ALWAYS)
-            if "{" in path:
-                codes.append("404")
             if method != "get":
-                codes += WRITES if method != "delete" else ("402", "409")
+                codes += WRITES if method != "delete" else ("400", "402", "409")
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.append("400")
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, _json(_ref("Errors"), ERROR_STATUSES[code]))
+
+
+# --- helpers for the fixed endpoints' declarations ---------------------------------------
+
+
+def json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    """``extend_schema(request=...)`` for a JSON body given as a raw schema."""
+    return {"application/json": schema}
+
+
+def page(items: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["results"],
+        "properties": {"results": {"type": "array", "items": items}},
+    }
+
+
+def text(max_length: int | None = None, *, min_length: int = 0) -> dict[str, Any]:
+    return _text(max_length, min_length)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -31,7 +32,27 @@ class JobOutput(serializers.ModelSerializer):
         ]
 
 
+ME = {
+    "type": "object",
+    "required": ["email", "is_admin", "tenant"],
+    "properties": {
+        "email": {"type": "string"},
+        "full_name": {"type": "string"},
+        "is_admin": {"type": "boolean"},
+        "tenant": {
+            "type": "object",
+            "properties": {
+                "slug": {"type": "string"},
+                "name": {"type": "string"},
+                "schema": {"type": "string"},
+            },
+        },
+    },
+}
+
+
 class MeApi(APIView):
+    @extend_schema(responses={200: ME})
     def get(self, request):
         user = request.user
         return Response(
@@ -57,10 +78,14 @@ class JobListCreateApi(APIView):
         kind = serializers.CharField(max_length=60)
         payload = serializers.DictField(required=False, default=dict)
 
+    @extend_schema(
+        responses={200: inline_serializer(name="JobPage", fields={"results": JobOutput(many=True)})}
+    )
     def get(self, request):
         jobs = jobs_for(actor=Principal.from_request(request))[:50]
         return Response({"results": JobOutput(jobs, many=True).data})
 
+    @extend_schema(request=Input, responses={201: JobOutput})
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -69,6 +94,7 @@ class JobListCreateApi(APIView):
 
 
 class JobDetailApi(APIView):
+    @extend_schema(responses={200: JobOutput})
     def get(self, request, job_id):
         job = job_get(actor=Principal.from_request(request), job_id=job_id)
         if job is None:

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from saas.api.openapi import page
 from saas.api.permissions import AdminOnly
 from tenants.access.models import ACTIONS, FieldAccess, Role
 from tenants.access.principal import ADMIN_SCOPE, Principal
@@ -91,6 +93,63 @@ def role_as_dict(role: Role) -> dict[str, Any]:
     }
 
 
+USER: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "email", "roles"],
+    "properties": {
+        "id": {"type": "integer"},
+        "email": {"type": "string"},
+        "full_name": {"type": "string"},
+        "is_active": {"type": "boolean"},
+        "is_admin": {"type": "boolean"},
+        "roles": {"type": "array", "items": {"type": "string"}},
+        "property_ids": {"type": "array", "items": {"type": "integer"}, "nullable": True},
+        "date_joined": {"type": "string", "format": "date-time"},
+        "last_login": {"type": "string", "format": "date-time", "nullable": True},
+    },
+}
+USER_CREATED = {
+    **USER,
+    "properties": {
+        **USER["properties"],
+        "one_time_password": {"type": "string", "description": "Shown once, here"},
+    },
+}
+ROLE = {
+    "type": "object",
+    "required": ["key", "name"],
+    "properties": {
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "description": {"type": "string"},
+        "built_in": {"type": "boolean"},
+        "grants_everything": {"type": "boolean"},
+        "requires_two_factor": {"type": "boolean"},
+        "objects": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "actions": {"type": "array", "items": {"type": "string"}},
+                    "field_default": {"type": "string"},
+                },
+            },
+        },
+        "fields": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "object": {"type": "string"},
+                    "field": {"type": "string"},
+                    "access": {"type": "string", "nullable": True},
+                },
+            },
+        },
+    },
+}
+
+
 class AdminApi(APIView):
     def get_permissions(self):
         return [*super().get_permissions(), AdminOnly()]
@@ -132,9 +191,11 @@ class UserChange(serializers.Serializer):
 
 
 class UserListApi(AdminApi):
+    @extend_schema(responses={200: page(USER)})
     def get(self, request):
         return Response({"results": [user_as_dict(u) for u in users_list()]})
 
+    @extend_schema(request=UserInput, responses={201: USER_CREATED})
     def post(self, request):
         data = UserInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -157,9 +218,11 @@ class UserDetailApi(AdminApi):
             raise NotFound(f"No user with id {pk}.", field="id")
         return user
 
+    @extend_schema(responses={200: USER})
     def get(self, request, pk: int):
         return Response(user_as_dict(self._user(pk)))
 
+    @extend_schema(request=UserChange, responses={200: USER})
     def patch(self, request, pk: int):
         user = self._user(pk)
         data = UserChange(data=request.data)
@@ -232,9 +295,11 @@ class RoleInput(serializers.Serializer):
 
 
 class RoleListApi(AdminApi):
+    @extend_schema(responses={200: page(ROLE)})
     def get(self, request):
         return Response({"results": [role_as_dict(r) for r in role_list()]})
 
+    @extend_schema(request=RoleInput, responses={201: ROLE})
     def post(self, request):
         data = RoleInput(data=request.data)
         data.is_valid(raise_exception=True)
@@ -266,9 +331,11 @@ def _role(key: str) -> Role:
 
 
 class RoleDetailApi(AdminApi):
+    @extend_schema(responses={200: ROLE})
     def get(self, request, key: str):
         return Response(role_as_dict(_role(key)))
 
+    @extend_schema(request=RoleChange, responses={200: ROLE})
     def patch(self, request, key: str):
         role = _role(key)
         data = RoleChange(data=request.data)

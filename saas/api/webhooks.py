@@ -7,10 +7,12 @@ acts for whoever made it: see ``tenants.integrations.webhooks``."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from saas.api.openapi import json_body, page, text
 from saas.api.permissions import AdminOnly
 from tenants.access.principal import Principal
 from tenants.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -103,7 +105,37 @@ def _text(data: dict, key: str) -> str | None:
     return value
 
 
+ENDPOINT_WRITE = {
+    "url": {"type": "string", "format": "uri", "pattern": "^https?://", "maxLength": 2000},
+    "event_types": {"type": "array", "items": text(100, min_length=1), "minItems": 1},
+    "description": text(),
+}
+
+
+def _page_of(name: str, serializer) -> serializers.Serializer:
+    return inline_serializer(name=name, fields={"results": serializer(many=True)})
+
+
 class EventTypeListApi(WebhooksApi):
+    @extend_schema(
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "results": page(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "type": {"type": "string"},
+                                "description": {"type": "string"},
+                            },
+                        }
+                    )["properties"]["results"],
+                    "patterns": {"type": "array", "items": {"type": "string"}},
+                },
+            }
+        }
+    )
     def get(self, request):
         return Response(
             {
@@ -117,10 +149,22 @@ class EventTypeListApi(WebhooksApi):
 
 
 class EndpointListApi(WebhooksApi):
+    @extend_schema(responses={200: _page_of("WebhookEndpointPage", EndpointOutput)})
     def get(self, request):
         endpoints = webhook_endpoints_list(actor=self.actor)
         return Response({"results": EndpointOutput(endpoints, many=True).data})
 
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "required": ["url", "event_types"],
+                "additionalProperties": False,
+                "properties": ENDPOINT_WRITE,
+            }
+        ),
+        responses={201: EndpointOutput},
+    )
     def post(self, request):
         data = _body(request, {"url", "event_types", "description"})
         endpoint = webhook_endpoint_create(
@@ -133,9 +177,24 @@ class EndpointListApi(WebhooksApi):
 
 
 class EndpointDetailApi(WebhooksApi):
+    @extend_schema(responses={200: EndpointOutput})
     def get(self, request, pk: int):
         return Response(EndpointOutput(webhook_endpoint_get(actor=self.actor, pk=pk)).data)
 
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    **ENDPOINT_WRITE,
+                    "enabled": {"type": "boolean"},
+                    "rotate_secret": {"type": "boolean"},
+                },
+            }
+        ),
+        responses={200: EndpointOutput},
+    )
     def patch(self, request, pk: int):
         data = _body(request, {"url", "event_types", "description", "enabled", "rotate_secret"})
         for flag in ("enabled", "rotate_secret"):
@@ -172,6 +231,14 @@ def _deliveries_out(actor: Principal, deliveries) -> list[dict]:
 class DeliveryListApi(WebhooksApi):
     """The delivery log of one endpoint, newest first (``?status=failed`` to filter)."""
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status", str, enum=list(WebhookDelivery.Status.values), required=False
+            )
+        ],
+        responses={200: _page_of("WebhookDeliveryPage", DeliveryOutput)},
+    )
     def get(self, request, pk: int):
         actor = self.actor
         endpoint = webhook_endpoint_get(actor=actor, pk=pk)
@@ -187,6 +254,7 @@ class DeliveryListApi(WebhooksApi):
 
 
 class RedeliverApi(WebhooksApi):
+    @extend_schema(request=None, responses={202: DeliveryOutput})
     def post(self, request, pk: int):
         actor = self.actor
         delivery = webhook_redeliver(actor=actor, delivery=webhook_delivery_get(actor=actor, pk=pk))

@@ -16,6 +16,7 @@ run against a record, run now on records, read the run log, import templates.
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -36,6 +37,7 @@ from metadata.services.workflows import (
 )
 from metadata.workflows.engine import workflow_dry_run, workflow_run_manual
 from metadata.workflows.registry import action_types
+from saas.api.openapi import json_body, page, text
 from saas.api.permissions import AdminOnly
 from tenants.access.principal import ADMIN_SCOPE, Principal
 
@@ -52,6 +54,43 @@ CREATE_KEYS = {
     "actions",
 }
 UPDATE_KEYS = CREATE_KEYS - {"key", "object"}
+
+
+OBJ = {"type": "object"}
+WORKFLOW = {
+    "type": "object",
+    "required": ["id", "key"],
+    "properties": {
+        "id": {"type": "integer"},
+        "key": {"type": "string"},
+        "name": {"type": "string"},
+        "enabled": {"type": "boolean"},
+        "trigger": OBJ,
+        "conditions": {"type": "array", "items": OBJ},
+        "actions": {"type": "array", "items": OBJ},
+    },
+}
+WORKFLOW_WRITE = {
+    "key": {**text(100, min_length=1), "pattern": "^[a-z][a-z0-9_]*$"},
+    "name": text(200, min_length=1),
+    "translations": OBJ,
+    "description": text(),
+    "object": text(150),
+    "owner_module": text(60),
+    "enabled": {"type": "boolean"},
+    "trigger": {**OBJ, "description": "manual, an event on an object, a date field or cron"},
+    "conditions": {"type": "array", "items": OBJ},
+    "actions": {"type": "array", "items": OBJ, "minItems": 1},
+}
+RUN = {
+    "type": "object",
+    "required": ["id", "status"],
+    "properties": {
+        "id": {"type": "integer"},
+        "status": {"type": "string", "enum": list(WorkflowRun.Status.values)},
+        "record_id": {"type": "string"},
+    },
+}
 
 
 def _payload(request, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
@@ -81,9 +120,21 @@ class WorkflowBase(APIView):
 
 
 class WorkflowListApi(WorkflowBase):
+    @extend_schema(responses={200: page(WORKFLOW)})
     def get(self, request):
         return Response({"results": [workflow_as_dict(w) for w in workflows_list()]})
 
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["key", "name", "trigger", "actions"],
+                "properties": WORKFLOW_WRITE,
+            }
+        ),
+        responses={201: WORKFLOW},
+    )
     def post(self, request):
         data = _payload(request, CREATE_KEYS, ("key", "name", "trigger", "actions"))
         workflow = workflow_create(
@@ -103,6 +154,7 @@ class WorkflowListApi(WorkflowBase):
 
 
 class WorkflowDetailApi(WorkflowBase):
+    @extend_schema(responses={200: WORKFLOW})
     def get(self, request, ref: str):
         workflow = workflow_get(ref=ref)
         body = workflow_as_dict(workflow)
@@ -112,6 +164,16 @@ class WorkflowDetailApi(WorkflowBase):
         ]
         return Response(body)
 
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {k: v for k, v in WORKFLOW_WRITE.items() if k in UPDATE_KEYS},
+            }
+        ),
+        responses={200: WORKFLOW},
+    )
     def patch(self, request, ref: str):
         data = _payload(request, UPDATE_KEYS)
         workflow = workflow_update(
@@ -121,6 +183,16 @@ class WorkflowDetailApi(WorkflowBase):
 
 
 class WorkflowDryRunApi(WorkflowBase):
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"record_id": {"anyOf": [{"type": "integer"}, text(100)]}},
+            }
+        ),
+        responses={200: OBJ},
+    )
     def post(self, request, ref: str):
         data = _payload(request, {"record_id"})
         return Response(
@@ -133,6 +205,25 @@ class WorkflowDryRunApi(WorkflowBase):
 
 
 class WorkflowRunApi(WorkflowBase):
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "record_ids": {"type": "array", "items": {"type": "integer", "minimum": 1}},
+                    "filters": {"type": "array", "items": {"type": "array"}},
+                },
+            }
+        ),
+        responses={
+            202: {
+                "type": "object",
+                "required": ["runs"],
+                "properties": {"runs": {"type": "array", "items": RUN}},
+            }
+        },
+    )
     def post(self, request, ref: str):
         data = _payload(request, {"record_ids", "filters"})
         runs = workflow_run_manual(
@@ -148,6 +239,14 @@ class WorkflowRunApi(WorkflowBase):
 
 
 class WorkflowRunListApi(WorkflowBase):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=list(WorkflowRun.Status.values)),
+            OpenApiParameter("record_id", str),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: page(RUN)},
+    )
     def get(self, request, ref: str):
         status = request.query_params.get("status", "")
         if status and status not in WorkflowRun.Status.values:
@@ -167,11 +266,13 @@ class WorkflowRunListApi(WorkflowBase):
 
 
 class WorkflowRunDetailApi(WorkflowBase):
+    @extend_schema(responses={200: RUN})
     def get(self, request, run_id: int):
         return Response(run_as_dict(run_get(run_id=run_id), actor=Principal.from_request(request)))
 
 
 class WorkflowActionListApi(WorkflowBase):
+    @extend_schema(responses={200: page(OBJ)})
     def get(self, request):
         return Response(
             {
@@ -184,11 +285,25 @@ class WorkflowActionListApi(WorkflowBase):
 
 
 class WorkflowTemplateListApi(WorkflowBase):
+    @extend_schema(responses={200: page(OBJ)})
     def get(self, request):
         return Response({"results": workflow_templates()})
 
 
 class WorkflowTemplateImportApi(WorkflowBase):
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"dry_run": {"type": "boolean"}, "enabled": {"type": "boolean"}},
+            }
+        ),
+        responses={
+            200: {**OBJ, "description": "The plan of a dry run"},
+            201: {**OBJ, "description": "Imported"},
+        },
+    )
     def post(self, request, name: str):
         data = _payload(request, {"dry_run", "enabled"})
         for key in ("dry_run", "enabled"):
