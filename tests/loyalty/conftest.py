@@ -88,3 +88,23 @@ def stay(
 
 def refreshed(member: Member) -> Member:
     return Member.objects.select_related("tier").get(pk=member.pk)
+
+
+@pytest.fixture
+def make_user(programme):
+    from tests.access.conftest import _counter  # one numbering of test users
+
+    def make(*role_keys: str):
+        from django.contrib.auth import get_user_model
+
+        from tenants.access.models import Role
+        from tenants.access.services import user_roles_set
+        from tests.conftest import PASSWORD
+
+        user = get_user_model().objects.create_user(
+            email=f"loyalty{next(_counter)}@alpha.test", password=PASSWORD
+        )
+        user_roles_set(user=user, roles=Role.objects.filter(key__in=role_keys), actor=SYSTEM)
+        return get_user_model().objects.get(pk=user.pk)
+
+    return make
