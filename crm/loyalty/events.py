@@ -6,6 +6,7 @@
   currency, dates or guest, its creation as checked out, its deletion) syncs the
   stay's points inside the writer's transaction, so the checkout and its points commit
   or roll back together.
+* A guest merged into another takes its membership along (``guest.merged``).
 * ``loyalty.tier_changed`` goes to the webhooks subscribed to it, built per subscriber
   like every event (only for those who may view loyalty members)."""
 
@@ -55,6 +56,9 @@ def _concerns_a_stay(event: events.RecordEvent) -> bool:
 
 
 def on_record_event(event: events.RecordEvent) -> None:
+    if event.object_api_name == "guest" and event.action == events.MERGED:
+        _guest_merged(event)
+        return
     if not _concerns_a_stay(event):
         return
     from tenants.context import current_schema
@@ -78,6 +82,22 @@ def on_record_event(event: events.RecordEvent) -> None:
             )
     except Exception:
         log.exception("loyalty: stay %s could not be synced", event.record_id)
+
+
+def _guest_merged(event: events.RecordEvent) -> None:
+    """Not in a savepoint, and whether or not the module is on: the merged guest's row is
+    gone, and a membership left pointing at it would fail the merge at commit."""
+    merge = event.new.get("merge") or {}
+    if not merge.get("survivor") or not merge.get("merged"):
+        return
+    from crm.loyalty.services.members import member_guest_merged
+    from tenants.access.principal import Principal
+
+    member_guest_merged(
+        survivor_id=int(merge["survivor"]),
+        merged_id=int(merge["merged"]),
+        actor=Principal.system("loyalty: guests merged"),
+    )
 
 
 def tier_changed_publish(*, member, old, new, direction: str, reason: str) -> None:

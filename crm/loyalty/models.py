@@ -71,8 +71,11 @@ class Member(models.Model):
 
     # Nine digits from a per-tenant sequence and a Luhn check digit.
     number = models.CharField(max_length=20, unique=True)
+    # crm deletes a guest merged into another (crm cannot know of members): the database
+    # checks this key at commit, by when the guest.merged event has moved the membership
+    # to the surviving profile (crm.loyalty.events). Erasure keeps the row (anonymised).
     guest = models.OneToOneField(
-        "crm.Guest", on_delete=models.PROTECT, related_name="loyalty_member"
+        "crm.Guest", on_delete=models.DO_NOTHING, related_name="loyalty_member"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     tier = models.ForeignKey(

@@ -54,7 +54,7 @@ class Migration(migrations.Migration):
                 ('qualifying_revenue', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=14)),
                 ('enrolled_at', models.DateTimeField(auto_now_add=True)),
                 ('updated', models.DateTimeField(auto_now=True)),
-                ('guest', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='loyalty_member', to='crm.guest')),
+                ('guest', models.OneToOneField(on_delete=django.db.models.deletion.DO_NOTHING, related_name='loyalty_member', to='crm.guest')),
             ],
             options={
                 'ordering': ['number'],

@@ -78,3 +78,50 @@ def member_status_set(*, member: Member, status: str, actor: Principal) -> Membe
         user_id=actor.user_id,
     )
     return locked
+
+
+@transaction.atomic
+def member_guest_merged(*, survivor_id: int, merged_id: int, actor: Principal) -> Member | None:
+    """A guest profile was merged into another (crm deleted the merged one): its
+    membership follows. If the surviving guest was a member too, the two memberships
+    become one: the merged member's ledger entries and redemptions move to the survivor's
+    membership (entries are re-keyed, never rewritten), balances and lifetime points add
+    up, the higher tier stays, and the emptied membership row goes. Runs whether or not
+    the module is on: the data must stay whole either way."""
+    moving = Member.objects.select_for_update().filter(guest_id=merged_id).first()
+    if moving is None:
+        return None
+    staying = Member.objects.select_for_update().filter(guest_id=survivor_id).first()
+    if staying is None:
+        Member.objects.filter(pk=moving.pk).update(guest_id=survivor_id)
+        changes_record(
+            object_api_name="loyalty_account",
+            record_id=moving.pk,
+            old={"guest": merged_id},
+            new={"guest": survivor_id},
+            user_id=actor.user_id,
+        )
+        return Member.objects.get(pk=moving.pk)
+    from crm.loyalty.models import LedgerEntry, Redemption
+
+    LedgerEntry.objects.filter(member=moving).update(member=staying)
+    Redemption.objects.filter(member=moving).update(member=staying)
+    before = {"balance": staying.balance, "lifetime_points": staying.lifetime_points}
+    staying.balance += moving.balance
+    staying.lifetime_points += moving.lifetime_points
+    if moving.tier is not None and (staying.tier is None or moving.tier.rank > staying.tier.rank):
+        staying.tier, staying.tier_since = moving.tier, moving.tier_since
+    staying.save(update_fields=["balance", "lifetime_points", "tier", "tier_since", "updated"])
+    moving.delete()
+    changes_record(
+        object_api_name="loyalty_account",
+        record_id=staying.pk,
+        old={**before, "merged_member": None},
+        new={
+            "balance": staying.balance,
+            "lifetime_points": staying.lifetime_points,
+            "merged_member": moving.number,
+        },
+        user_id=actor.user_id,
+    )
+    return staying
