@@ -189,3 +189,17 @@ def test_nothing_is_posted_while_the_module_is_off(hotel, member):
     assert stays_reconcile(actor=SYSTEM) == 1
     assert refreshed(member).balance == 300
     assert stays_reconcile(actor=SYSTEM) == 0
+
+
+def test_a_suspended_member_earns_nothing_new_and_keeps_what_was_earned(hotel, member):
+    from crm.loyalty.services.members import member_status_set
+
+    earned = stay(hotel=hotel, member=member, total="100.00")
+    member_status_set(member=member, status="suspended", actor=SYSTEM)
+
+    stay(hotel=hotel, member=member, total="400.00")
+    Reservation.objects.filter(pk=earned.pk).update(total_amount=Decimal("90.00"))
+    assert stay_sync(reservation_id=earned.pk, actor=SYSTEM) == []
+
+    assert refreshed(member).balance == 100
+    assert LedgerEntry.objects.filter(member=member).count() == 1

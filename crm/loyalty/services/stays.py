@@ -111,6 +111,10 @@ def _wanted(reservation: Reservation | None) -> Earning | None:
     )
 
 
+def _member_inactive(guest_id: int) -> bool:
+    return Member.objects.filter(guest_id=guest_id).exclude(status=Member.Status.ACTIVE).exists()
+
+
 def _same(entry: LedgerEntry, wanted: Earning) -> bool:
     return (
         entry.member_id == wanted.member_id
@@ -176,6 +180,9 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
     """Bring the ledger in line with the reservation; returns the entries written."""
     actor.require("loyalty_ledger", "create")
     reservation = Reservation.objects.filter(pk=reservation_id).first()
+    if reservation is not None and _member_inactive(reservation.guest_id):
+        # A suspended or closed membership earns nothing new and keeps what it earned.
+        return []
     wanted = _wanted(reservation)
     posted = list(
         LedgerEntry.objects.filter(
