@@ -1,6 +1,8 @@
 """The loyalty programme through the API (module ``loyalty``; API keys need
 ``loyalty:read`` / ``loyalty:write``):
 
+    GET, PATCH /api/v1/loyalty/programme/                   settings and tiers (admins)
+    POST       /api/v1/loyalty/tiers/, PATCH .../tiers/{key}/
     GET, POST  /api/v1/loyalty/members/                     {"guest": 12} enrols
     GET        /api/v1/loyalty/members/{id}/
     GET, POST  /api/v1/loyalty/ledger/?member=7             {"member", "points", "reason"}
@@ -16,6 +18,7 @@ may see (``actor.mask_many``). Errors are the house's ``{"errors": [...]}``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
@@ -31,7 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.loyalty.apps import MODULE
-from crm.loyalty.models import LedgerEntry, Member, Redemption, Reward
+from crm.loyalty.models import LedgerEntry, Member, Programme, Redemption, Reward, Tier
 from crm.loyalty.selectors import (
     ledger_list,
     member_get,
@@ -40,9 +43,11 @@ from crm.loyalty.selectors import (
     redemptions_list,
     reward_get,
     rewards_list,
+    tiers_list,
 )
-from crm.loyalty.services.ledger import Source, points_adjust
+from crm.loyalty.services.ledger import Source, points_adjust, programme_current
 from crm.loyalty.services.members import member_enrol
+from crm.loyalty.services.programme import programme_update, tier_create, tier_update
 from crm.loyalty.services.redemptions import (
     redemption_cancel,
     redemption_confirm,
@@ -110,6 +115,30 @@ def entry_as_dict(entry: LedgerEntry) -> dict[str, Any]:
         "reason": entry.reason,
         "details": entry.details,
         "created_at": entry.created_at,
+    }
+
+
+def tier_as_dict(tier: Tier) -> dict[str, Any]:
+    return {
+        "key": tier.key,
+        "name": str(tier.name),
+        "rank": tier.rank,
+        "min_nights": tier.min_nights,
+        "min_stays": tier.min_stays,
+        "min_revenue": str(tier.min_revenue),
+        "earn_multiplier": str(tier.earn_multiplier),
+        "benefits": str(tier.benefits or ""),
+        "flags": list(tier.flags or []),
+    }
+
+
+def programme_as_dict(programme: Programme, tiers) -> dict[str, Any]:
+    return {
+        "name": str(programme.name),
+        "points_per_unit": str(programme.points_per_unit),
+        "expiry_months": programme.expiry_months,
+        "qualification_months": programme.qualification_months,
+        "tiers": [tier_as_dict(t) for t in tiers],
     }
 
 
@@ -207,6 +236,26 @@ class EntryOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class TierSettingsOut(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    rank = serializers.IntegerField()
+    min_nights = serializers.IntegerField()
+    min_stays = serializers.IntegerField()
+    min_revenue = serializers.CharField(help_text="Base currency, as a decimal string")
+    earn_multiplier = serializers.CharField()
+    benefits = serializers.CharField(allow_blank=True)
+    flags = serializers.ListField(child=serializers.CharField())
+
+
+class ProgrammeOut(serializers.Serializer):
+    name = serializers.CharField()
+    points_per_unit = serializers.CharField(help_text="Points per unit of the base currency")
+    expiry_months = serializers.IntegerField(help_text="0: points never expire")
+    qualification_months = serializers.IntegerField()
+    tiers = TierSettingsOut(many=True)
+
+
 class RewardOut(serializers.Serializer):
     id = serializers.IntegerField()
     key = serializers.CharField()
@@ -262,6 +311,48 @@ class AdjustIn(serializers.Serializer):
         min_value=-10_000_000, max_value=10_000_000, help_text="Positive adds, negative takes"
     )
     reason = serializers.CharField(max_length=500)
+
+
+_TRANSLATIONS = serializers.DictField(
+    child=serializers.DictField(child=serializers.CharField(max_length=5000, allow_blank=True)),
+    required=False,
+    help_text='{"zh-hans": {"name": "金卡"}}',
+)
+
+
+class ProgrammeIn(serializers.Serializer):
+    name = serializers.CharField(max_length=100, required=False)
+    points_per_unit = serializers.DecimalField(
+        max_digits=8, decimal_places=3, min_value=Decimal(0), required=False
+    )
+    expiry_months = serializers.IntegerField(min_value=0, max_value=600, required=False)
+    qualification_months = serializers.IntegerField(min_value=1, max_value=120, required=False)
+    translations = _TRANSLATIONS
+
+
+class TierIn(serializers.Serializer):
+    key = serializers.SlugField(max_length=40)
+    name = serializers.CharField(max_length=100)
+    rank = serializers.IntegerField(min_value=0, max_value=100)
+    min_nights = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    min_stays = serializers.IntegerField(min_value=0, max_value=100_000, required=False)
+    min_revenue = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal(0), required=False
+    )
+    earn_multiplier = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=Decimal("0.01"), required=False
+    )
+    benefits = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    flags = serializers.ListField(
+        child=serializers.SlugField(max_length=40), required=False, max_length=50
+    )
+    translations = _TRANSLATIONS
+
+
+class TierChange(TierIn):
+    key = None  # type: ignore[assignment]
+    name = serializers.CharField(max_length=100, required=False)
+    rank = serializers.IntegerField(min_value=0, max_value=100, required=False)
 
 
 class RewardIn(serializers.Serializer):
@@ -543,3 +634,71 @@ class RedemptionCancelApi(LoyaltyApi):
             redemption=redemption, reason=values.get("reason") or "", actor=actor
         )
         return self.one(redemption_as_dict(cancelled))
+
+
+class ProgrammeApi(LoyaltyApi):
+    """The programme's settings and tiers: read by readers of members, changed by
+    administrators (API keys also need ``admin:write``)."""
+
+    object_api_name = "loyalty_account"
+
+    def body(self) -> Response:
+        return Response(programme_as_dict(programme_current(), tiers_list(actor=self.actor)))
+
+    @extend_schema(
+        operation_id="loyalty_programme_retrieve",
+        responses={200: ProgrammeOut, **_errors(401, 403)},
+    )
+    def get(self, request):
+        self.actor.require("loyalty_account", "view")
+        return self.body()
+
+    @extend_schema(
+        operation_id="loyalty_programme_update",
+        request=ProgrammeIn,
+        responses={200: ProgrammeOut, **_errors(400, 401, 403)},
+    )
+    def patch(self, request):
+        actor = self.actor
+        actor.require("loyalty_account", "view")
+        actor.require_admin("change the loyalty programme")
+        values = _valid(ProgrammeIn, request)
+        programme_update(actor=actor, **values)
+        return self.body()
+
+
+class TierListApi(LoyaltyApi):
+    object_api_name = "loyalty_account"
+
+    @extend_schema(
+        operation_id="loyalty_tier_create",
+        request=TierIn,
+        responses={201: TierSettingsOut, **_errors(400, 401, 403, 409)},
+        description="Add a tier (administrators). Members move at their next stay (up) "
+        "or the nightly review.",
+    )
+    def post(self, request):
+        actor = self.actor
+        actor.require("loyalty_account", "view")
+        actor.require_admin("change the loyalty programme")
+        tier = tier_create(actor=actor, **_valid(TierIn, request))
+        return Response(tier_as_dict(tier), status=201)
+
+
+class TierDetailApi(LoyaltyApi):
+    object_api_name = "loyalty_account"
+
+    @extend_schema(
+        operation_id="loyalty_tier_update",
+        request=TierChange,
+        responses={200: TierSettingsOut, **_errors(400, 401, 403, 404, 409)},
+    )
+    def patch(self, request, key: str):
+        actor = self.actor
+        actor.require("loyalty_account", "view")
+        actor.require_admin("change the loyalty programme")
+        values = _valid(TierChange, request)
+        tier = tiers_list(actor=actor).filter(key=key).first()
+        if tier is None:
+            raise NotFound(f"There is no tier {key!r}.", field="key")
+        return Response(tier_as_dict(tier_update(tier=tier, actor=actor, **values)))

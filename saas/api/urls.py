@@ -127,6 +127,9 @@ urlpatterns = [
         name="api_workflow_runs",
     ),
     # The loyalty module (before the generic collections, whose <slug> would take it).
+    path("loyalty/programme/", api_loyalty.ProgrammeApi.as_view(), name="api_loyalty_programme"),
+    path("loyalty/tiers/", api_loyalty.TierListApi.as_view(), name="api_loyalty_tiers"),
+    path("loyalty/tiers/<slug:key>/", api_loyalty.TierDetailApi.as_view(), name="api_loyalty_tier"),
     path("loyalty/members/", api_loyalty.MemberListApi.as_view(), name="api_loyalty_members"),
     path(
         "loyalty/members/<int:pk>/",

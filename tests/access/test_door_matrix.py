@@ -476,6 +476,16 @@ DOORS: dict[str, list[Door]] = {
         )  # fmt: skip
     ],
     # The loyalty module (switched on in the world below).
+    "api_loyalty_programme": [
+        Door("get", _c(LOY + "programme/"), obj("loyalty_account", "view")),
+        Door(
+            "patch", _c(LOY + "programme/"), admin(write=True), lambda c: {"expiry_months": 36}
+        ),  # fmt: skip
+    ],
+    "api_loyalty_tiers": [Door("post", _c(LOY + "tiers/"), admin(write=True), lambda c: {})],
+    "api_loyalty_tier": [
+        Door("patch", _c(LOY + "tiers/mx-tier/"), admin(write=True), lambda c: {"name": "Mx"})
+    ],
     "api_loyalty_members": [
         Door("get", _c(LOY + "members/"), obj("loyalty_account", "view")),
         Door("post", _c(LOY + "members/"), obj("loyalty_account", "create"), lambda c: {}),
@@ -591,6 +601,7 @@ def _fingerprint() -> int:
 def _world(tenant) -> dict:
     from crm.loyalty.services.ledger import points_adjust
     from crm.loyalty.services.members import member_enrol
+    from crm.loyalty.services.programme import tier_create
     from crm.loyalty.services.redemptions import redemption_reserve, reward_create
     from crm.services.cases import case_create
     from crm.services.companies import company_create
@@ -629,6 +640,7 @@ def _world(tenant) -> dict:
     [run] = workflow_run_manual(workflow=workflow, record_ids=[guest_a.pk], actor=SYSTEM)
     admin = User.objects.get(email=f"admin@{tenant.slug}.test")
     victim = User.objects.create_user(email="victim@alpha.test", password=PASSWORD)
+    tier_create(key="mx-tier", name="Tier", rank=0, actor=SYSTEM)
     member = member_enrol(guest=guest_b, actor=SYSTEM)
     points_adjust(member=member, points=100_000, reason="matrix", actor=SYSTEM)
     reward = reward_create(key="mx-reward", name="Reward", points=10, actor=SYSTEM)

@@ -176,3 +176,70 @@ def test_the_tenant_schema_shows_the_loyalty_routes_only_while_the_module_is_on(
     paths = admin.get("/api/v1/schema/?format=json").json()["paths"]
     assert not [p for p in paths if p.startswith("/api/v1/loyalty/")]
     assert "/api/v1/guests/" in paths
+
+
+def test_administrators_set_up_the_programme_in_two_languages(tenant_a):
+    from django_tenants.utils import tenant_context
+
+    with tenant_context(tenant_a):
+        module_set_enabled(key="loyalty", enabled=True, actor=SYSTEM)
+    admin = tenant_client(tenant_a)
+
+    def send(method, path, body):
+        return getattr(admin, method)(
+            BASE + path, json.dumps(body), content_type="application/json"
+        )
+
+    changed = send("patch", "programme/", {"points_per_unit": "2", "expiry_months": 36})
+    assert changed.status_code == 200, changed.content
+    assert (changed.json()["points_per_unit"], changed.json()["expiry_months"]) == ("2.000", 36)
+    silver = send(
+        "post",
+        "tiers/",
+        {
+            "key": "silver",
+            "name": "Silver",
+            "rank": 0,
+            "translations": {"zh-hans": {"name": "银卡"}},
+        },
+    )
+    assert silver.status_code == 201, silver.content
+    gold = send(
+        "post",
+        "tiers/",
+        {"key": "gold", "name": "Gold", "rank": 1, "min_nights": 10, "earn_multiplier": "1.25"},
+    )
+    assert gold.status_code == 201, gold.content
+    clash = send("post", "tiers/", {"key": "gold2", "name": "Gold", "rank": 1})
+    assert (clash.status_code, clash.json()["errors"][0]["field"]) == (409, "rank")
+    renamed = send(
+        "patch", "tiers/gold/", {"min_nights": 8, "translations": {"zh-hans": {"name": "金卡"}}}
+    )
+    assert renamed.status_code == 200 and renamed.json()["min_nights"] == 8
+    assert send("patch", "tiers/platinum/", {"name": "P"}).status_code == 404
+    assert send("patch", "programme/", {"expiry_months": -1}).status_code == 400
+
+    chinese = admin.get(BASE + "programme/", HTTP_ACCEPT_LANGUAGE="zh-Hans").json()
+    assert [(t["key"], t["name"]) for t in chinese["tiers"]] == [
+        ("silver", "银卡"),
+        ("gold", "金卡"),
+    ]
+    assert chinese["tiers"][1]["earn_multiplier"] == "1.25"
+    with tenant_context(tenant_a):
+        guest = make_guest(surname="Lin")
+    member = post(admin, "members/", {"guest": guest.pk}).json()
+    assert member["tier"]["key"] == "silver"
+
+
+def test_only_administrators_change_the_programme(programme, make_user):
+    desk = client_for(make_user("front_office"), programme["tenant"])
+    assert desk.get(BASE + "programme/").status_code == 200
+    refused = desk.patch(
+        BASE + "programme/", json.dumps({"expiry_months": 1}), content_type="application/json"
+    )
+    assert refused.status_code == 403
+    assert post(desk, "tiers/", {"key": "vip", "name": "VIP", "rank": 5}).status_code == 403
+    from crm.loyalty.models import Programme, Tier
+
+    assert Programme.objects.get().expiry_months == 24
+    assert not Tier.objects.filter(key="vip").exists()
