@@ -119,3 +119,20 @@ def test_the_nightly_task_takes_a_schema_name_and_is_safe_to_repeat(member, prog
     assert first["kept"] == second["kept"] == 1
     assert loyalty_nightly.run("no_such_schema") == {"skipped": "no such tenant"}
     assert _consistent(member) == 0
+
+
+def test_the_database_keeps_the_ledger_append_only(member):
+    from django.db import DatabaseError, transaction
+
+    bucket = _bucket(member, 100, None)
+    for change in (
+        lambda: LedgerEntry.objects.filter(pk=bucket.pk).update(points=1_000_000),
+        lambda: LedgerEntry.objects.filter(pk=bucket.pk).update(reason="rewritten"),
+        lambda: LedgerEntry.objects.filter(pk=bucket.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError, match="loyalty ledger entries"), transaction.atomic():
+            change()
+    # What is left of a bucket is the one thing that moves.
+    assert LedgerEntry.objects.filter(pk=bucket.pk).update(remaining=40) == 1
+    bucket.refresh_from_db()
+    assert (bucket.points, bucket.remaining, bucket.reason) == (100, 40, "test bucket")

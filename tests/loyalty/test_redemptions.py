@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import tenant_context
 
 from crm.loyalty.models import LedgerEntry, Member, Redemption, Reward
@@ -174,18 +174,20 @@ def test_twenty_desks_redeeming_at_once_never_overdraw(tenant_a):
         try:
             with tenant_context(tenant_a):
                 guest_id = Member.objects.get(pk=member_id).guest_id
-                with connection.cursor() as cursor:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    # The ledger refuses deletes unless purged on purpose.
+                    cursor.execute("SET LOCAL loyalty.ledger_purge = 'on'")
                     cursor.execute(
                         "DELETE FROM loyalty_ledgerentry WHERE member_id = %s", [member_id]
                     )
-                Redemption.objects.filter(member_id=member_id).delete()
-                Member.objects.filter(pk=member_id).delete()
-                Reward.objects.filter(pk=reward_id).delete()
-                RecordChange.objects.filter(
-                    object_api_name__in=["loyalty_account", "loyalty_reward", "guest"],
-                    record_id__in=[str(member_id), str(reward_id), str(guest_id)],
-                ).delete()
-                Guest.objects.filter(pk=guest_id).delete()
+                    Redemption.objects.filter(member_id=member_id).delete()
+                    Member.objects.filter(pk=member_id).delete()
+                    Reward.objects.filter(pk=reward_id).delete()
+                    RecordChange.objects.filter(
+                        object_api_name__in=["loyalty_account", "loyalty_reward", "guest"],
+                        record_id__in=[str(member_id), str(reward_id), str(guest_id)],
+                    ).delete()
+                    Guest.objects.filter(pk=guest_id).delete()
         finally:
             connection.close()
 
