@@ -55,6 +55,14 @@ class LoyaltyConfig(AppConfig):
         record_event_subscribe(events.on_record_event)
 
 
+def module_on() -> bool:
+    """Is the module switched on for the connection's tenant? A catalogue module's switch
+    is on the tenant row, so this reads no table (it runs for every reservation event)."""
+    from tenants.context import current_tenant
+
+    return MODULE in (getattr(current_tenant(), "enabled_modules", None) or ())
+
+
 def _module_gate(object_api_name: str) -> None:
     if object_api_name not in OBJECTS:
         return
@@ -62,6 +70,7 @@ def _module_gate(object_api_name: str) -> None:
 
     if getattr(connection, "schema_name", "public") == "public":
         return
-    from metadata.services.modules import module_require
+    if not module_on():
+        from metadata.services.modules import module_require
 
-    module_require(MODULE)
+        module_require(MODULE)  # raises module_disabled with the house's message

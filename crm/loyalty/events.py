@@ -65,9 +65,9 @@ def on_record_event(event: events.RecordEvent) -> None:
 
     if current_schema() in ("public", settings.TENANT_BASE_SCHEMA):
         return
-    from metadata.services.modules import module_enabled
+    from crm.loyalty.apps import module_on
 
-    if not module_enabled("loyalty"):
+    if not module_on():
         return
     from crm.loyalty.services.stays import stay_sync
     from tenants.access.principal import Principal

@@ -203,3 +203,26 @@ def test_a_suspended_member_earns_nothing_new_and_keeps_what_was_earned(hotel, m
 
     assert refreshed(member).balance == 100
     assert LedgerEntry.objects.filter(member=member).count() == 1
+
+
+def test_reservation_events_cost_nothing_while_the_module_is_off(hotel, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.loyalty.events import on_record_event
+    from metadata import events
+
+    reservation = stay(hotel=hotel, member=member)
+    module_set_enabled(key="loyalty", enabled=False, actor=SYSTEM)
+    event = events.RecordEvent(
+        object_api_name="reservation",
+        action=events.UPDATED,
+        record_id=str(reservation.pk),
+        old={"total_amount": "300.00"},
+        new={"total_amount": "310.00"},
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        on_record_event(event)
+
+    assert len(queries) == 0
