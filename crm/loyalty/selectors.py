@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet, Sum
 
 from crm.loyalty.models import LedgerEntry, Member, Redemption, Reward, Tier
 from tenants.access.principal import Principal
+from tenants.context import current_tenant
 from tenants.errors import NotFound
 
 
@@ -75,3 +79,37 @@ def redemption_get(*, actor: Principal, redemption_id: int) -> Redemption:
 def tiers_list(*, actor: Principal) -> QuerySet[Tier]:
     actor.require("loyalty_account", "view")
     return Tier.objects.order_by("rank")
+
+
+STATEMENT_MAX_ENTRIES = 1000
+
+
+def member_statement(*, actor: Principal, member: Member, start: date, end: date) -> dict:
+    """A member's statement for the days ``start``..``end`` (the tenant's time zone): the
+    balance before, the entries of the period (oldest first, at most 1,000), the totals
+    per kind, and the balance after (which the totals explain exactly)."""
+    actor.require("loyalty_ledger", "view")
+    if end < start:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"end": "The end of the period comes before its start."})
+    zone = ZoneInfo(getattr(current_tenant(), "timezone", None) or "UTC")
+    since = datetime.combine(start, time.min, tzinfo=zone)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    entries = LedgerEntry.objects.filter(member=member)
+    opening = entries.filter(created_at__lt=since).aggregate(s=Sum("points"))["s"] or 0
+    period = entries.filter(created_at__gte=since, created_at__lt=until)
+    totals = dict.fromkeys(LedgerEntry.Kind.values, 0)
+    for row in period.values("kind").annotate(s=Sum("points")):
+        totals[row["kind"]] = int(row["s"] or 0)
+    listed = list(period.order_by("created_at", "pk")[: STATEMENT_MAX_ENTRIES + 1])
+    return {
+        "member": member,
+        "start": start,
+        "end": end,
+        "opening_balance": int(opening),
+        "totals": totals,
+        "closing_balance": int(opening) + sum(totals.values()),
+        "entries": listed[:STATEMENT_MAX_ENTRIES],
+        "truncated": len(listed) > STATEMENT_MAX_ENTRIES,
+    }

@@ -5,6 +5,7 @@
     POST       /api/v1/loyalty/tiers/, PATCH .../tiers/{key}/
     GET, POST  /api/v1/loyalty/members/                     {"guest": 12} enrols
     GET        /api/v1/loyalty/members/{id}/
+    GET        /api/v1/loyalty/members/{id}/statement/?start=2026-01-01&end=2026-03-31
     GET, POST  /api/v1/loyalty/ledger/?member=7             {"member", "points", "reason"}
     GET, POST  /api/v1/loyalty/rewards/
     GET, POST  /api/v1/loyalty/redemptions/?member=7        {"member", "reward", ...}
@@ -22,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -38,6 +40,7 @@ from crm.loyalty.models import LedgerEntry, Member, Programme, Redemption, Rewar
 from crm.loyalty.selectors import (
     ledger_list,
     member_get,
+    member_statement,
     members_list,
     redemption_get,
     redemptions_list,
@@ -208,6 +211,19 @@ class MemberOut(serializers.Serializer):
     qualifying_revenue = serializers.CharField(help_text="Base currency, as a decimal string")
     enrolled_at = serializers.DateTimeField()
     updated = serializers.DateTimeField()
+
+
+class StatementOut(serializers.Serializer):
+    member = serializers.IntegerField()
+    start = serializers.DateField()
+    end = serializers.DateField()
+    opening_balance = serializers.IntegerField()
+    totals = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Points per kind of entry in the period"
+    )
+    closing_balance = serializers.IntegerField()
+    entries = serializers.ListField(child=serializers.DictField())
+    truncated = serializers.BooleanField(help_text="More than 1,000 entries: ask a shorter period")
 
 
 class ActorOut(serializers.Serializer):
@@ -494,6 +510,45 @@ class MemberDetailApi(LoyaltyApi):
         actor = self.actor
         member = member_get(actor=actor, member_id=_pk(pk))
         return self.one(member_as_dict(member, with_guest_name=actor.can("guest", "view")))
+
+
+class StatementIn(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class MemberStatementApi(LoyaltyApi):
+    object_api_name = "loyalty_ledger"
+
+    @extend_schema(
+        operation_id="loyalty_member_statement",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True),
+        ],
+        responses={200: StatementOut, **_errors(400, 401, 403, 404)},
+        description="The member's points for a period: opening balance, entries, totals "
+        "per kind, closing balance (days in the hotel group's time zone).",
+    )
+    def get(self, request, pk: int):
+        actor = self.actor
+        actor.require("loyalty_ledger", "view")
+        period = StatementIn(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        statement = member_statement(
+            actor=actor,
+            member=member_get(actor=actor, member_id=_pk(pk)),
+            start=period.validated_data["start"],
+            end=period.validated_data["end"],
+        )
+        body = {
+            **statement,
+            "member": statement["member"].pk,
+            "entries": actor.mask_many(
+                "loyalty_ledger", [entry_as_dict(e) for e in statement["entries"]]
+            ),
+        }
+        return Response(body)
 
 
 class LedgerApi(LoyaltyApi):

@@ -136,6 +136,11 @@ urlpatterns = [
         api_loyalty.MemberDetailApi.as_view(),
         name="api_loyalty_member",
     ),
+    path(
+        "loyalty/members/<int:pk>/statement/",
+        api_loyalty.MemberStatementApi.as_view(),
+        name="api_loyalty_member_statement",
+    ),
     path("loyalty/ledger/", api_loyalty.LedgerApi.as_view(), name="api_loyalty_ledger"),
     path("loyalty/rewards/", api_loyalty.RewardListApi.as_view(), name="api_loyalty_rewards"),
     path(

@@ -493,6 +493,13 @@ DOORS: dict[str, list[Door]] = {
     "api_loyalty_member": [
         Door("get", _c(LOY + "members/{member}/"), obj("loyalty_account", "view"))
     ],
+    "api_loyalty_member_statement": [
+        Door(
+            "get",
+            _c(LOY + "members/{member}/statement/?start=2026-01-01&end=2026-12-31"),
+            obj("loyalty_ledger", "view"),
+        )  # fmt: skip
+    ],
     "api_loyalty_ledger": [
         Door("get", _c(LOY + "ledger/"), obj("loyalty_ledger", "view")),
         # A manual adjustment: administrators only among the seeded roles.

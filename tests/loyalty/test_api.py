@@ -243,3 +243,29 @@ def test_only_administrators_change_the_programme(programme, make_user):
 
     assert Programme.objects.get().expiry_months == 24
     assert not Tier.objects.filter(key="vip").exists()
+
+
+def test_a_statement_explains_the_balance_of_a_period(programme, member, hotel):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.loyalty.conftest import stay
+
+    stay(hotel=hotel, member=member, total="300.00")
+    admin = tenant_client(programme["tenant"])
+    post(admin, "ledger/", {"member": member.pk, "points": -50, "reason": "correction"})
+    today = timezone.localdate()
+    path = BASE + f"members/{member.pk}/statement/"
+
+    # A day either side: the period is in the hotel group's time zone, today is UTC's.
+    now = admin.get(path, {"start": today - timedelta(days=7), "end": today + timedelta(days=1)})
+    now = now.json()
+    assert (now["opening_balance"], now["closing_balance"]) == (0, 250)
+    assert now["totals"]["earn"] == 300 and now["totals"]["adjust"] == -50
+    assert [e["kind"] for e in now["entries"]] == ["earn", "adjust"]
+    later = admin.get(path, {"start": today + timedelta(days=2), "end": today + timedelta(days=30)})
+    assert later.json()["opening_balance"] == 250 and later.json()["entries"] == []
+    backwards = admin.get(path, {"start": today, "end": today - timedelta(days=1)})
+    assert backwards.status_code == 400 and backwards.json()["errors"][0]["field"] == "end"
+    assert admin.get(path, {"start": "yesterday"}).status_code == 400
