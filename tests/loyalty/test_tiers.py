@@ -140,3 +140,38 @@ def test_tier_names_are_translated(programme):
         assert str(programme["gold"].name) == "金卡"
     assert programme["gold"].name_en == "Gold"
     assert Decimal(programme["gold"].earn_multiplier) == Decimal("1.5")
+
+
+def test_the_review_reads_a_batch_in_a_bounded_number_of_queries(programme):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from crm.loyalty.services.members import member_enrol
+    from tests.crm.factories import make_guest
+
+    def review_queries() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            outcome = tiers_review(actor=SYSTEM)
+        assert outcome["up"] == outcome["down"] == 0
+        return len(queries)
+
+    for _ in range(5):
+        member_enrol(guest=make_guest(), actor=SYSTEM)
+    few = review_queries()
+    for _ in range(25):
+        member_enrol(guest=make_guest(), actor=SYSTEM)
+    assert review_queries() == few <= 8
+
+
+def test_counters_of_members_who_keep_their_tier_are_refreshed(hotel, member):
+    stay(hotel=hotel, member=member, nights=10, total="100.00")
+    assert (refreshed(member).tier.key, refreshed(member).qualifying_nights) == ("gold", 10)
+    a_year_on = months_later(date.today(), 13)
+
+    assert tiers_review(actor=SYSTEM, on=a_year_on)["down"] == 1  # held a year: one step
+    member = refreshed(member)
+    assert (member.tier.key, member.qualifying_nights, member.qualifying_stays) == ("silver", 0, 0)
+
+    Member.objects.filter(pk=member.pk).update(qualifying_nights=99)
+    assert tiers_review(actor=SYSTEM, on=a_year_on) == {"up": 0, "down": 0, "kept": 1}
+    assert refreshed(member).qualifying_nights == 0

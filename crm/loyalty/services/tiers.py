@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from crm.loyalty.models import LedgerEntry, Member, Programme, Tier
@@ -126,60 +126,149 @@ def tier_upgrade_check(*, member: Member, actor: Principal, reason: str) -> None
         tier_change(member=member, tier=best, on=on, reason=reason, actor=actor)
 
 
+def _decide(
+    *, current: Tier | None, since: date | None, best: Tier | None, tiers: list[Tier], on: date
+) -> tuple[str, Tier | None]:
+    """``("up" | "down" | "kept", the tier to hold)``: up at once to what the member
+    reaches; down one tier at a time, and only after a year at the current tier."""
+    if _rank(best) > _rank(current):
+        return "up", best
+    if _rank(best) == _rank(current) or current is None:
+        return "kept", current
+    if (since or date.min) > months_later(on, -HOLD_MONTHS):
+        return "kept", current  # soft landing: a tier is kept a full year
+    lower = [t for t in tiers if _rank(best) <= t.rank < current.rank]
+    return "down", (lower[-1] if lower else best)  # never below what they reach
+
+
 def member_review(
     *, member: Member, tiers: list[Tier], programme: Programme, on: date, actor: Principal
 ) -> str:
     """The nightly decision for one locked member: ``up``, ``down`` or ``kept``."""
     q = qualifying_for(member, programme=programme, on=on)
     member.save(update_fields=[*_counters_set(member, q), "updated"])
-    best = tier_qualified(tiers, q)
-    current = member.tier
-    if _rank(best) > _rank(current):
-        tier_change(member=member, tier=best, on=on, reason="requalified", actor=actor)
-        return "up"
-    if _rank(best) == _rank(current) or current is None:
-        return "kept"
-    held_since = member.tier_since or date.min
-    if held_since > months_later(on, -HOLD_MONTHS):
-        return "kept"  # soft landing: a tier is kept a full year
-    lower = [t for t in tiers if _rank(best) <= t.rank < current.rank]
-    step = lower[-1] if lower else best  # one tier down, never below what they reach
-    tier_change(
-        member=member,
-        tier=step,
+    outcome, tier = _decide(
+        current=member.tier,
+        since=member.tier_since,
+        best=tier_qualified(tiers, q),
+        tiers=tiers,
         on=on,
-        reason=(
-            f"soft landing: {q.nights} nights, {q.stays} stays, {q.revenue} revenue in "
-            f"{programme.qualification_months} months"
-        ),
-        actor=actor,
     )
-    return "down"
+    if outcome == "up":
+        tier_change(member=member, tier=tier, on=on, reason="requalified", actor=actor)
+    elif outcome == "down":
+        tier_change(
+            member=member,
+            tier=tier,
+            on=on,
+            reason=(
+                f"soft landing: {q.nights} nights, {q.stays} stays, {q.revenue} revenue in "
+                f"{programme.qualification_months} months"
+            ),
+            actor=actor,
+        )
+    return outcome
 
 
-def tiers_review(*, actor: Principal, on: date | None = None, batch: int = 500) -> dict[str, int]:
-    """The nightly re-qualification of every active member, one short transaction each.
-    Safe to run twice: a second run the same day finds nothing to change (an upgrade is
-    done, a downgrade waits another year)."""
+def _window_sums(ids: list[int], *, programme: Programme, on: date) -> dict[int, Qualifying]:
+    """The qualifying figures of many members in one query."""
+    since = months_later(on, -programme.qualification_months)
+    rows = (
+        LedgerEntry.objects.filter(
+            member_id__in=ids,
+            kind=LedgerEntry.Kind.EARN,
+            reservation_id__isnull=False,
+            reversed_by__isnull=True,
+            stay_on__gt=since,
+            stay_on__lte=on,
+        )
+        .order_by()
+        .values("member_id")
+        .annotate(nights=Sum("nights"), stays=Count("id"), revenue=Sum("revenue"))
+    )
+    return {
+        r["member_id"]: Qualifying(
+            nights=int(r["nights"] or 0), stays=int(r["stays"] or 0), revenue=Decimal(r["revenue"])
+        )
+        for r in rows
+    }
+
+
+def _counters_refresh(rows: list[tuple[Member, Qualifying]]) -> None:
+    """Store new counters of members whose tier stays, in one statement, each only if
+    the member row did not change since it was read (a posting meanwhile has stored
+    fresher figures under its lock)."""
+    if not rows:
+        return
+    values = ", ".join(["(%s, %s, %s, %s::numeric, %s::timestamptz)"] * len(rows))
+    params: list = []
+    for member, q in rows:
+        params += [member.pk, q.nights, q.stays, q.revenue, member.updated]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            UPDATE loyalty_member m SET qualifying_nights = v.nights,
+                qualifying_stays = v.stays, qualifying_revenue = v.revenue
+            FROM (VALUES {values}) AS v(id, nights, stays, revenue, seen)
+            WHERE m.id = v.id AND m.updated = v.seen
+            """,  # noqa: S608 - placeholders only
+            params,
+        )
+
+
+def tiers_review(*, actor: Principal, on: date | None = None, batch: int = 1000) -> dict[str, int]:
+    """The nightly re-qualification of every active member. Each batch of members is
+    judged from one query over the ledger; only members whose tier changes are locked
+    and judged again in a transaction of their own, and the others' counters are stored
+    in one statement. Safe to run twice: a second run the same day finds nothing to
+    change (an upgrade is done, a downgrade waits another year)."""
     actor.require_admin("review tiers")
     on = on or today()
     tiers = tiers_ordered()
+    by_id = {t.pk: t for t in tiers}
     programme = programme_current()
+    nothing = Qualifying(nights=0, stays=0, revenue=Decimal(0))
     counts = {"up": 0, "down": 0, "kept": 0}
     last = 0
     while True:
-        ids = list(
+        members = list(
             Member.objects.filter(status=Member.Status.ACTIVE, pk__gt=last)
             .order_by("pk")
-            .values_list("pk", flat=True)[:batch]
+            .only(
+                "pk",
+                "tier_id",
+                "tier_since",
+                "qualifying_nights",
+                "qualifying_stays",
+                "qualifying_revenue",
+                "updated",
+            )[:batch]
         )
-        if not ids:
+        if not members:
             return counts
-        for member_id in ids:
-            with transaction.atomic():
-                member = member_lock(member_id)
-                outcome = member_review(
-                    member=member, tiers=tiers, programme=programme, on=on, actor=actor
-                )
-                counts[outcome] += 1
-        last = ids[-1]
+        sums = _window_sums([m.pk for m in members], programme=programme, on=on)
+        stale: list[tuple[Member, Qualifying]] = []
+        for member in members:
+            q = sums.get(member.pk, nothing)
+            outcome, _tier = _decide(
+                current=by_id.get(member.tier_id) if member.tier_id else None,
+                since=member.tier_since,
+                best=tier_qualified(tiers, q),
+                tiers=tiers,
+                on=on,
+            )
+            if outcome != "kept":
+                with transaction.atomic():
+                    locked = member_lock(member.pk)
+                    counts[
+                        member_review(
+                            member=locked, tiers=tiers, programme=programme, on=on, actor=actor
+                        )
+                    ] += 1
+                continue
+            counts["kept"] += 1
+            held = (member.qualifying_nights, member.qualifying_stays, member.qualifying_revenue)
+            if held != (q.nights, q.stays, q.revenue):
+                stale.append((member, q))
+        _counters_refresh(stale)
+        last = members[-1].pk
