@@ -226,3 +226,24 @@ def test_reservation_events_cost_nothing_while_the_module_is_off(hotel, member):
         on_record_event(event)
 
     assert len(queries) == 0
+
+
+def test_a_stay_moved_to_another_member_moves_its_points(hotel, member, programme):
+    from crm.loyalty.services.members import member_enrol
+
+    other = member_enrol(guest=make_guest(surname="Other"), actor=SYSTEM)
+    reservation = stay(hotel=hotel, member=member, total="150.00")
+    Reservation.objects.filter(pk=reservation.pk).update(guest=other.guest)
+
+    written = stay_sync(reservation_id=reservation.pk, actor=SYSTEM)
+
+    assert [(e.member_id, e.kind, e.points) for e in written] == [
+        (member.pk, "reverse", -150),
+        (other.pk, "earn", 150),
+    ]
+    assert (refreshed(member).balance, refreshed(other).balance) == (0, 150)
+    stranger = make_guest(surname="Stranger")
+    Reservation.objects.filter(pk=reservation.pk).update(guest=stranger)
+    [moved] = stay_sync(reservation_id=reservation.pk, actor=SYSTEM)
+    assert moved.reason == "stay moved to a guest who is not a member"
+    assert refreshed(other).balance == 0

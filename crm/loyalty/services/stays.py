@@ -198,13 +198,14 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
     members = {pk: member_lock(pk) for pk in ids}
     written: list[LedgerEntry] = []
     on = today()
-    reason = (
-        "stay corrected"
-        if wanted is not None
-        else "stay cancelled"
-        if reservation is not None
-        else "reservation deleted"
-    )
+    if reservation is None:
+        reason = "reservation deleted"
+    elif wanted is not None:
+        reason = "stay corrected"
+    elif reservation.status != CHECKED_OUT:
+        reason = f"stay {reservation.status.replace('_', ' ')}"  # "stay cancelled"
+    else:
+        reason = "stay moved to a guest who is not a member"
     for entry in posted:
         written.append(_reverse(entry, members[entry.member_id], actor=actor, reason=reason))
     if wanted is not None:
