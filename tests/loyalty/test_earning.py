@@ -247,3 +247,22 @@ def test_a_stay_moved_to_another_member_moves_its_points(hotel, member, programm
     [moved] = stay_sync(reservation_id=reservation.pk, actor=SYSTEM)
     assert moved.reason == "stay moved to a guest who is not a member"
     assert refreshed(other).balance == 0
+
+
+def test_a_checkout_posts_its_points_in_a_bounded_number_of_queries(hotel, member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    reservation = make_reservation(
+        property=hotel, guest=member.guest, status=Reservation.Status.CHECKED_OUT
+    )
+    # Created checked out (as an import or the PMS sends it): posted at once.
+    assert LedgerEntry.objects.filter(reservation_id=reservation.pk, kind="earn").count() == 1
+    Reservation.objects.filter(pk=reservation.pk).update(total_amount=Decimal("310.00"))
+
+    with CaptureQueriesContext(connection) as queries:
+        written = stay_sync(reservation_id=reservation.pk, actor=SYSTEM)
+
+    assert [e.kind for e in written] == ["reverse", "earn"]
+    # Reservation, membership, rate, programme, ledger, lock, buckets, writes, tiers...
+    assert len(queries) <= 19, [q["sql"][:90] for q in queries]

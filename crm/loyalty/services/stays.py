@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from crm.loyalty.models import LedgerEntry, Member
+from crm.loyalty.models import LedgerEntry, Member, Programme
 from crm.loyalty.services.ledger import (
     Kind,
     Source,
@@ -76,7 +76,7 @@ def base_amount(*, amount: Decimal, currency: str, on) -> tuple[Decimal | None, 
     }
 
 
-def _wanted(reservation: Reservation | None) -> Earning | None:
+def _wanted(reservation: Reservation | None, programme: Programme) -> Earning | None:
     if reservation is None or reservation.status != CHECKED_OUT:
         return None
     member = (
@@ -90,7 +90,6 @@ def _wanted(reservation: Reservation | None) -> Earning | None:
         amount=reservation.total_amount, currency=reservation.currency, on=reservation.arrival
     )
     multiplier = member.tier.earn_multiplier if member.tier else Decimal(1)
-    programme = programme_current()
     points = revenue_points(revenue or Decimal(0), programme, multiplier)
     details.update(
         {
@@ -183,7 +182,8 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
     if reservation is not None and _member_inactive(reservation.guest_id):
         # A suspended or closed membership earns nothing new and keeps what it earned.
         return []
-    wanted = _wanted(reservation)
+    programme = programme_current()
+    wanted = _wanted(reservation, programme)
     posted = list(
         LedgerEntry.objects.filter(
             reservation_id=reservation_id, kind=Kind.EARN, reversed_by__isnull=True
@@ -219,7 +219,7 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
                 source=Source.RESERVATION,
                 points=wanted.points,
                 actor=actor,
-                expires_on=expiry_for(programme_current(), on) if wanted.points else None,
+                expires_on=expiry_for(programme, on) if wanted.points else None,
                 reason=f"Stay {reservation.confirmation_number}",
                 reservation_id=reservation.pk,
                 stay_on=wanted.stay_on,
@@ -239,6 +239,7 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
     for member in members.values():
         tier_upgrade_check(
             member=member,
+            programme=programme,
             actor=actor,
             reason=f"stay {reservation.confirmation_number}" if reservation else "stay",
         )

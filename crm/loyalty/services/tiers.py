@@ -114,10 +114,12 @@ def tier_change(
     )
 
 
-def tier_upgrade_check(*, member: Member, actor: Principal, reason: str) -> None:
+def tier_upgrade_check(
+    *, member: Member, actor: Principal, reason: str, programme: Programme | None = None
+) -> None:
     """After a posting: refresh the counters of a locked member and upgrade at once if
     they reach a higher tier (never downgrades: that waits for the nightly review)."""
-    programme = programme_current()
+    programme = programme or programme_current()
     on = today()
     q = qualifying_for(member, programme=programme, on=on)
     member.save(update_fields=[*_counters_set(member, q), "updated"])
