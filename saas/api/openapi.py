@@ -31,6 +31,10 @@ GENERIC = (
     "/api/v1/reservations/ota",
 )
 
+# Fixed endpoints that belong to a switchable module: a tenant's own schema leaves them
+# out while the module is off (the base snapshot, shared by all, keeps them).
+MODULE_PATHS = {"/api/v1/loyalty/": "loyalty"}
+
 ERRORS: dict[str, Any] = {
     "type": "object",
     "required": ["errors"],
@@ -768,6 +772,11 @@ def tenant_objects(result: dict, generator, request, public) -> dict:
             },
         }
     }
+    if not base:
+        for prefix, module in MODULE_PATHS.items():
+            if not modules.get(module, False):
+                for path in [p for p in paths if p.startswith(prefix)]:
+                    del paths[path]
     result["paths"] = dict(sorted(paths.items()))
     statuses_complete(result)
     return result

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from saas.api import access as access_api
 from saas.api import activities as api_activities
 from saas.api import grants as api_grants
+from saas.api import loyalty as api_loyalty
 from saas.api import metadata as api_metadata
 from saas.api import platform as api_views
 from saas.api import records as api_records
@@ -135,6 +136,43 @@ urlpatterns = [
         "workflows/<str:ref>/runs/",
         api_workflows.WorkflowRunListApi.as_view(),
         name="api_workflow_runs",
+    ),
+    # The loyalty module (before the generic collections, whose <slug> would take it).
+    path("loyalty/programme/", api_loyalty.ProgrammeApi.as_view(), name="api_loyalty_programme"),
+    path("loyalty/tiers/", api_loyalty.TierListApi.as_view(), name="api_loyalty_tiers"),
+    path("loyalty/tiers/<slug:key>/", api_loyalty.TierDetailApi.as_view(), name="api_loyalty_tier"),
+    path("loyalty/members/", api_loyalty.MemberListApi.as_view(), name="api_loyalty_members"),
+    path(
+        "loyalty/members/<int:pk>/",
+        api_loyalty.MemberDetailApi.as_view(),
+        name="api_loyalty_member",
+    ),
+    path(
+        "loyalty/members/<int:pk>/statement/",
+        api_loyalty.MemberStatementApi.as_view(),
+        name="api_loyalty_member_statement",
+    ),
+    path("loyalty/ledger/", api_loyalty.LedgerApi.as_view(), name="api_loyalty_ledger"),
+    path("loyalty/rewards/", api_loyalty.RewardListApi.as_view(), name="api_loyalty_rewards"),
+    path(
+        "loyalty/redemptions/",
+        api_loyalty.RedemptionListApi.as_view(),
+        name="api_loyalty_redemptions",
+    ),
+    path(
+        "loyalty/redemptions/<int:pk>/",
+        api_loyalty.RedemptionDetailApi.as_view(),
+        name="api_loyalty_redemption",
+    ),
+    path(
+        "loyalty/redemptions/<int:pk>/confirm/",
+        api_loyalty.RedemptionConfirmApi.as_view(),
+        name="api_loyalty_redemption_confirm",
+    ),
+    path(
+        "loyalty/redemptions/<int:pk>/cancel/",
+        api_loyalty.RedemptionCancelApi.as_view(),
+        name="api_loyalty_redemption_cancel",
     ),
     path(
         "reservations/ota",

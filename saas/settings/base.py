@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from celery.schedules import crontab
+
 from saas import embedded
 from saas.settings.env import env_bool, env_int, env_list, env_str, parse_database_url
 
@@ -58,6 +60,8 @@ TENANT_APPS = [
     "django_otp.plugins.otp_totp",
     "metadata",
     "crm",
+    # Domain modules of crm, each switchable per tenant (their tables stay when off).
+    "crm.loyalty",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -412,6 +416,12 @@ CELERY_BEAT_SCHEDULE = {
     "expire-temporary-grants": {
         "task": "tenants.access.tasks.temporary_grants_expire_everywhere",
         "schedule": 5 * 60,
+    },
+    # Loyalty: expire due points, re-qualify tiers, post missed stays (tenants with the
+    # module on). Each step only does what is still due, so a repeated run is harmless.
+    "loyalty-nightly": {
+        "task": "crm.loyalty.tasks.loyalty_nightly_everywhere",
+        "schedule": crontab(minute=30, hour=2),
     },
 }
 # Outbound webhooks: an endpoint failing this many attempts in a row is disabled. URLs

@@ -33,6 +33,7 @@ from metadata.selectors.records import record_for, records_list
 from metadata.selectors.saved_views import saved_view_get, saved_views_for
 from metadata.services.saved_views import saved_view_create, saved_view_delete
 from saas.ui.errors import errors_by_field
+from saas.ui.loyalty import guest_loyalty_panel
 from saas.ui.records import (
     CUSTOM_PREFIX,
     GUEST_FIELDS,
@@ -291,6 +292,7 @@ def guest_detail(request, guest_id: int):
             "merges": guest_merges_undoable(survivor_ids=[guest.pk]) if actor.is_admin else [],
             "base_currency": getattr(current_tenant(), "base_currency", ""),
             "can_edit": actor.can("guest", "edit"),
+            "loyalty": guest_loyalty_panel(actor=actor, guest_id=guest.pk),
         },
     )
 

@@ -212,6 +212,7 @@ def _collection_doors() -> dict[str, list[Door]]:
 
 
 THING = "/api/v1/objects/mx_thing/records/"
+LOY = "/api/v1/loyalty/"
 WF = "/api/v1/workflows/"
 MD = "/api/v1/metadata/objects/"
 
@@ -591,6 +592,73 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {"HotelReservations": []},
         )  # fmt: skip
     ],
+    # The loyalty module (switched on in the world below).
+    "api_loyalty_programme": [
+        Door("get", _c(LOY + "programme/"), obj("loyalty_account", "view")),
+        Door(
+            "patch", _c(LOY + "programme/"), admin(write=True), lambda c: {"expiry_months": 36}
+        ),  # fmt: skip
+    ],
+    "api_loyalty_tiers": [Door("post", _c(LOY + "tiers/"), admin(write=True), lambda c: {})],
+    "api_loyalty_tier": [
+        Door("patch", _c(LOY + "tiers/mx-tier/"), admin(write=True), lambda c: {"name": "Mx"})
+    ],
+    "api_loyalty_members": [
+        Door("get", _c(LOY + "members/"), obj("loyalty_account", "view")),
+        Door("post", _c(LOY + "members/"), obj("loyalty_account", "create"), lambda c: {}),
+    ],
+    "api_loyalty_member": [
+        Door("get", _c(LOY + "members/{member}/"), obj("loyalty_account", "view"))
+    ],
+    "api_loyalty_member_statement": [
+        Door(
+            "get",
+            _c(LOY + "members/{member}/statement/?start=2026-01-01&end=2026-12-31"),
+            obj("loyalty_ledger", "view"),
+        )  # fmt: skip
+    ],
+    "api_loyalty_ledger": [
+        Door("get", _c(LOY + "ledger/"), obj("loyalty_ledger", "view")),
+        # A manual adjustment: administrators only among the seeded roles.
+        Door(
+            "post",
+            _c(LOY + "ledger/"),
+            obj("loyalty_ledger", "create"),
+            lambda c: {"member": c["member"], "points": 5, "reason": "matrix"},
+        ),  # fmt: skip
+    ],
+    "api_loyalty_rewards": [
+        Door("get", _c(LOY + "rewards/"), obj("loyalty_reward", "view")),
+        Door("post", _c(LOY + "rewards/"), obj("loyalty_reward", "create"), lambda c: {}),
+    ],
+    "api_loyalty_redemptions": [
+        Door("get", _c(LOY + "redemptions/"), obj("loyalty_redemption", "view")),
+        Door(
+            "post",
+            _c(LOY + "redemptions/"),
+            obj("loyalty_redemption", "create"),
+            lambda c: {"member": c["member"], "reward": c["reward"]},
+        ),  # fmt: skip
+    ],
+    "api_loyalty_redemption": [
+        Door("get", _c(LOY + "redemptions/{redemption}/"), obj("loyalty_redemption", "view"))
+    ],
+    "api_loyalty_redemption_confirm": [
+        Door(
+            "post",
+            _c(LOY + "redemptions/{redemption}/confirm/"),
+            obj("loyalty_redemption", "edit"),
+            lambda c: {},
+        )  # fmt: skip
+    ],
+    "api_loyalty_redemption_cancel": [
+        Door(
+            "post",
+            _c(LOY + "redemptions/{redemption}/cancel/"),
+            obj("loyalty_redemption", "edit"),
+            lambda c: {},
+        )  # fmt: skip
+    ],
     # Tenant-defined objects.
     "api_records": [
         Door("get", _c(THING), obj("mx_thing", "view")),
@@ -655,6 +723,10 @@ def _fingerprint() -> int:
 
 
 def _world(tenant) -> dict:
+    from crm.loyalty.services.ledger import points_adjust
+    from crm.loyalty.services.members import member_enrol
+    from crm.loyalty.services.programme import tier_create
+    from crm.loyalty.services.redemptions import redemption_reserve, reward_create
     from crm.services.activities import activity_create
     from crm.services.cases import case_create
     from crm.services.companies import company_create
@@ -669,7 +741,7 @@ def _world(tenant) -> dict:
     from tenants.jobs.services import job_enqueue
     from tests.crm.factories import make_guest, make_property, make_reservation
 
-    for module in ("sales", "service"):
+    for module in ("sales", "service", "loyalty"):
         module_set_enabled(key=module, enabled=True, actor=SYSTEM)
     hotel_a, hotel_b = make_property(code="MXA"), make_property(code="MXB")
     guest_a = make_guest(surname="Alpha", birth_date=date(1980, 5, 17))
@@ -693,7 +765,14 @@ def _world(tenant) -> dict:
     [run] = workflow_run_manual(workflow=workflow, record_ids=[guest_a.pk], actor=SYSTEM)
     admin = User.objects.get(email=f"admin@{tenant.slug}.test")
     victim = User.objects.create_user(email="victim@alpha.test", password=PASSWORD)
+    tier_create(key="mx-tier", name="Tier", rank=0, actor=SYSTEM)
+    member = member_enrol(guest=guest_b, actor=SYSTEM)
+    points_adjust(member=member, points=100_000, reason="matrix", actor=SYSTEM)
+    reward = reward_create(key="mx-reward", name="Reward", points=10, actor=SYSTEM)
     return {
+        "member": member.pk,
+        "reward": reward.pk,
+        "redemption": redemption_reserve(member=member, reward=reward, actor=SYSTEM).pk,
         "hotel_a": hotel_a.pk,
         "hotel_b": hotel_b.pk,
         "guest_a": guest_a.pk,

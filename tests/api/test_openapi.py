@@ -74,6 +74,22 @@ def tenant_definitions() -> None:
     )
 
 
+def loyalty_definitions() -> None:
+    """The loyalty module on, with a member holding points and a reward, so its routes
+    are in the tenant's schema and answer with records."""
+    from crm.loyalty.services.ledger import points_adjust
+    from crm.loyalty.services.members import member_enrol
+    from crm.loyalty.services.redemptions import redemption_reserve, reward_create
+    from metadata.services.modules import module_set_enabled
+    from tests.crm.factories import make_guest
+
+    module_set_enabled(key="loyalty", enabled=True, actor=SYSTEM)
+    member = member_enrol(guest=make_guest(surname="Schema"), actor=SYSTEM)
+    points_adjust(member=member, points=5000, reason="schemathesis", actor=SYSTEM)
+    reward = reward_create(key="schema-night", name="Night", points=100, actor=SYSTEM)
+    redemption_reserve(member=member, reward=reward, actor=SYSTEM)
+
+
 def test_base_schema_matches_the_committed_snapshot(tenant_a):
     with tenant_context(tenant_a):
         text = base_schema_text()
@@ -131,6 +147,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tenant_a):
     requests (valid and invalid); each answer must be < 500 and match the schema."""
     with tenant_context(tenant_a):
         tenant_definitions()
+        loyalty_definitions()
         user = User.objects.get(email="admin@alpha.test")
         token = api_key_create(name="schemathesis", user=user, scopes=["*"], actor=SYSTEM).plaintext
     raw = api(tenant_a).get("/api/v1/schema/?format=json").json()
