@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models
 
 TOKEN_PREFIX = "fernet:"  # noqa: S105 - a format marker, not a secret
@@ -76,7 +76,10 @@ class EncryptedDateField(EncryptedTextField):
             return value or None
         if str(value).startswith(TOKEN_PREFIX):  # an encrypted snapshot being restored
             return str(value)
-        return date.fromisoformat(str(value))
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ValidationError(f"{value!r} is not a date as YYYY-MM-DD.") from None
 
     def get_prep_value(self, value):
         if isinstance(value, date):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.pagination import CursorPagination
@@ -54,6 +57,9 @@ class AuditEventOutput(serializers.ModelSerializer):
         ]
 
 
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+
+
 class AuditPagination(CursorPagination):
     ordering = ("-occurred_at", "-id")
     page_size = 50
@@ -93,6 +99,12 @@ class AuditEventListApi(AccessControlledApi, APIView):  # type: ignore[misc]
         },
     )
     def get(self, request):
+        for name in ("since", "until"):
+            raw = request.query_params.get(name)
+            if raw is not None and not RFC3339.fullmatch(raw):
+                raise ValidationError(
+                    {name: f"{name} is a date-time such as 2026-12-01T09:00:00Z."}
+                )
         filters = self.Filters(data=request.query_params)
         filters.is_valid(raise_exception=True)
         data = filters.validated_data

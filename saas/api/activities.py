@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from crm.models import Activity
 from crm.selectors.timeline import activities_for, activity_for
 from crm.services.activities import activity_create, task_complete
+from saas.api.serializers import StrictSerializer
 from tenants.access.principal import Principal
 from tenants.context import current_zone as tenant_zone
 
@@ -96,7 +97,7 @@ class TenantDateTimeField(serializers.DateTimeField):
         return super().enforce_timezone(value)
 
 
-class ActivityInput(serializers.Serializer):
+class ActivityInput(StrictSerializer):
     object = serializers.SlugField(max_length=64)
     record_id = serializers.IntegerField(min_value=1, max_value=2**62)
     kind = serializers.ChoiceField(choices=[str(k) for k in LOGGED_KINDS])

@@ -17,11 +17,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from saas.api.serializers import StrictSerializer
 from saas.api.users import AdminApi
 from tenants.access.models import ACTIONS, TemporaryGrant
 from tenants.access.principal import Principal
@@ -81,7 +83,7 @@ class GrantListOutput(serializers.Serializer):
     results = GrantOutput(many=True)
 
 
-class GrantInput(serializers.Serializer):
+class GrantInput(StrictSerializer):
     user = serializers.IntegerField(min_value=1, max_value=2**62)
     object = serializers.CharField(max_length=150)
     action = serializers.ChoiceField(choices=list(ACTIONS), required=False)
@@ -118,7 +120,10 @@ class GrantListApi(AdminApi):
         responses={200: GrantListOutput},
     )
     def get(self, request):
-        include_ended = request.query_params.get("include") == "ended"
+        include = request.query_params.get("include")
+        if include not in (None, "ended"):
+            raise ValidationError({"include": "Only include=ended is known."})
+        include_ended = include == "ended"
         grants = temporary_grants_list(include_ended=include_ended)[:500]
         return Response({"results": [grant_as_dict(g) for g in grants]})
 

@@ -60,6 +60,7 @@ from crm.loyalty.services.redemptions import (
 from metadata.selectors.records import record_for
 from saas.api.openapi import ERROR_STATUSES
 from saas.api.query import MAX_LIMIT, cursor_decode, cursor_encode
+from saas.api.serializers import StrictSerializer
 from tenants.access.principal import Principal
 from tenants.errors import NotFound
 
@@ -317,11 +318,11 @@ MEMBER_FILTER = OpenApiParameter("member", int, description="Only this member's"
 # --- input ----------------------------------------------------------------------------
 
 
-class EnrolIn(serializers.Serializer):
+class EnrolIn(StrictSerializer):
     guest = _id()
 
 
-class AdjustIn(serializers.Serializer):
+class AdjustIn(StrictSerializer):
     member = _id()
     points = serializers.IntegerField(
         min_value=-10_000_000, max_value=10_000_000, help_text="Positive adds, negative takes"
@@ -336,7 +337,7 @@ _TRANSLATIONS = serializers.DictField(
 )
 
 
-class ProgrammeIn(serializers.Serializer):
+class ProgrammeIn(StrictSerializer):
     name = serializers.CharField(max_length=100, required=False)
     points_per_unit = serializers.DecimalField(
         max_digits=8, decimal_places=3, min_value=Decimal(0), required=False
@@ -346,7 +347,7 @@ class ProgrammeIn(serializers.Serializer):
     translations = _TRANSLATIONS
 
 
-class TierIn(serializers.Serializer):
+class TierIn(StrictSerializer):
     key = serializers.SlugField(max_length=40)
     name = serializers.CharField(max_length=100)
     rank = serializers.IntegerField(min_value=0, max_value=100)
@@ -371,7 +372,7 @@ class TierChange(TierIn):
     rank = serializers.IntegerField(min_value=0, max_value=100, required=False)
 
 
-class RewardIn(serializers.Serializer):
+class RewardIn(StrictSerializer):
     key = serializers.SlugField(max_length=40)
     name = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=Reward.Kind.choices, required=False)
@@ -383,14 +384,14 @@ class RewardIn(serializers.Serializer):
     active = serializers.BooleanField(required=False)
 
 
-class ReserveIn(serializers.Serializer):
+class ReserveIn(StrictSerializer):
     member = _id()
     reward = _id()
     property_id = _id(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-class CancelIn(serializers.Serializer):
+class CancelIn(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 

@@ -101,7 +101,7 @@ def _django_field_schema(field: models.Field) -> dict[str, Any]:
         schema = {"type": "number"}
     elif isinstance(field, models.DateTimeField):
         schema = {"type": "string", "format": "date-time"}
-    elif isinstance(field, models.DateField):
+    elif isinstance(field, models.DateField) or type(field).__name__ == "EncryptedDateField":
         schema = {"type": "string", "format": "date"}
     elif isinstance(field, models.UUIDField):
         schema = {"type": "string", "format": "uuid"}
@@ -800,6 +800,7 @@ def statuses_complete(result: dict) -> None:
     and media type on writes."""
     schemas = result.setdefault("components", {}).setdefault("schemas", {})
     schemas["Errors"] = ERRORS
+    _null_once(result)
     for operations in result.get("paths", {}).values():
         for method in _METHODS:
             operation = operations.get(method)
@@ -810,6 +811,7 @@ def statuses_complete(result: dict) -> None:
                 codes += WRITES if method != "delete" else ("400", "402", "409")
             if any(p.get("in") == "query" for p in operation.get("parameters", [])):
                 codes.append("400")
+            _closed_bodies(operation, schemas)
             responses = operation.setdefault("responses", {})
             for code in codes:
                 responses.setdefault(code, _json(_ref("Errors"), ERROR_STATUSES[code]))
@@ -833,3 +835,36 @@ def page(items: dict[str, Any]) -> dict[str, Any]:
 
 def text(max_length: int | None = None, *, min_length: int = 0) -> dict[str, Any]:
     return _text(max_length, min_length)
+
+
+def _closed_bodies(operation: dict, schemas: dict) -> None:
+    """A JSON body's object schema lists every key the API takes (each door refuses
+    others by name), so it says so: no additional properties."""
+    content = (operation.get("requestBody") or {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if not schema:
+        return
+    if "$ref" in schema:
+        schema = schemas.get(schema["$ref"].rsplit("/", 1)[1], {})
+    if schema.get("type") == "object" and "properties" in schema:
+        schema.setdefault("additionalProperties", False)
+
+
+def _null_once(node: Any) -> None:
+    """drf-spectacular writes a nullable choice as ``nullable`` *and* a ``oneOf`` branch
+    for null, so null matches two branches of a oneOf and the document refuses what the
+    API takes. One way to say null is kept: ``nullable``."""
+    if isinstance(node, dict):
+        branches = node.get("oneOf")
+        if node.get("nullable") and isinstance(branches, list):
+            kept = [b for b in branches if b != {"$ref": "#/components/schemas/NullEnum"}]
+            if len(kept) == 1:
+                del node["oneOf"]
+                node["allOf"] = kept
+            elif kept:
+                node["oneOf"] = kept
+        for value in node.values():
+            _null_once(value)
+    elif isinstance(node, list):
+        for value in node:
+            _null_once(value)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from saas.api.openapi import json_body
+from saas.api.serializers import StrictSerializer
 from tenants.access.principal import Principal
 from tenants.context import current_schema
 from tenants.errors import NotFound
 from tenants.jobs.models import Job
+from tenants.jobs.registry import job_kinds
 from tenants.jobs.selectors import job_get, jobs_for
 from tenants.jobs.services import job_start
 
@@ -74,7 +78,7 @@ class JobListCreateApi(APIView):
     start jobs here, and only kinds that take nothing dangerous from the caller: an
     import is started through its own endpoints, never with a path or a user id."""
 
-    class Input(serializers.Serializer):
+    class Input(StrictSerializer):
         kind = serializers.CharField(max_length=60)
         payload = serializers.DictField(required=False, default=dict)
 
@@ -85,8 +89,24 @@ class JobListCreateApi(APIView):
         jobs = jobs_for(actor=Principal.from_request(request))[:50]
         return Response({"results": JobOutput(jobs, many=True).data})
 
-    @extend_schema(request=Input, responses={201: JobOutput})
+    @extend_schema(
+        request=json_body(
+            {
+                "type": "object",
+                "required": ["kind"],
+                "properties": {
+                    "kind": {"type": "string", "enum": job_kinds(startable=True)},
+                    "payload": {"type": "object"},
+                },
+            }
+        ),
+        responses={201: JobOutput},
+    )
     def post(self, request):
+        if isinstance(request.data, dict):
+            unknown = sorted(set(request.data) - {"kind", "payload"})
+            if unknown:
+                raise ValidationError({k: f"{k} is not a setting of a job." for k in unknown})
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
         job = job_start(actor=Principal.from_request(request), **data.validated_data)

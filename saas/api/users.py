@@ -27,6 +27,7 @@ from rest_framework.views import APIView
 
 from saas.api.openapi import page
 from saas.api.permissions import AdminOnly
+from saas.api.serializers import JSONBooleanField, KeyField, StrictSerializer
 from tenants.access.models import ACTIONS, FieldAccess, Role
 from tenants.access.principal import ADMIN_SCOPE, Principal
 from tenants.access.scoping import property_ids_for
@@ -158,12 +159,10 @@ class AdminApi(APIView):
         return ADMIN_SCOPE
 
 
-class UserInput(serializers.Serializer):
+class UserInput(StrictSerializer):
     email = serializers.EmailField(max_length=254)
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    roles = serializers.ListField(
-        child=serializers.SlugField(max_length=60), required=False, max_length=20
-    )
+    roles = serializers.ListField(child=KeyField(max_length=60), required=False, max_length=20)
     property_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**62),
         required=False,
@@ -172,17 +171,15 @@ class UserInput(serializers.Serializer):
     )
 
 
-class UserChange(serializers.Serializer):
-    roles = serializers.ListField(
-        child=serializers.SlugField(max_length=60), required=False, max_length=20
-    )
+class UserChange(StrictSerializer):
+    roles = serializers.ListField(child=KeyField(max_length=60), required=False, max_length=20)
     property_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**62),
         required=False,
         allow_null=True,
         max_length=500,
     )
-    is_active = serializers.BooleanField(required=False)
+    is_active = JSONBooleanField(required=False)
 
     def validate_is_active(self, value: bool) -> bool:
         if value:
@@ -246,14 +243,14 @@ class UserDetailApi(AdminApi):
         return Response(user_as_dict(self._user(pk)))
 
 
-class ObjectRightInput(serializers.Serializer):
+class ObjectRightInput(StrictSerializer):
     actions = serializers.ListField(
         child=serializers.ChoiceField(choices=list(ACTIONS)), max_length=len(ACTIONS)
     )
     field_default = serializers.ChoiceField(choices=FieldAccess.values, default="hidden")
 
 
-class FieldRightInput(serializers.Serializer):
+class FieldRightInput(StrictSerializer):
     object = serializers.CharField(max_length=150)
     field = serializers.CharField(max_length=150)
     access = serializers.ChoiceField(choices=FieldAccess.values, allow_null=True)
@@ -281,11 +278,11 @@ def _rights(values: dict) -> dict:
     }
 
 
-class RoleInput(serializers.Serializer):
-    key = serializers.SlugField(max_length=60)
+class RoleInput(StrictSerializer):
+    key = KeyField(max_length=60)
     name = serializers.CharField(max_length=100)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    requires_two_factor = serializers.BooleanField(required=False, default=False)
+    requires_two_factor = JSONBooleanField(required=False, default=False)
     objects = serializers.DictField(child=ObjectRightInput(), required=False)
     # Declared fields leave the class body (DRF's metaclass collects them).
     fields = FieldRightInput(many=True, required=False)  # type: ignore[assignment]
@@ -311,10 +308,10 @@ class RoleListApi(AdminApi):
         return Response(role_as_dict(role_list().get(pk=role.pk)), status=201)
 
 
-class RoleChange(serializers.Serializer):
+class RoleChange(StrictSerializer):
     name = serializers.CharField(max_length=100, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    requires_two_factor = serializers.BooleanField(required=False)
+    requires_two_factor = JSONBooleanField(required=False)
     objects = serializers.DictField(child=ObjectRightInput(), required=False)
     # Declared fields leave the class body (DRF's metaclass collects them).
     fields = FieldRightInput(many=True, required=False)  # type: ignore[assignment]
