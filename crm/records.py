@@ -421,6 +421,55 @@ def _reservation_prepare(*, item: dict, found) -> dict:
     return data
 
 
+def _hotel_setup_keys(model_name: str) -> frozenset[str]:
+    from crm.models import RatePlan, RoomType
+    from crm.services.properties import RATE_PLAN_FIELDS, ROOM_TYPE_FIELDS, _translated_fields
+
+    model, fields = {
+        "room_type": (RoomType, ROOM_TYPE_FIELDS),
+        "rate_plan": (RatePlan, RATE_PLAN_FIELDS),
+    }[model_name]
+    return frozenset({*_translated_fields(model, set(fields)), "custom"})
+
+
+def _hotel_setup_writer(api_name: str) -> RecordWriter:
+    """Room types and rate plans: a PMS sets up its hotels through the API (names per
+    language as name_<language>), each within the principal's hotels."""
+
+    def model():
+        from crm.models import RatePlan, RoomType
+
+        return RoomType if api_name == "room_type" else RatePlan
+
+    def create(*, actor: Principal, data: dict):
+        from crm.models import Property
+        from crm.services import properties
+
+        keys = _hotel_setup_keys(api_name) | {"property"}
+        data = typed(model(), known(data, keys, api_name), {"custom": OBJECT})
+        required(data, "property", "code", "name")
+        _link(actor, data, "property", Property, "property")
+        return getattr(properties, f"{api_name}_create")(actor=actor, **data)
+
+    def update(*, actor: Principal, record, data: dict):
+        from crm.services import properties
+
+        data = typed(
+            model(), known(data, _hotel_setup_keys(api_name), api_name), {"custom": OBJECT}
+        )
+        return getattr(properties, f"{api_name}_update")(**{api_name: record}, actor=actor, **data)
+
+    return RecordWriter(
+        create=create,
+        update=update,
+        extra_write_keys={"custom": OBJECT},
+        create_keys=lambda: _hotel_setup_keys(api_name) | {"property"},
+        update_keys=lambda: _hotel_setup_keys(api_name),
+        required=("property", "code", "name"),
+        schema_hints={"capacity": {"minimum": 1, "maximum": 99}} if api_name == "room_type" else {},
+    )
+
+
 CASE_EXTRA = {"custom": OBJECT}
 
 
@@ -556,7 +605,6 @@ WRITERS: dict[str, RecordWriter] = {
         update_keys=lambda: CASE_KEYS,
         required=("subject",),
     ),
-    # Room types and rate plans are read here; a PMS sets them up with the properties.
-    "room_type": RecordWriter(),
-    "rate_plan": RecordWriter(),
+    "room_type": _hotel_setup_writer("room_type"),
+    "rate_plan": _hotel_setup_writer("rate_plan"),
 }

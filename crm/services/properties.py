@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from crm.models import ExchangeRate, Property, RatePlan, RecordChange, RoomType
 from crm.services.access import written
@@ -16,6 +16,7 @@ from crm.services.custom import custom_clean
 from tenants.access.principal import Principal
 from tenants.context import current_tenant
 from tenants.entitlements import tenant_limit_check
+from tenants.errors import Conflict
 from tenants.validators import validate_timezone
 
 PROPERTY_FIELDS = frozenset(
@@ -133,6 +134,26 @@ def property_update(*, property: Property, actor: Principal, custom: dict | None
     return property
 
 
+def _hotel_setup_save(record, object_api_name: str) -> None:
+    """Validate and save a room type or rate plan: a code taken at the hotel is a 409."""
+    capacity = getattr(record, "capacity", 1)
+    if isinstance(capacity, int) and not 1 <= capacity <= 99:
+        raise ValidationError({"capacity": "A room sleeps 1 to 99 guests."})
+    record.full_clean(exclude=["custom"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:
+        raise Conflict(
+            f"Hotel {record.property_id} already has a {object_api_name} {record.code}.",
+            field="code",
+        ) from exc
+
+
+ROOM_TYPE_FIELDS = ("code", "name", "capacity", "base_rate", "currency")
+RATE_PLAN_FIELDS = ("code", "name")
+
+
 @transaction.atomic
 def room_type_create(
     *,
@@ -142,11 +163,13 @@ def room_type_create(
     capacity: int = 2,
     base_rate: Decimal | None = None,
     currency: str = "",
+    custom: dict | None = None,
     actor: Principal,
     **translations,
 ) -> RoomType:
     actor.require("room_type", "create")
     actor.require_property(property.pk)
+    actor.require_editable("room_type", written({"code", "name", *translations}, custom))
     _reject_unknown(translations, _translated_fields(RoomType, set()))
     currency = currency_clean(currency or property.currency)
     room_type = RoomType(
@@ -158,8 +181,8 @@ def room_type_create(
         currency=currency,
         **translations,
     )
-    room_type.full_clean(exclude=["custom"])
-    room_type.save()
+    room_type.custom = custom_clean(object_api_name="room_type", values=custom or {})
+    _hotel_setup_save(room_type, "room type")
     changes_record(
         object_api_name="room_type",
         record_id=room_type.pk,
@@ -173,14 +196,21 @@ def room_type_create(
 
 @transaction.atomic
 def rate_plan_create(
-    *, property: Property, code: str, name: str, actor: Principal, **translations
+    *,
+    property: Property,
+    code: str,
+    name: str,
+    custom: dict | None = None,
+    actor: Principal,
+    **translations,
 ) -> RatePlan:
     actor.require("rate_plan", "create")
     actor.require_property(property.pk)
+    actor.require_editable("rate_plan", written({"code", "name", *translations}, custom))
     _reject_unknown(translations, _translated_fields(RatePlan, set()))
     plan = RatePlan(property=property, code=code.strip().upper(), name=name, **translations)
-    plan.full_clean(exclude=["custom"])
-    plan.save()
+    plan.custom = custom_clean(object_api_name="rate_plan", values=custom or {})
+    _hotel_setup_save(plan, "rate plan")
     changes_record(
         object_api_name="rate_plan",
         record_id=plan.pk,
@@ -190,6 +220,54 @@ def rate_plan_create(
         action=RecordChange.Action.CREATE,
     )
     return plan
+
+
+def _hotel_setup_update(record, object_api_name: str, allowed, actor, custom, fields):
+    actor.require(object_api_name, "edit")
+    actor.require_editable(object_api_name, written(fields, custom))
+    actor.require_property(record.property_id)
+    _reject_unknown(fields, _translated_fields(type(record), set(allowed)))
+    old = record_values(record, [*fields, "custom"])
+    if "code" in fields:
+        fields["code"] = str(fields["code"] or "").strip().upper()
+    if "currency" in fields:
+        fields["currency"] = currency_clean(fields["currency"] or record.property.currency)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    if getattr(record, "base_rate", None) is not None:
+        record.base_rate = money_round(record.base_rate, record.currency)
+    if custom is not None:
+        record.custom = custom_clean(
+            object_api_name=object_api_name,
+            values=custom,
+            existing=record.custom,
+            partial=True,
+            record_id=record.pk,
+        )
+    _hotel_setup_save(record, object_api_name.replace("_", " "))
+    changes_record(
+        object_api_name=object_api_name,
+        record_id=record.pk,
+        old=old,
+        new=record_values(record, [*fields, "custom"]),
+        user_id=actor.user_id,
+    )
+    return record
+
+
+@transaction.atomic
+def room_type_update(
+    *, room_type: RoomType, actor: Principal, custom: dict | None = None, **fields
+) -> RoomType:
+    """A room type's code, names, capacity and rack rate; it stays at its hotel."""
+    return _hotel_setup_update(room_type, "room_type", ROOM_TYPE_FIELDS, actor, custom, fields)
+
+
+@transaction.atomic
+def rate_plan_update(
+    *, rate_plan: RatePlan, actor: Principal, custom: dict | None = None, **fields
+) -> RatePlan:
+    return _hotel_setup_update(rate_plan, "rate_plan", RATE_PLAN_FIELDS, actor, custom, fields)
 
 
 @transaction.atomic

@@ -86,7 +86,13 @@ class AuditEventListApi(AccessControlledApi, APIView):  # type: ignore[misc]
         until = serializers.DateTimeField(required=False)
 
     @extend_schema(
-        parameters=[Filters, OpenApiParameter("cursor", str), OpenApiParameter("limit", int)],
+        parameters=[
+            Filters,
+            OpenApiParameter("cursor", str),
+            OpenApiParameter(
+                "limit", {"type": "integer", "minimum": 1, "maximum": 500}, description="Default 50"
+            ),
+        ],
         responses={
             200: inline_serializer(
                 name="AuditEventPage",
@@ -99,6 +105,14 @@ class AuditEventListApi(AccessControlledApi, APIView):  # type: ignore[misc]
         },
     )
     def get(self, request):
+        empty = [k for k in self.Filters().fields if request.query_params.get(k) == ""]
+        if empty:
+            raise ValidationError({k: f"{k} needs a value (or leave it out)." for k in empty})
+        limit = request.query_params.get("limit")
+        if limit is not None and not (
+            limit.isascii() and limit.isdigit() and 1 <= int(limit) <= 500
+        ):
+            raise ValidationError({"limit": "Use a whole number from 1 to 500."})
         for name in ("since", "until"):
             raw = request.query_params.get(name)
             if raw is not None and not RFC3339.fullmatch(raw):

@@ -97,7 +97,9 @@ def _django_field_schema(field: models.Field) -> dict[str, Any]:
         schema = {"type": "boolean"}
     elif isinstance(field, models.AutoField | models.IntegerField) or field.many_to_one:
         schema = {"type": "integer"}
-    elif isinstance(field, models.DecimalField | models.FloatField):
+    elif isinstance(field, models.DecimalField):
+        schema = {"type": "string", "format": "decimal", "pattern": r"^-?\d+(\.\d+)?$"}
+    elif isinstance(field, models.FloatField):
         schema = {"type": "number"}
     elif isinstance(field, models.DateTimeField):
         schema = {"type": "string", "format": "date-time"}

@@ -19,7 +19,8 @@ _OPTIONS = orjson.OPT_UTC_Z | orjson.OPT_NON_STR_KEYS
 
 def json_default(obj: Any) -> Any:
     if isinstance(obj, decimal.Decimal):
-        return float(obj)  # as DRF's encoder does
+        # Money and other decimals travel as decimal strings: a float would round them.
+        return format(obj, "f")
     if isinstance(obj, Promise | uuid.UUID):
         return str(obj)
     if isinstance(obj, datetime.timedelta):

@@ -37,6 +37,14 @@ class StrictSerializer(serializers.Serializer):
                 if name in data and (problem := _json_type_error(field, data[name]))
             }
             if wrong:
+                # The other keys' problems are named in the same answer.
+                rest = {k: v for k, v in data.items() if k not in wrong}
+                try:
+                    super().to_internal_value(rest)
+                except serializers.ValidationError as exc:
+                    if isinstance(exc.detail, dict):
+                        others = {k: v for k, v in exc.detail.items() if k not in wrong}
+                        wrong.update(others)  # type: ignore[arg-type]
                 raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
 

@@ -79,6 +79,14 @@ def world(tenant_a):
         },
     )
     made["/api/v1/cases/"] = make("/api/v1/cases/", {"subject": "Noisy room"})
+    hotel = made["/api/v1/properties/"]
+    made["/api/v1/room-types/"] = make(
+        "/api/v1/room-types/",
+        {"property": hotel, "code": "dlx", "name": "Deluxe", "capacity": 3, "base_rate": "180"},
+    )
+    made["/api/v1/rate-plans/"] = make(
+        "/api/v1/rate-plans/", {"property": hotel, "code": "BAR", "name": "Best rate"}
+    )
     made["/api/v1/objects/spa_plan/records/"] = make(
         "/api/v1/objects/spa_plan/records/", {"name": "Detox", "custom": {"starts": "2027-01-02"}}
     )
@@ -166,8 +174,9 @@ def test_write_schemas_list_what_the_writers_take(tenant_a):
     assert "status" not in components["CaseWrite"]["properties"]
     assert "status" in components["CaseUpdate"]["properties"]
     assert "property" not in components["ReservationUpdate"]["properties"]
-    # Room types are read-only here: no write schema pretends otherwise.
-    assert "RoomTypeWrite" not in components
+    # A PMS sets up room types; they stay at their hotel.
+    assert "property" in components["RoomTypeWrite"]["required"]
+    assert "property" not in components["RoomTypeUpdate"]["properties"]
     # Every operation documents the statuses the API answers.
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
@@ -231,3 +240,36 @@ def test_one_country_list_for_every_door(tenant_a):
 
         assert "ZZ" not in country_codes() and "EU" not in country_codes()
         assert {"PT", "HK", "TW", "CN"} <= country_codes()
+
+
+def test_a_pms_sets_up_room_types_and_rate_plans(world, tenant_a):
+    client, made = world
+    hotel = made["/api/v1/properties/"]
+    url = f"/api/v1/room-types/{made['/api/v1/room-types/']}/"
+    room = client.get(url).json()
+    assert room["code"] == "DLX" and room["currency"] == "EUR" and room["property"] == hotel
+    # Names per language, and the rack rate rounded to the currency.
+    changed = patch(client, url, {"name_zh_hans": "豪华房", "base_rate": "199.999"})
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["name_zh_hans"] == "豪华房"
+    assert changed.json()["base_rate"] == "200.000"  # a decimal string, never a float
+    # A code taken at the hotel is a conflict, named.
+    again = post(client, "/api/v1/room-types/", {"property": hotel, "code": "DLX", "name": "Other"})
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "code"
+    # A room type stays at its hotel; a bad capacity is named.
+    other = post(
+        client,
+        "/api/v1/properties/",
+        {"code": "OPO", "name": "Porto", "country": "PT", "currency": "EUR"},
+    )
+    assert other.status_code == 201, other.content
+    other = other.json()["id"]
+    moved = patch(client, url, {"property": other})
+    assert moved.status_code == 400 and moved.json()["errors"][0]["field"] == "property"
+    crowded = patch(client, url, {"capacity": 500})
+    assert crowded.status_code == 400 and crowded.json()["errors"][0]["field"] == "capacity"
+    # A missing hotel is a 404 naming it.
+    nowhere = post(client, "/api/v1/room-types/", {"property": 999999, "code": "X", "name": "X"})
+    assert nowhere.status_code == 404 and nowhere.json()["errors"][0]["field"] == "property"
+    plan = patch(client, f"/api/v1/rate-plans/{made['/api/v1/rate-plans/']}/", {"name": "Flexible"})
+    assert plan.status_code == 200 and plan.json()["name"] == "Flexible"

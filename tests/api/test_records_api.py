@@ -333,7 +333,7 @@ def test_json_answers_keep_drf_representation():
     assert json.loads(FastJSONRenderer().render(data)) == {
         "at": "2026-01-02T03:04:05Z",
         "day": "2026-01-02",
-        "amount": 12.5,
+        "amount": "12.50",  # decimals as decimal strings (money is never a float)
         "label": "Guests",
         "id": "00000000-0000-0000-0000-000000000001",
         "rows": [{"a": 1}],

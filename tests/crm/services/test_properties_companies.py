@@ -94,7 +94,7 @@ def test_room_types_and_rate_plans_belong_to_a_property(tenant_a):
         assert (room.code, room.currency, room.base_rate) == ("DBL", "JPY", Decimal("15000"))
         plan = rate_plan_create(property=prop, code="bar", name="Best available", actor=SYSTEM)
         assert plan.code == "BAR"
-        with pytest.raises(ValidationError):
+        with pytest.raises(Conflict):  # the code is taken at this hotel: a 409
             room_type_create(property=prop, code="DBL", name="Again", actor=SYSTEM)
 
 
