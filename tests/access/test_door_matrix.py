@@ -499,6 +499,49 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         )  # fmt: skip
     ],
+    # A guest's lists (view to read, edit to change) and the privacy tools (administrators
+    # with admin:write: every field, sensitive ones included). Items 999999 do not exist:
+    # an allowed caller gets a 404 after the guest's checks, a refused one a 403.
+    **{
+        name: [
+            Door(
+                "get", _c(f"/api/v1/guests/{{guest_a}}/{part}/"), record("guest", "view", "guest_a")
+            ),
+            Door(
+                "post",
+                _c(f"/api/v1/guests/{{guest_a}}/{part}/"),
+                record("guest", "edit", "guest_a"),
+                lambda c: {},
+            ),
+        ]
+        for name, part in (
+            ("api_guest_consents", "consents"),
+            ("api_guest_preferences", "preferences"),
+            ("api_guest_emails", "emails"),
+            ("api_guest_phones", "phones"),
+            ("api_guest_addresses", "addresses"),
+        )
+    },
+    **{
+        name: [Door("delete", _c(path), record("guest", "edit", "guest_a"))]
+        for name, path in (
+            ("api_guest_preference", "/api/v1/guests/{guest_a}/preferences/999999/"),
+            ("api_guest_email", "/api/v1/guests/{guest_a}/emails/999999/"),
+            ("api_guest_phone", "/api/v1/guests/{guest_a}/phones/999999/"),
+        )
+    },
+    **{
+        name: [Door("post", _c(path), record("guest", "edit", "guest_a"), lambda c: {})]
+        for name, path in (
+            ("api_guest_email_primary", "/api/v1/guests/{guest_a}/emails/999999/primary/"),
+            ("api_guest_phone_primary", "/api/v1/guests/{guest_a}/phones/999999/primary/"),
+        )
+    },
+    "api_guest_export": [Door("get", _c("/api/v1/guests/{guest_a}/export/"), admin(write=True))],
+    # Without {"confirm": true} an allowed caller gets a 400: the matrix erases no one.
+    "api_guest_erase": [
+        Door("post", _c("/api/v1/guests/{guest_a}/erase/"), admin(write=True), lambda c: {})
+    ],
     "api_jobs": [
         Door("get", _c("/api/v1/jobs/"), signed_in()),
         Door("post", _c("/api/v1/jobs/"), admin(write=True), lambda c: {"kind": "diagnostic"}),
