@@ -419,6 +419,28 @@ DOORS: dict[str, list[Door]] = {
             api=False,
         )  # fmt: skip
     ],
+    # The profile's own forms: edit on the guest (within the user's hotels); the privacy
+    # tools for administrators. Empty bodies: an allowed user gets a message, no write.
+    **{
+        name: [
+            Door(
+                "post",
+                _c(f"/guests/{{guest_a}}/{part}/"),
+                record("guest", "edit", "guest_a"),
+                lambda c: {},
+                api=False,
+            )
+        ]
+        for name, part in (
+            ("guest_contacts", "contacts"),
+            ("guest_preferences", "preferences"),
+            ("guest_consent", "consents"),
+        )
+    },
+    "guest_export": [Door("get", _c("/guests/{guest_a}/export/"), admin(write=True), api=False)],
+    "guest_erase": [
+        Door("post", _c("/guests/{guest_a}/erase/"), admin(write=True), lambda c: {}, api=False)
+    ],
     "settings_field_archive": [
         Door(
             "post",
