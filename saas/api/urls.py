@@ -8,6 +8,7 @@ from saas.api import guest_profile as api_guest
 from saas.api import metadata as api_metadata
 from saas.api import platform as api_views
 from saas.api import records as api_records
+from saas.api import reservation_folio as api_folio
 from saas.api import users as api_users
 from saas.api import webhooks as api_webhooks
 from saas.api import workflows as api_workflows
@@ -162,6 +163,21 @@ urlpatterns = [
         "workflows/<str:ref>/runs/",
         api_workflows.WorkflowRunListApi.as_view(),
         name="api_workflow_runs",
+    ),
+    path(
+        "reservations/<int:pk>/folio/",
+        api_folio.ReservationFolioApi.as_view(),
+        name="api_reservation_folio",
+    ),
+    path(
+        "reservations/<int:pk>/payments/",
+        api_folio.ReservationPaymentsApi.as_view(),
+        name="api_reservation_payments",
+    ),
+    path(
+        "reservations/<int:pk>/status/",
+        api_folio.ReservationStatusApi.as_view(),
+        name="api_reservation_status",
     ),
     path(
         "reservations/ota",

@@ -124,10 +124,19 @@ def reservation_detail(request, reservation_id: int):
         reservation = reservation_get(actor=actor, reservation_id=reservation_id)
     except NotFound:
         raise Http404(_("There is no such reservation.")) from None
+    from crm.selectors.operations import reservation_balance
+    from saas.ui.reservations import actions_for
+
+    can_edit = actor.can("reservation", "edit")
     return render(
         request,
         "crm/reservation_detail.html",
-        {"r": reservation, "can_see_guest": actor.can("guest", "view")},
+        {
+            "r": reservation,
+            "can_see_guest": actor.can("guest", "view"),
+            "balance": reservation_balance(actor=actor, reservation=reservation),
+            "actions": actions_for(reservation) if can_edit else [],
+        },
     )
 
 

@@ -16,6 +16,7 @@ from saas.ui import (
     i18n,
     imports,
     operations,
+    reservations,
     roles,
     workflows,
 )
@@ -201,6 +202,11 @@ urlpatterns = [
         "reservations/<int:reservation_id>/",
         operations.reservation_detail,
         name="reservation_detail",
+    ),
+    path(
+        "reservations/<int:reservation_id>/status/",
+        reservations.reservation_status_view,
+        name="reservation_status",
     ),
     path("companies/", operations.company_list, name="company_list"),
     *record_urls,

@@ -274,6 +274,17 @@ DOORS: dict[str, list[Door]] = {
             "get", _c("/reservations/{stay_a}/"), record("reservation", "view", "stay_a"), api=False
         )  # fmt: skip
     ],
+    # Status actions on screen: the edit right first, then the booking within the
+    # user's hotels; an empty form is a message, no write.
+    "reservation_status": [
+        Door(
+            "post",
+            _c("/reservations/{stay_a}/status/"),
+            record("reservation", "edit", "stay_a"),
+            lambda c: {},
+            api=False,
+        )
+    ],
     "company_list": [Door("get", _c("/companies/"), obj("company", "view"), api=False)],
     "custom_record_list": [
         Door("get", _c("/records/mx_thing/"), obj("mx_thing", "view"), api=False)
@@ -563,6 +574,35 @@ DOORS: dict[str, list[Door]] = {
     # Without {"confirm": true} an allowed caller gets a 400: the matrix erases no one.
     "api_guest_erase": [
         Door("post", _c("/api/v1/guests/{guest_a}/erase/"), admin(write=True), lambda c: {})
+    ],
+    # A reservation's folio, payments and status actions: view to read, edit to write,
+    # within the user's hotels. Empty bodies: an allowed caller gets a 400, no write.
+    **{
+        name: [
+            Door(
+                "get",
+                _c(f"/api/v1/reservations/{{stay_a}}/{part}/"),
+                record("reservation", "view", "stay_a"),
+            ),
+            Door(
+                "post",
+                _c(f"/api/v1/reservations/{{stay_a}}/{part}/"),
+                record("reservation", "edit", "stay_a"),
+                lambda c: {},
+            ),
+        ]  # fmt: skip
+        for name, part in (
+            ("api_reservation_folio", "folio"),
+            ("api_reservation_payments", "payments"),
+        )
+    },
+    "api_reservation_status": [
+        Door(
+            "post",
+            _c("/api/v1/reservations/{stay_a}/status/"),
+            record("reservation", "edit", "stay_a"),
+            lambda c: {},
+        )
     ],
     "api_jobs": [
         Door("get", _c("/api/v1/jobs/"), signed_in()),
