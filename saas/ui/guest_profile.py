@@ -49,6 +49,18 @@ def _guest(request, guest_id: int, action: str = "edit") -> tuple[Principal, Gue
     return actor, guest_get(guest_id=guest_id)
 
 
+def has_nul(post) -> bool:
+    """PostgreSQL text refuses NUL characters: such a form is refused before any write."""
+    return any("\x00" in value for values in post.lists() for value in values[1])
+
+
+def _nul_refused(request, guest: Guest, anchor: str):
+    if not has_nul(request.POST):
+        return None
+    messages.error(request, _("Text cannot contain NUL characters."))
+    return redirect(f"/guests/{guest.pk}/#{anchor}")
+
+
 def _item(model, guest: Guest, raw: str):
     found = (
         model.objects.filter(guest_id=guest.pk, pk=int(raw)).first()
@@ -81,6 +93,9 @@ def guest_contacts_view(request, guest_id: int):
     """E-mails and phones: ``action`` is add_email, remove_email, primary_email,
     add_phone, remove_phone or primary_phone."""
     actor, guest = _guest(request, guest_id)
+    refused = _nul_refused(request, guest, "contacts-h")
+    if refused:
+        return refused
     action = request.POST.get("action", "")
     item = request.POST.get("item", "")
     post = request.POST
@@ -141,6 +156,9 @@ def guest_preferences_view(request, guest_id: int):
     """Set a preference (``group``, ``code``, ``note``, optionally a hotel) or clear one
     (``action=clear``, ``item``)."""
     actor, guest = _guest(request, guest_id)
+    refused = _nul_refused(request, guest, "preferences-h")
+    if refused:
+        return refused
     post = request.POST
     if post.get("action") == "clear":
         preference = _item(GuestPreference, guest, post.get("item", ""))
@@ -183,6 +201,9 @@ def guest_preferences_view(request, guest_id: int):
 def guest_consent_view(request, guest_id: int):
     """Record an opt-in or opt-out for one channel and purpose, with its source."""
     actor, guest = _guest(request, guest_id)
+    refused = _nul_refused(request, guest, "consent-h")
+    if refused:
+        return refused
     post = request.POST
     choice = post.get("opted_in", "")
     if choice not in ("yes", "no"):
@@ -231,6 +252,9 @@ def guest_erase_view(request, guest_id: int):
     actor = Principal.from_request(request)
     actor.require_admin("erase a guest's personal data")
     actor, guest = _guest(request, guest_id, "view")
+    refused = _nul_refused(request, guest, "privacy-h")
+    if refused:
+        return refused
     if request.POST.get("confirm") != "1":
         messages.error(request, _("Tick the box to confirm: erasure cannot be undone."))
         return redirect(f"/guests/{guest.pk}/#privacy-h")

@@ -22,6 +22,7 @@ from crm.services.reservations import (
     reservation_status_change,
 )
 from saas.ui.errors import errors_by_field
+from saas.ui.guest_profile import has_nul
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, NotFound
 
@@ -83,6 +84,9 @@ def reservation_status_view(request, reservation_id: int):
         raise Http404(_("There is no such reservation.")) from None
     action = request.POST.get("action", "")
     back = redirect("reservation_detail", reservation_id=reservation.pk)
+    if has_nul(request.POST):
+        messages.error(request, _("Text cannot contain NUL characters."))
+        return back
     if action not in ACTIONS:
         messages.error(request, _("Choose what to do with the reservation."))
         return back

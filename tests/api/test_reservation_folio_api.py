@@ -197,6 +197,13 @@ def test_cancel_with_a_reason_on_the_screen(tenant_a, booking):
     _hotel, stay = booking
     clerk = session_client(tenant_a, member(tenant_a, "fo-cancel@alpha.test", "front_office"))
     clerk.post(f"/reservations/{stay.pk}/status/", {"action": "confirm"})
+    nul = clerk.post(f"/reservations/{stay.pk}/status/", {"action": "cancel", "reason": "a\x00"})
+    assert nul.status_code == 302
+    assert [str(m) for m in get_messages(nul.wsgi_request)][-1] == (
+        "Text cannot contain NUL characters."
+    )
+    with tenant_context(tenant_a):
+        assert Reservation.objects.get(pk=stay.pk).status == "reserved"
     clerk.post(f"/reservations/{stay.pk}/status/", {"action": "cancel", "reason": "Strike"})
     with tenant_context(tenant_a):
         stored = Reservation.objects.get(pk=stay.pk)

@@ -104,6 +104,15 @@ def test_front_office_edits_contacts_preferences_and_consent(make_user, alpha, s
             {"channel": "sms", "purpose": "marketing", "opted_in": "yes", "source": "x" * 61},
             None,
         ),  # fmt: skip
+        # PostgreSQL refuses NUL in text: a message, never a server error.
+        (
+            "consents/",
+            {"channel": "sms", "purpose": "marketing", "opted_in": "yes", "source": "a\x00b"},
+            "Text cannot contain NUL characters.",
+        ),
+        ("preferences/", {"group": "a\x00", "code": "b"}, "Text cannot contain NUL characters."),
+        ("contacts/", {"action": "add_email", "email": "a\x00@example.com"}, None),
+        ("erase/", {"confirm": "1", "reason": "\x00"}, "Text cannot contain NUL characters."),
     ],
 )
 def test_odd_input_is_a_message_and_writes_nothing(alpha, make_user, stay, path, data, message):
@@ -121,6 +130,7 @@ def test_odd_input_is_a_message_and_writes_nothing(alpha, make_user, stay, path,
     assert not GuestPreference.objects.filter(guest=guest).exists()
     assert GuestEmail.objects.filter(guest=guest).count() == 1
     assert GuestPhone.objects.filter(guest=guest).count() == 1
+    assert Guest.objects.get(pk=guest.pk).erased_at is None
 
 
 def test_missing_items_are_404s(alpha, make_user, stay):
