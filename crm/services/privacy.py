@@ -358,8 +358,9 @@ def _erase_quotes(
     """Personal data copied out of the profile: the guest's cases (their texts go), the
     messages sent to them, webhook payloads, workflow run logs, the audit trail and
     activities of their reservations and cases, and any row quoting their address,
-    number or full name."""
+    number or full name (background jobs' reports too)."""
     from tenants.access.models import AuditEvent
+    from tenants.jobs.models import Job
 
     Case.objects.filter(pk__in=case_ids).update(subject=ERASED_TEXT, description="", custom={})
     RecordChange.objects.filter(object_api_name="case", record_id__in=case_ids).update(
@@ -395,3 +396,10 @@ def _erase_quotes(
     _scrub(WorkflowRun.objects.all(), ("event", "error"), needles, tied)
     _scrub(WorkflowRunStep.objects.all(), ("detail", "error"), needles, models.Q(run__in=runs))
     _scrub(AuditEvent.objects.all(), ("details",), needles, tied)
+    # Background jobs' reports (an import's rejected rows quote their values).
+    _scrub(
+        Job.objects.all(),
+        ("payload", "result", "error", "checkpoint"),
+        needles,
+        models.Q(pk__in=[]),
+    )

@@ -81,6 +81,13 @@ def _guest_everywhere(tenant):
         channel="email", recipient=EMAIL, language="en", subject="Offer",
         body="Our offer", status="queued",
     )  # fmt: skip
+    from tenants.jobs.models import Job
+
+    Job.objects.create(
+        kind="import",
+        status="succeeded",
+        result={"rejected": [{"row": 3, "email": EMAIL, "error": f"{GIVEN} {SURNAME} twice"}]},
+    )
     return admin, guest, case
 
 
@@ -117,6 +124,7 @@ def test_erase_leaves_the_guest_in_no_table(tenant_a):
         assert {"crm_guest", "crm_case", "metadata_outboxmessage"} <= tables
         assert "integrations_webhookdelivery" in tables
         assert "crm_recordchange" in tables
+        assert "jobs_job" in tables
 
         guest_erase(guest=guest, actor=admin, reason="data subject request 7")
 
