@@ -25,7 +25,7 @@ from crm.selectors.guests import (
     guest_reservations,
     guests_list,
 )
-from crm.selectors.timeline import activity_for, timeline_for
+from crm.selectors.timeline import activity_for, record_history, timeline_for
 from crm.services.activities import activity_create, task_complete
 from crm.services.guests import guest_create, guest_update
 from metadata.selectors.definitions import object_describe
@@ -289,6 +289,7 @@ def guest_detail(request, guest_id: int):
             "base_currency": getattr(current_tenant(), "base_currency", ""),
             "can_edit": actor.can("guest", "edit"),
             **_profile_lists(actor, guest),
+            "history": record_history(actor=actor, object_api_name="guest", record_id=guest.pk),
         },
     )
 

@@ -125,6 +125,7 @@ def reservation_detail(request, reservation_id: int):
     except NotFound:
         raise Http404(_("There is no such reservation.")) from None
     from crm.selectors.operations import reservation_balance
+    from crm.selectors.timeline import record_history
     from saas.ui.reservations import actions_for
 
     can_edit = actor.can("reservation", "edit")
@@ -136,6 +137,9 @@ def reservation_detail(request, reservation_id: int):
             "can_see_guest": actor.can("guest", "view"),
             "balance": reservation_balance(actor=actor, reservation=reservation),
             "actions": actions_for(reservation) if can_edit else [],
+            "history": record_history(
+                actor=actor, object_api_name="reservation", record_id=reservation.pk
+            ),
         },
     )
 

@@ -211,3 +211,4 @@ def test_cancel_with_a_reason_on_the_screen(tenant_a, booking):
     assert stored.confirmed_at is not None
     page = clerk.get(f"/reservations/{stay.pk}/").content.decode()
     assert "reason: Strike" in page and 'value="reinstate"' in page
+    assert "Change history" in page and "<code>cancellation_reason</code>" in page

@@ -196,3 +196,27 @@ def test_an_admin_exports_and_erases_from_the_profile(alpha, make_user, stay):
     assert "Profilée" not in page and "Erase this guest" not in page
     again = client.post(f"/guests/{guest.pk}/erase/", {"confirm": "1"})
     assert again.status_code == 302  # already erased: a message, not an error page
+
+
+def test_the_change_history_shows_what_the_reader_may_read(alpha, make_user, stay):
+    from datetime import date
+
+    from crm.services.guests import guest_update
+
+    _hotel, guest = stay
+    admin_user = make_user("tenant_admin")
+    admin = client_for(admin_user, alpha)
+    admin.post(f"/guests/{guest.pk}/consents/", {"channel": "sms", "purpose": "service",
+                                                "opted_in": "yes", "source": "kiosk"})  # fmt: skip
+    guest_update(guest=guest, birth_date=date(1977, 7, 7), vip_level=3, actor=SYSTEM)
+
+    page = admin.get(f"/guests/{guest.pk}/").content.decode()
+    assert "Change history" in page and "consent:sms:service" in page and admin_user.email in page
+    assert "kiosk" in page and "1977-07-07" not in page  # a sensitive value is not repeated
+    assert "Changed (sensitive: values not shown here)" in page
+    assert "<code>birth_date</code>" in page
+    clerk = client_for(make_user("front_office"), alpha)
+    page = clerk.get(f"/guests/{guest.pk}/").content.decode()
+    assert "<code>vip_level</code>" in page
+    # Front office cannot read the birth date at all: its change is not listed.
+    assert "<code>birth_date</code>" not in page
