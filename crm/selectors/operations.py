@@ -72,12 +72,6 @@ def _record_visible(actor: Principal, activity: Activity) -> bool:
         return False
 
 
-def tasks_open(*, assignee) -> QuerySet[Activity]:
-    return Activity.objects.filter(
-        kind=Activity.Kind.TASK, assignee=assignee, completed_at__isnull=True
-    ).order_by("due_at", "pk")
-
-
 def reservations_list(
     *,
     actor: Principal,

@@ -128,3 +128,31 @@ def record_history(
             }
         )
     return rows
+
+
+def tasks_open_mine(*, actor: Principal, limit: int = 100) -> list[Activity]:
+    """The principal's own open tasks (earliest due first) on records they may still
+    view: a task on a record out of their rights or hotels is not shown, even though it
+    names them."""
+    from metadata.selectors.records import records_queryset
+
+    if actor.user is None:
+        return []
+    out: list[Activity] = []
+    viewable: dict[str, bool] = {}
+    for task in tasks_open_for(assignee=actor.user).select_related("assignee", "created_by"):
+        name = task.object_api_name
+        if name not in viewable:
+            viewable[name] = actor.can(name, "view")
+        if not viewable[name]:
+            continue
+        try:
+            queryset = records_queryset(object_api_name=name)
+            if not actor.scope(name, queryset).filter(pk=int(task.record_id)).exists():
+                continue
+        except (ValueError, LookupError):
+            continue
+        out.append(task)
+        if len(out) == limit:
+            break
+    return out

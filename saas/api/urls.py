@@ -59,6 +59,7 @@ urlpatterns = [
             ("erase/", api_guest.GuestEraseApi, "api_guest_erase"),
         )
     ],
+    path("tasks/open/", api_activities.MyOpenTasksApi.as_view(), name="api_tasks_open"),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
     path(

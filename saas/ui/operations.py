@@ -21,8 +21,8 @@ from crm.selectors.operations import (
     properties_list,
     reservation_get,
     reservations_list,
-    tasks_open,
 )
+from crm.selectors.timeline import tasks_open_mine
 from tenants.access.principal import Principal
 from tenants.context import current_zone
 from tenants.errors import NotFound
@@ -55,7 +55,7 @@ def dashboard(request):
                 else None,
                 "guest_id": int(task.record_id) if task.object_api_name == "guest" else None,
             }
-            for task in tasks_open(assignee=request.user)[:10]
+            for task in tasks_open_mine(actor=actor, limit=10)
         ],
         "zone": str(current_zone()),
         "jobs": jobs_recent(actor=actor, limit=5),

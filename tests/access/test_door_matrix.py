@@ -604,6 +604,7 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         )
     ],
+    "api_tasks_open": [Door("get", _c("/api/v1/tasks/open/"), signed_in())],
     "api_jobs": [
         Door("get", _c("/api/v1/jobs/"), signed_in()),
         Door("post", _c("/api/v1/jobs/"), admin(write=True), lambda c: {"kind": "diagnostic"}),

@@ -222,3 +222,38 @@ def test_export_as_json_and_zip_then_erase_with_confirmation(tenant_a):
             .order_by("pk")
             .values_list("kind", flat=True)
         ) == ["export", "export", "erase"]
+
+
+def test_my_open_tasks_leave_out_done_ones_and_records_out_of_reach(tenant_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from crm.services.activities import activity_create, task_complete
+    from tests.principals import SYSTEM
+
+    with tenant_context(tenant_a):
+        here, there = make_property(), make_property()
+        near, far = make_guest(surname="Near"), make_guest(surname="Far")
+        make_reservation(property=here, guest=near)
+        make_reservation(property=there, guest=far)
+    clerk = member(tenant_a, "fo-tasks@alpha.test", "front_office", hotels=[here.pk])
+    with tenant_context(tenant_a):
+        soon = timezone.now() + timedelta(hours=1)
+
+        def task(guest, subject, due):
+            return activity_create(
+                object_api_name="guest", record_id=guest.pk, kind="task", subject=subject,
+                assignee=clerk, due_at=due, actor=SYSTEM,
+            )  # fmt: skip
+
+        task(near, "Later", soon + timedelta(days=1))
+        task(near, "First", soon)
+        task(far, "Other hotel", soon)
+        task_complete(activity=task(near, "Done", soon), actor=SYSTEM)
+    answer = session_client(tenant_a, clerk).get("/api/v1/tasks/open/")
+    assert answer.status_code == 200
+    assert [t["subject"] for t in answer.json()["results"]] == ["First", "Later"]
+    assert session_client(tenant_a, clerk).get("/").status_code == 200
+    page = session_client(tenant_a, clerk).get("/").content.decode()
+    assert "First" in page and "Other hotel" not in page
