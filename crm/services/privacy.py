@@ -30,6 +30,8 @@ from crm.models import (
 from crm.services.audit import event_record
 from crm.services.common import json_safe
 from metadata.models import OutboxMessage, WorkflowRun, WorkflowRunStep
+from tenants.access.audit import audit_log
+from tenants.access.models import AuditEvent
 from tenants.access.principal import Principal
 from tenants.errors import Conflict
 from tenants.integrations.models import WebhookDelivery
@@ -117,6 +119,14 @@ def guest_export(*, guest: Guest, actor: Principal, reason: str = "") -> dict:
     }
     PrivacyRequest.objects.create(
         kind=PrivacyRequest.Kind.EXPORT, guest_id=guest.pk, user_id=actor.user_id, reason=reason
+    )
+    # Also in the tenant's audit log, where administrators review who read what.
+    audit_log(
+        action=AuditEvent.Action.PRIVACY_EXPORT,
+        actor=actor,
+        object_api_name="guest",
+        record_id=str(guest.pk),
+        details={"reason": reason} if reason else None,
     )
     return json_safe(data)
 
@@ -338,6 +348,13 @@ def guest_erase(*, guest: Guest, actor: Principal, reason: str = "") -> Guest:
     PrivacyRequest.objects.create(
         kind=PrivacyRequest.Kind.ERASE, guest_id=guest.pk, user_id=actor.user_id, reason=reason
     )
+    audit_log(
+        action=AuditEvent.Action.PRIVACY_ERASE,
+        actor=actor,
+        object_api_name="guest",
+        record_id=str(guest.pk),
+        details={"reason": reason} if reason else None,
+    )
     event_record(
         object_api_name="guest",
         record_id=guest.pk,
@@ -359,7 +376,6 @@ def _erase_quotes(
     messages sent to them, webhook payloads, workflow run logs, the audit trail and
     activities of their reservations and cases, and any row quoting their address,
     number or full name (background jobs' reports too)."""
-    from tenants.access.models import AuditEvent
     from tenants.jobs.models import Job
 
     Case.objects.filter(pk__in=case_ids).update(subject=ERASED_TEXT, description="", custom={})

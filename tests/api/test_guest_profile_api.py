@@ -222,6 +222,15 @@ def test_export_as_json_and_zip_then_erase_with_confirmation(tenant_a):
             .order_by("pk")
             .values_list("kind", flat=True)
         ) == ["export", "export", "erase"]
+        from tenants.access.models import AuditEvent
+
+        logged = AuditEvent.objects.filter(object_api_name="guest", record_id=str(guest.pk))
+        assert sorted(logged.values_list("action", "actor_email")) == [
+            ("privacy_erase", "admin@alpha.test"),
+            ("privacy_export", "admin@alpha.test"),
+            ("privacy_export", "admin@alpha.test"),
+        ]
+        assert logged.get(action="privacy_erase").details == {"reason": "asked by mail"}
 
 
 def test_my_open_tasks_leave_out_done_ones_and_records_out_of_reach(tenant_a):
