@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -37,6 +39,7 @@ from crm.services.privacy import guest_erase, guest_export, guest_export_archive
 from metadata.selectors.records import record_for
 from saas.ui.errors import errors_by_field
 from tenants.access.principal import Principal
+from tenants.context import current_zone as tenant_zone
 from tenants.errors import ApplicationError, NotFound
 
 
@@ -196,6 +199,23 @@ def guest_preferences_view(request, guest_id: int):
     )
 
 
+def _moment(raw: str) -> tuple[datetime | None, str | None]:
+    """A time typed in the tenant's zone (``datetime-local``), never in the future."""
+    if not raw:
+        return None, None
+    try:
+        moment = datetime.fromisoformat(raw)
+        if not 1900 <= moment.year <= 2999:
+            raise ValueError(raw)
+    except ValueError:
+        return None, _("Give the time as a date and time.")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tenant_zone())
+    if moment > timezone.now() + timedelta(minutes=5):
+        return None, _("A consent cannot be recorded in the future.")
+    return moment, None
+
+
 @login_required
 @require_POST
 def guest_consent_view(request, guest_id: int):
@@ -209,6 +229,10 @@ def guest_consent_view(request, guest_id: int):
     if choice not in ("yes", "no"):
         messages.error(request, _("Choose opt-in or opt-out."))
         return redirect(f"/guests/{guest.pk}/#consent-h")
+    when, problem = _moment(post.get("recorded_at", "").strip())
+    if problem:
+        messages.error(request, problem)
+        return redirect(f"/guests/{guest.pk}/#consent-h")
     return _run(
         request,
         guest,
@@ -219,6 +243,7 @@ def guest_consent_view(request, guest_id: int):
             purpose=post.get("purpose", ""),
             opted_in=choice == "yes",
             source=post.get("source", "").strip(),
+            recorded_at=when,
             actor=actor,
         ),
         _("Consent recorded."),

@@ -67,7 +67,8 @@ def test_front_office_edits_contacts_preferences_and_consent(make_user, alpha, s
     client.post(f"{profile}preferences/", {"action": "clear", "item": pillow.pk})
     assert not GuestPreference.objects.filter(pk=pillow.pk).exists()
 
-    choice = {"channel": "sms", "purpose": "marketing", "opted_in": "no", "source": "front desk"}
+    choice = {"channel": "sms", "purpose": "marketing", "opted_in": "no", "source": "front desk",
+              "recorded_at": "2026-01-05T09:30"}  # fmt: skip
     recorded = client.post(f"{profile}consents/", choice)
     assert _texts(recorded)[-1] == "Consent recorded."
     consent = GuestConsent.objects.get(guest=guest)
@@ -76,6 +77,8 @@ def test_front_office_edits_contacts_preferences_and_consent(make_user, alpha, s
         "front desk",
         clerk.pk,
     )
+    # Typed in the tenant's zone (Paris, UTC+1 in January).
+    assert consent.recorded_at.isoformat() == "2026-01-05T08:30:00+00:00"
 
     page = client.get(profile).content.decode()
     assert 'data-consent="sms/marketing"' in page and f"by {clerk.email}" in page
@@ -111,6 +114,21 @@ def test_front_office_edits_contacts_preferences_and_consent(make_user, alpha, s
             "Text cannot contain NUL characters.",
         ),
         ("preferences/", {"group": "a\x00", "code": "b"}, "Text cannot contain NUL characters."),
+        (
+            "consents/",
+            {
+                "channel": "sms",
+                "purpose": "marketing",
+                "opted_in": "yes",
+                "recorded_at": "2999-01-01T10:00",
+            },
+            "A consent cannot be recorded in the future.",
+        ),  # fmt: skip
+        (
+            "consents/",
+            {"channel": "sms", "purpose": "marketing", "opted_in": "yes", "recorded_at": "soon"},
+            "Give the time as a date and time.",
+        ),
         ("contacts/", {"action": "add_email", "email": "a\x00@example.com"}, None),
         ("erase/", {"confirm": "1", "reason": "\x00"}, "Text cannot contain NUL characters."),
     ],
