@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Company, Reservation
+from crm.models import Company, FolioLine, Payment, Reservation
 from crm.selectors.operations import (
     activities_recent,
     arrivals_on,
@@ -137,6 +137,11 @@ def reservation_detail(request, reservation_id: int):
             "can_see_guest": actor.can("guest", "view"),
             "balance": reservation_balance(actor=actor, reservation=reservation),
             "actions": actions_for(reservation) if can_edit else [],
+            "can_post": can_edit,
+            "folio_kinds": FolioLine.Kind.choices,
+            "payment_methods": Payment.Method.choices,
+            # The tenant's date: a charge is posted on the hotel's business day.
+            "today": timezone.now().astimezone(current_zone()).date().isoformat(),
             "history": record_history(
                 actor=actor, object_api_name="reservation", record_id=reservation.pk
             ),

@@ -1,9 +1,12 @@
 """Status actions of the reservation screen: confirm, check in, check out, cancel with a
-reason, no-show, and reinstate (undo a check-in, a cancellation or a no-show), each
-through ``crm.services.reservations`` so guest statistics, the audit trail, webhooks and
-workflows follow as they do for the API."""
+reason, no-show, and reinstate (undo a check-in, a cancellation or a no-show); charges
+and payments posted to the folio. Each goes through ``crm.services.reservations``, so
+guest statistics, the audit trail, webhooks and workflows follow as they do for the API."""
 
 from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,6 +20,8 @@ from django.views.decorators.http import require_POST
 from crm.models import Reservation
 from crm.selectors.operations import reservation_get
 from crm.services.reservations import (
+    folio_line_add,
+    payment_add,
     reservation_cancel,
     reservation_confirm,
     reservation_status_change,
@@ -107,4 +112,73 @@ def reservation_status_view(request, reservation_id: int):
                 messages.error(request, text)
     else:
         messages.success(request, str(ACTIONS[action][1]))
+    return back
+
+
+def _amount(raw: str) -> Decimal | None:
+    try:
+        value = Decimal(raw.strip().replace(",", "."))
+    except (InvalidOperation, ValueError):
+        return None
+    if not value.is_finite() or abs(value) >= Decimal("100000000000"):
+        return None
+    return value
+
+
+@login_required
+@require_POST
+def reservation_folio_view(request, reservation_id: int):
+    """Post a charge (``entry=charge``: kind, amount, date, description) or a payment
+    (``entry=payment``: method, amount, reference) in the booking's currency."""
+    actor = Principal.from_request(request)
+    actor.require("reservation", "edit")
+    try:
+        reservation = reservation_get(actor=actor, reservation_id=reservation_id)
+    except NotFound:
+        raise Http404(_("There is no such reservation.")) from None
+    back = redirect("reservation_detail", reservation_id=reservation.pk)
+    post = request.POST
+    if has_nul(post):
+        messages.error(request, _("Text cannot contain NUL characters."))
+        return back
+    entry = post.get("entry", "")
+    amount = _amount(post.get("amount", ""))
+    if entry not in ("charge", "payment"):
+        messages.error(request, _("Choose a charge or a payment."))
+        return back
+    if amount is None or amount == 0 or (entry == "payment" and amount < 0):
+        messages.error(request, _("Give the amount as a number, such as 120.50."))
+        return back
+    try:
+        if entry == "charge":
+            try:
+                posted_on = date.fromisoformat(post.get("posted_on", ""))
+            except ValueError:
+                raise ValidationError({"posted_on": _("Give the date as YYYY-MM-DD.")}) from None
+            folio_line_add(
+                reservation=reservation,
+                kind=post.get("kind", ""),
+                amount=amount,
+                posted_on=posted_on,
+                description=post.get("description", "").strip(),
+                actor=actor,
+            )
+        else:
+            payment_add(
+                reservation=reservation,
+                method=post.get("method", ""),
+                amount=amount,
+                reference=post.get("reference", "").strip(),
+                actor=actor,
+            )
+    except (ValidationError, ApplicationError) as exc:
+        if isinstance(exc, ApplicationError) and exc.status_code in (403, 404):
+            raise
+        for texts in errors_by_field(exc).values():
+            for text in texts:
+                messages.error(request, text)
+    else:
+        messages.success(
+            request, _("Charge posted.") if entry == "charge" else _("Payment recorded.")
+        )
     return back

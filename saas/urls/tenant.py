@@ -208,6 +208,11 @@ urlpatterns = [
         reservations.reservation_status_view,
         name="reservation_status",
     ),
+    path(
+        "reservations/<int:reservation_id>/folio/",
+        reservations.reservation_folio_view,
+        name="reservation_folio",
+    ),
     path("companies/", operations.company_list, name="company_list"),
     *record_urls,
     path("imports/", imports.import_wizard, name="import_wizard"),

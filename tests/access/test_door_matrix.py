@@ -285,6 +285,15 @@ DOORS: dict[str, list[Door]] = {
             api=False,
         )
     ],
+    "reservation_folio": [
+        Door(
+            "post",
+            _c("/reservations/{stay_a}/folio/"),
+            record("reservation", "edit", "stay_a"),
+            lambda c: {},
+            api=False,
+        )
+    ],
     "company_list": [Door("get", _c("/companies/"), obj("company", "view"), api=False)],
     "custom_record_list": [
         Door("get", _c("/records/mx_thing/"), obj("mx_thing", "view"), api=False)

@@ -6,6 +6,7 @@ refused without a write."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from django.contrib.messages import get_messages
@@ -212,3 +213,49 @@ def test_cancel_with_a_reason_on_the_screen(tenant_a, booking):
     page = clerk.get(f"/reservations/{stay.pk}/").content.decode()
     assert "reason: Strike" in page and 'value="reinstate"' in page
     assert "Change history" in page and "<code>cancellation_reason</code>" in page
+
+
+def test_charges_and_payments_are_posted_on_the_screen(tenant_a, booking):
+    _hotel, stay = booking
+    clerk = session_client(tenant_a, member(tenant_a, "fo-folio@alpha.test", "front_office"))
+    folio = f"/reservations/{stay.pk}/folio/"
+    charge = {"entry": "charge", "kind": "fnb", "amount": "45,50", "posted_on": "2026-03-01",
+              "description": "Dinner"}  # fmt: skip
+    posted = clerk.post(folio, charge)
+    assert [str(m) for m in get_messages(posted.wsgi_request)][-1] == "Charge posted."
+    clerk.post(folio, {"entry": "payment", "method": "cash", "amount": "20", "reference": "R1"})
+    with tenant_context(tenant_a):
+        line = FolioLine.objects.get(reservation=stay)
+        assert (line.kind, line.amount, line.description) == ("fnb", Decimal("45.500"), "Dinner")
+        assert Payment.objects.get(reservation=stay).reference == "R1"
+    page = clerk.get(f"/reservations/{stay.pk}/").content.decode()
+    assert "Dinner" in page and "€25.50" in page  # the balance due
+
+    for body, message in (
+        ({"entry": "charge", "kind": "fnb", "amount": "lots", "posted_on": "2026-03-01"},
+         "Give the amount as a number, such as 120.50."),
+        ({"entry": "charge", "kind": "fnb", "amount": "NaN", "posted_on": "2026-03-01"},
+         "Give the amount as a number, such as 120.50."),
+        ({"entry": "charge", "kind": "fnb", "amount": "5", "posted_on": "03/01/2026"},
+         "Give the date as YYYY-MM-DD."),
+        ({"entry": "payment", "method": "cash", "amount": "-5"},
+         "Give the amount as a number, such as 120.50."),
+        ({"entry": "refund", "amount": "5"}, "Choose a charge or a payment."),
+        ({"entry": "charge", "kind": "spa", "amount": "5", "posted_on": "2026-03-01"}, None),
+        ({"entry": "payment", "method": "cash", "amount": "5", "reference": "\x00"},
+         "Text cannot contain NUL characters."),
+    ):  # fmt: skip
+        answer = clerk.post(folio, body)
+        assert answer.status_code == 302
+        texts = [str(m) for m in get_messages(answer.wsgi_request)]
+        assert texts and texts[-1] not in ("Charge posted.", "Payment recorded.")
+        if message:
+            assert texts[-1] == message
+    with tenant_context(tenant_a):
+        assert FolioLine.objects.filter(reservation=stay).count() == 1
+        assert Payment.objects.filter(reservation=stay).count() == 1
+    sales = session_client(tenant_a, member(tenant_a, "sales-folio2@alpha.test", "sales"))
+    assert (
+        sales.post(folio, {"entry": "payment", "method": "cash", "amount": "5"}).status_code == 403
+    )
+    assert 'name="entry"' not in sales.get(f"/reservations/{stay.pk}/").content.decode()
