@@ -29,6 +29,7 @@ from crm.models import (
 )
 from crm.services.audit import event_record
 from crm.services.common import json_safe
+from crm.services.tabular import text_neutralise
 from metadata.models import OutboxMessage, WorkflowRun, WorkflowRunStep
 from tenants.access.audit import audit_log
 from tenants.access.models import AuditEvent
@@ -182,9 +183,15 @@ def _csv_bytes(rows: list[dict[str, Any]]) -> bytes:
     writer = csv.DictWriter(out, fieldnames=columns or ["empty"], extrasaction="ignore")
     writer.writeheader()
     for row in rows:
+        # Nested values as JSON; text a spreadsheet would run as a formula gets OWASP's
+        # leading quote, as the record exports do.
         writer.writerow(
             {
-                k: json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+                k: text_neutralise(
+                    json.dumps(v, ensure_ascii=False) if isinstance(v, (dict, list)) else v
+                )
+                if isinstance(v, (dict, list, str))
+                else v
                 for k, v in row.items()
             }
         )
@@ -238,7 +245,9 @@ def _redact(value: Any, needles: list[str]) -> Any:
     nested JSON."""
     if not needles:
         return value
-    pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
+    # Longest first: a full name goes whole rather than leaving its parts around.
+    ordered = sorted(needles, key=len, reverse=True)
+    pattern = re.compile("|".join(re.escape(n) for n in ordered), re.IGNORECASE)
 
     def walk(v: Any) -> Any:
         if isinstance(v, str):

@@ -173,6 +173,19 @@ def test_export_archive_holds_every_section_as_json_and_csv(tenant_a):
         assert SURNAME in archive.read("profile.csv").decode("utf-8-sig")
 
 
+def test_export_csv_files_run_no_formula(tenant_a):
+    with tenant_context(tenant_a):
+        guest = make_guest(given_name='=HYPERLINK("http://x","y")', surname="Formula")
+        guest_preference_set(guest=guest, group="note", code="c", note="@SUM(A1)", actor=SYSTEM)
+        data = guest_export(guest=guest, actor=SYSTEM)
+        archive = zipfile.ZipFile(io.BytesIO(guest_export_archive(data=data)))
+        profile = archive.read("profile.csv").decode("utf-8-sig")
+        assert "'=HYPERLINK" in profile and ",=HYPERLINK" not in profile
+        assert "'@SUM(A1)" in archive.read("preferences.csv").decode("utf-8-sig")
+        # The JSON keeps the values as they are.
+        assert json.loads(archive.read("guest.json"))["profile"]["given_name"].startswith("=")
+
+
 def test_only_an_administrator_exports_or_erases(tenant_a):
     from tenants.access.errors import AccessDenied
     from tenants.access.models import Role
