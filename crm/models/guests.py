@@ -216,6 +216,9 @@ class GuestConsent(models.Model):
     opted_in = models.BooleanField()
     source = models.CharField(max_length=60, blank=True)
     recorded_at = models.DateTimeField()
+    # The staff user who recorded it (a tenant user's id; empty for the platform's own
+    # writes: imports by system, unsubscribe links, rows from before it was kept).
+    recorded_by_id = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-recorded_at", "-pk"]

@@ -51,6 +51,10 @@ class Reservation(models.Model):
         related_name="booked_reservations",
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=200, blank=True, default="")
+    # When the hotel confirmed the booking to the guest (a step of its own, not a status:
+    # a confirmed booking is still reserved until check-in).
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     custom = models.JSONField(default=dict, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)

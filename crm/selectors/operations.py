@@ -72,12 +72,6 @@ def _record_visible(actor: Principal, activity: Activity) -> bool:
         return False
 
 
-def tasks_open(*, assignee) -> QuerySet[Activity]:
-    return Activity.objects.filter(
-        kind=Activity.Kind.TASK, assignee=assignee, completed_at__isnull=True
-    ).order_by("due_at", "pk")
-
-
 def reservations_list(
     *,
     actor: Principal,
@@ -135,3 +129,42 @@ def exchange_rates_list() -> QuerySet:
     from crm.models import ExchangeRate
 
     return ExchangeRate.objects.order_by("currency", "-valid_from")
+
+
+def reservation_balance(*, actor: Principal, reservation: Reservation) -> list[dict]:
+    """Charges, payments and what is still owed, per currency (a folio may hold lines in
+    more than one): ``[{"currency", "charges", "payments", "balance"}]``, the booking's
+    own currency first."""
+    from decimal import Decimal
+
+    from django.db.models import Sum
+
+    from crm.models import FolioLine, Payment
+
+    actor.require("reservation", "view")
+    totals: dict[str, dict] = {}
+
+    def row(currency: str) -> dict:
+        return totals.setdefault(
+            currency,
+            {"currency": currency, "charges": Decimal("0"), "payments": Decimal("0")},
+        )
+
+    for currency, amount in (
+        FolioLine.objects.filter(reservation=reservation)
+        .values_list("currency")
+        .annotate(total=Sum("amount"))
+    ):
+        row(currency)["charges"] = amount
+    for currency, amount in (
+        Payment.objects.filter(reservation=reservation)
+        .values_list("currency")
+        .annotate(total=Sum("amount"))
+    ):
+        row(currency)["payments"] = amount
+    row(reservation.currency)
+    for entry in totals.values():
+        entry["balance"] = entry["charges"] - entry["payments"]
+    return sorted(
+        totals.values(), key=lambda e: (e["currency"] != reservation.currency, e["currency"])
+    )

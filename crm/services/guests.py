@@ -299,6 +299,17 @@ def guest_phone_remove(*, guest_phone: GuestPhone, actor: Principal) -> None:
     _child_event(guest, "phones", old=guest_phone.number, actor=actor)
 
 
+@transaction.atomic
+def guest_phone_set_primary(*, guest_phone: GuestPhone, actor: Principal) -> None:
+    guest = guest_phone.guest
+    _guest_edit_require(actor, guest, ["phones"])
+    old = guest.phone
+    guest.phones.filter(is_primary=True).update(is_primary=False)
+    GuestPhone.objects.filter(pk=guest_phone.pk).update(is_primary=True)
+    _sync_primary(guest)
+    _child_event(guest, "phone", old=old, new=guest.phone, actor=actor)
+
+
 def _address_create(*, guest: Guest, primary: bool = False, **fields) -> GuestAddress:
     allowed = {"kind", "line1", "line2", "city", "region", "postal_code", "country"}
     unknown = sorted(set(fields) - allowed)
@@ -340,6 +351,13 @@ def guest_preference_set(
     group, code = group.strip().upper(), code.strip().upper()
     if not group or not code:
         raise ValidationError({"preference": "A preference needs a group and a code."})
+    problems = {
+        name: f"At most {limit} characters."
+        for name, value, limit in (("group", group, 40), ("code", code, 40), ("note", note, 200))
+        if len(value) > limit
+    }
+    if problems:
+        raise ValidationError(problems)
     pref, created = GuestPreference.objects.update_or_create(
         guest=guest, property=property, group=group, code=code, defaults={"note": note}
     )
@@ -351,6 +369,20 @@ def guest_preference_set(
             actor=actor,
         )
     return pref
+
+
+@transaction.atomic
+def guest_preference_clear(*, preference: GuestPreference, actor: Principal) -> None:
+    """Remove one preference from the profile (audited with what it was)."""
+    guest = preference.guest
+    _guest_edit_require(actor, guest, ["preferences"])
+    old = {
+        "group": preference.group,
+        "code": preference.code,
+        "property": getattr(preference.property, "code", None),
+    }
+    preference.delete()
+    _child_event(guest, "preferences", old=old, actor=actor)
 
 
 @transaction.atomic
@@ -372,6 +404,7 @@ def guest_consent_record(
         opted_in=opted_in,
         source=source,
         recorded_at=recorded_at or timezone.now(),
+        recorded_by_id=actor.user_id,
     )
     consent.full_clean()
     consent.save()

@@ -59,7 +59,15 @@ RESERVATION_FIELDS = (
     "booker_guest",
     "booker_company",
 )
-AUDITED = (*RESERVATION_FIELDS, "guest", "status", "cancelled_at", "custom")
+AUDITED = (
+    *RESERVATION_FIELDS,
+    "guest",
+    "status",
+    "cancelled_at",
+    "cancellation_reason",
+    "confirmed_at",
+    "custom",
+)
 
 
 class TransitionRefused(ApplicationError):
@@ -292,8 +300,16 @@ def reservation_update(
 
 @transaction.atomic
 def reservation_status_change(
-    *, reservation: Reservation, status: str, actor: Principal, at: datetime | None = None
+    *,
+    reservation: Reservation,
+    status: str,
+    actor: Principal,
+    at: datetime | None = None,
+    reason: str = "",
 ) -> Reservation:
+    """Move the booking to ``status`` if the transition is allowed (guest statistics
+    recomputed, audited, announced to webhooks and workflows). ``reason`` is kept with a
+    cancellation; reinstating a booking clears it (the audit trail keeps it)."""
     actor.require("reservation", "edit")
     actor.require_property(reservation.property_id)
     actor.require_editable("reservation", ["status"])
@@ -301,6 +317,11 @@ def reservation_status_change(
     current = reservation.status
     if status not in Status.values:
         raise ValidationError({"status": f"{status} is not a reservation status."})
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        raise ValidationError({"reason": "At most 200 characters."})
+    if reason and status != Status.CANCELLED:
+        raise ValidationError({"reason": "A reason goes with a cancellation only."})
     if status not in ALLOWED_TRANSITIONS[current]:
         allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "none: it is final"
         raise TransitionRefused(
@@ -312,9 +333,11 @@ def reservation_status_change(
     reservation.status = status
     if status == Status.CANCELLED:
         reservation.cancelled_at = at or timezone.now()
+        reservation.cancellation_reason = reason
     elif current == Status.CANCELLED:
         reservation.cancelled_at = None
-    reservation.save(update_fields=["status", "cancelled_at", "updated"])
+        reservation.cancellation_reason = ""
+    reservation.save(update_fields=["status", "cancelled_at", "cancellation_reason", "updated"])
     guest_statistics_refresh(guest_ids=reservation.stays.values_list("guest_id", flat=True))
     changes_record(
         object_api_name="reservation",
@@ -326,8 +349,43 @@ def reservation_status_change(
     return reservation
 
 
-def reservation_cancel(*, reservation: Reservation, actor: Principal) -> Reservation:
-    return reservation_status_change(reservation=reservation, status=Status.CANCELLED, actor=actor)
+def reservation_cancel(
+    *, reservation: Reservation, actor: Principal, reason: str = ""
+) -> Reservation:
+    return reservation_status_change(
+        reservation=reservation, status=Status.CANCELLED, actor=actor, reason=reason
+    )
+
+
+@transaction.atomic
+def reservation_confirm(
+    *, reservation: Reservation, actor: Principal, at: datetime | None = None
+) -> Reservation:
+    """Record that the booking was confirmed to the guest (``confirmed_at``), once and
+    only while it is reserved; audited and announced like a field change, so a
+    workflow watching ``confirmed_at`` runs (a confirmation e-mail, a task)."""
+    actor.require("reservation", "edit")
+    actor.require_property(reservation.property_id)
+    actor.require_editable("reservation", ["confirmed_at"])
+    reservation = Reservation.objects.select_for_update().get(pk=reservation.pk)
+    if reservation.status != Status.RESERVED:
+        raise TransitionRefused(
+            f"Only a reserved booking can be confirmed (this one is {reservation.status}).",
+            field="status",
+        )
+    if reservation.confirmed_at is not None:
+        raise Conflict("This reservation is already confirmed.", code="already_confirmed")
+    old = _audit_values(reservation)
+    reservation.confirmed_at = at or timezone.now()
+    reservation.save(update_fields=["confirmed_at", "updated"])
+    changes_record(
+        object_api_name="reservation",
+        record_id=reservation.pk,
+        old=old,
+        new=_audit_values(reservation),
+        user_id=actor.user_id,
+    )
+    return reservation
 
 
 @transaction.atomic

@@ -105,7 +105,7 @@ class AuditEventListApi(AccessControlledApi, APIView):  # type: ignore[misc]
         },
     )
     def get(self, request):
-        empty = [k for k in self.Filters().fields if request.query_params.get(k) == ""]
+        empty = [str(k) for k in self.Filters().fields if request.query_params.get(k) == ""]
         if empty:
             raise ValidationError({k: f"{k} needs a value (or leave it out)." for k in empty})
         limit = request.query_params.get("limit")

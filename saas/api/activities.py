@@ -8,6 +8,7 @@ the tenant's own) through the API:
                                                "assignee": <user id>, "due_at": "..."}
     GET   /api/v1/activities/{id}/
     POST  /api/v1/activities/{id}/complete/   tick a task off
+    GET   /api/v1/tasks/open/                 the caller's own open tasks, earliest due first
 
 Reading needs the view right on the record's object and the record within the caller's
 hotels; logging and completing need edit (a task's assignee may complete it). A due time
@@ -27,7 +28,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from crm.models import Activity
-from crm.selectors.timeline import activities_for, activity_for
+from crm.selectors.timeline import activities_for, activity_for, tasks_open_mine
 from crm.services.activities import activity_create, task_complete
 from saas.api.serializers import StrictSerializer
 from tenants.access.principal import Principal
@@ -186,3 +187,14 @@ class ActivityCompleteApi(APIView):
         actor = Principal.from_request(request)
         activity = task_complete(activity=activity_for(actor=actor, activity_id=pk), actor=actor)
         return Response(activity_as_dict(activity))
+
+
+class MyOpenTasksApi(APIView):
+    @extend_schema(
+        responses={200: ActivityListOutput},
+        description="Tasks assigned to the caller and not completed, earliest due first, "
+        "on records the caller may still view (up to 100).",
+    )
+    def get(self, request):
+        tasks = tasks_open_mine(actor=Principal.from_request(request))
+        return Response({"results": [activity_as_dict(a) for a in tasks]})

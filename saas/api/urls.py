@@ -4,10 +4,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from saas.api import access as access_api
 from saas.api import activities as api_activities
 from saas.api import grants as api_grants
+from saas.api import guest_profile as api_guest
 from saas.api import loyalty as api_loyalty
 from saas.api import metadata as api_metadata
 from saas.api import platform as api_views
 from saas.api import records as api_records
+from saas.api import reservation_folio as api_folio
 from saas.api import users as api_users
 from saas.api import webhooks as api_webhooks
 from saas.api import workflows as api_workflows
@@ -32,6 +34,33 @@ urlpatterns = [
         api_activities.ActivityCompleteApi.as_view(),
         name="api_activity_complete",
     ),
+    # A guest's lists and the privacy tools (three segments: before the collections).
+    *[
+        path(f"guests/<int:pk>/{route}", view.as_view(), name=name)
+        for route, view, name in (
+            ("consents/", api_guest.GuestConsentsApi, "api_guest_consents"),
+            ("preferences/", api_guest.GuestPreferencesApi, "api_guest_preferences"),
+            ("preferences/<int:item>/", api_guest.GuestPreferenceDetailApi, "api_guest_preference"),
+            ("emails/", api_guest.GuestEmailsApi, "api_guest_emails"),
+            ("emails/<int:item>/", api_guest.GuestEmailDetailApi, "api_guest_email"),
+            (
+                "emails/<int:item>/primary/",
+                api_guest.GuestEmailPrimaryApi,
+                "api_guest_email_primary",
+            ),
+            ("phones/", api_guest.GuestPhonesApi, "api_guest_phones"),
+            ("phones/<int:item>/", api_guest.GuestPhoneDetailApi, "api_guest_phone"),
+            (
+                "phones/<int:item>/primary/",
+                api_guest.GuestPhonePrimaryApi,
+                "api_guest_phone_primary",
+            ),
+            ("addresses/", api_guest.GuestAddressesApi, "api_guest_addresses"),
+            ("export/", api_guest.GuestExportApi, "api_guest_export"),
+            ("erase/", api_guest.GuestEraseApi, "api_guest_erase"),
+        )
+    ],
+    path("tasks/open/", api_activities.MyOpenTasksApi.as_view(), name="api_tasks_open"),
     path("jobs/", api_views.JobListCreateApi.as_view(), name="api_jobs"),
     path("jobs/<uuid:job_id>/", api_views.JobDetailApi.as_view(), name="api_job_detail"),
     path(
@@ -173,6 +202,21 @@ urlpatterns = [
         "loyalty/redemptions/<int:pk>/cancel/",
         api_loyalty.RedemptionCancelApi.as_view(),
         name="api_loyalty_redemption_cancel",
+    ),
+    path(
+        "reservations/<int:pk>/folio/",
+        api_folio.ReservationFolioApi.as_view(),
+        name="api_reservation_folio",
+    ),
+    path(
+        "reservations/<int:pk>/payments/",
+        api_folio.ReservationPaymentsApi.as_view(),
+        name="api_reservation_payments",
+    ),
+    path(
+        "reservations/<int:pk>/status/",
+        api_folio.ReservationStatusApi.as_view(),
+        name="api_reservation_status",
     ),
     path(
         "reservations/ota",

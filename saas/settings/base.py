@@ -329,6 +329,15 @@ SPECTACULAR_SETTINGS = {
     },
     "SECURITY": [{"apiKey": []}],
     "DISABLE_ERRORS_AND_WARNINGS": True,
+    # Names of their own for enums whose field names other operations use too (a
+    # reservation's status and action beside a grant's), so no enum is renamed with a hash.
+    "ENUM_NAME_OVERRIDES": {
+        "ActionEnum": "tenants.access.models.ACTIONS",
+        "StatusEnum": ["active", "scheduled", "expired", "revoked"],  # a grant's
+        "ReservationStatusEnum": "saas.api.reservation_folio.RESERVATION_STATUSES",
+        "ReservationActionEnum": "saas.api.reservation_folio.STATUS_ACTIONS",
+        "FolioLineKindEnum": "saas.api.reservation_folio.FOLIO_KINDS",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -122,3 +122,16 @@ def pretty_json(value) -> str:
     import json
 
     return json.dumps(value, ensure_ascii=False, indent=1, default=str)
+
+
+@register.filter
+def trail_value(value) -> str:
+    """A value of the audit trail on one line: text as it is, lists and objects as compact
+    JSON, nothing as a dash."""
+    import json
+
+    if value in (None, "", [], {}):
+        return "—"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=str, separators=(", ", ": "))

@@ -16,7 +16,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.models import Guest
+from crm.models import Guest, Property
 from crm.selectors.guests import (
     guest_consents_current,
     guest_duplicate_suggestions,
@@ -25,7 +25,7 @@ from crm.selectors.guests import (
     guest_reservations,
     guests_list,
 )
-from crm.selectors.timeline import activity_for, timeline_for
+from crm.selectors.timeline import activity_for, record_history, timeline_for
 from crm.services.activities import activity_create, task_complete
 from crm.services.guests import guest_create, guest_update
 from metadata.selectors.definitions import object_describe
@@ -272,9 +272,6 @@ def guest_detail(request, guest_id: int):
             "standard": standard,
             "custom": custom,
             "reservations": reservations[:50] if actor.can("reservation", "view") else None,
-            "consents": sorted(
-                guest_consents_current(guest=guest).values(), key=lambda c: (c.channel, c.purpose)
-            ),
             "activities": [
                 {
                     "activity": a,
@@ -293,8 +290,70 @@ def guest_detail(request, guest_id: int):
             "base_currency": getattr(current_tenant(), "base_currency", ""),
             "can_edit": actor.can("guest", "edit"),
             "loyalty": guest_loyalty_panel(actor=actor, guest_id=guest.pk),
+            **_profile_lists(actor, guest),
+            "history": record_history(actor=actor, object_api_name="guest", record_id=guest.pk),
         },
     )
+
+
+def _profile_lists(actor: Principal, guest: Guest) -> dict:
+    """Contact details, preferences and consent (with who recorded each event) as the
+    profile's forms show them, read fresh (the profile's prefetch may be older)."""
+    from django.contrib.auth import get_user_model
+
+    from crm.models import GuestConsent, GuestEmail, GuestPhone, GuestPreference
+
+    history = list(GuestConsent.objects.filter(guest_id=guest.pk)[:50])
+    current = sorted(
+        guest_consents_current(guest=guest).values(), key=lambda c: (c.channel, c.purpose)
+    )
+    authors = dict(
+        get_user_model()
+        .objects.filter(pk__in={c.recorded_by_id for c in history + current if c.recorded_by_id})
+        .values_list("pk", "email")
+    )
+    for consent in history + current:
+        consent.recorded_by_email = authors.get(consent.recorded_by_id or 0, "")  # type: ignore[attr-defined]
+    emails = list(GuestEmail.objects.filter(guest_id=guest.pk).order_by("-is_primary", "pk"))
+    phones = list(GuestPhone.objects.filter(guest_id=guest.pk).order_by("-is_primary", "pk"))
+    for row in emails:
+        row.kind_label = CONTACT_KINDS.get(row.kind, row.kind)  # type: ignore[attr-defined]
+    for phone in phones:
+        phone.kind_label = CONTACT_KINDS.get(phone.kind, phone.kind)  # type: ignore[attr-defined]
+    return {
+        "emails": emails,
+        "phones": phones,
+        "preferences": GuestPreference.objects.filter(guest_id=guest.pk).select_related("property"),
+        "consents": current,
+        "consent_history": history,
+        "channels": GuestConsent.Channel.choices,
+        "purposes": GuestConsent.Purpose.choices,
+        "preference_groups": PREFERENCE_GROUPS,
+        "hotels": actor.scope("property", Property.objects.all()).order_by("name")
+        if actor.can("guest", "edit")
+        else [],
+        "is_admin": actor.is_admin,
+    }
+
+
+CONTACT_KINDS = {
+    "personal": gettext_lazy("Personal"),
+    "work": gettext_lazy("Work"),
+    "mobile": gettext_lazy("Mobile"),
+    "home": gettext_lazy("Home"),
+    "other": gettext_lazy("Other"),
+}
+
+# Common preference groups offered as suggestions (any group may be typed).
+PREFERENCE_GROUPS = (
+    ("PILLOW", gettext_lazy("Pillow")),
+    ("FLOOR", gettext_lazy("Floor")),
+    ("DIETARY", gettext_lazy("Dietary")),
+    ("ROOM", gettext_lazy("Room")),
+    ("BED", gettext_lazy("Bed")),
+    ("NEWSPAPER", gettext_lazy("Newspaper")),
+    ("AMENITY", gettext_lazy("Amenity")),
+)
 
 
 def _save(request, form: RecordForm, save):

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.models import Company, Reservation
+from crm.models import Company, FolioLine, Payment, Reservation
 from crm.selectors.operations import (
     activities_recent,
     arrivals_on,
@@ -21,8 +21,8 @@ from crm.selectors.operations import (
     properties_list,
     reservation_get,
     reservations_list,
-    tasks_open,
 )
+from crm.selectors.timeline import tasks_open_mine
 from tenants.access.principal import Principal
 from tenants.context import current_zone
 from tenants.errors import NotFound
@@ -55,7 +55,7 @@ def dashboard(request):
                 else None,
                 "guest_id": int(task.record_id) if task.object_api_name == "guest" else None,
             }
-            for task in tasks_open(assignee=request.user)[:10]
+            for task in tasks_open_mine(actor=actor, limit=10)
         ],
         "zone": str(current_zone()),
         "jobs": jobs_recent(actor=actor, limit=5),
@@ -124,10 +124,28 @@ def reservation_detail(request, reservation_id: int):
         reservation = reservation_get(actor=actor, reservation_id=reservation_id)
     except NotFound:
         raise Http404(_("There is no such reservation.")) from None
+    from crm.selectors.operations import reservation_balance
+    from crm.selectors.timeline import record_history
+    from saas.ui.reservations import actions_for
+
+    can_edit = actor.can("reservation", "edit")
     return render(
         request,
         "crm/reservation_detail.html",
-        {"r": reservation, "can_see_guest": actor.can("guest", "view")},
+        {
+            "r": reservation,
+            "can_see_guest": actor.can("guest", "view"),
+            "balance": reservation_balance(actor=actor, reservation=reservation),
+            "actions": actions_for(reservation) if can_edit else [],
+            "can_post": can_edit,
+            "folio_kinds": FolioLine.Kind.choices,
+            "payment_methods": Payment.Method.choices,
+            # The tenant's date: a charge is posted on the hotel's business day.
+            "today": timezone.now().astimezone(current_zone()).date().isoformat(),
+            "history": record_history(
+                actor=actor, object_api_name="reservation", record_id=reservation.pk
+            ),
+        },
     )
 
 

@@ -11,10 +11,12 @@ from saas.ui import (
     admin_views,
     custom_records,
     designer,
+    guest_profile,
     guests,
     i18n,
     imports,
     operations,
+    reservations,
     roles,
     workflows,
 )
@@ -185,11 +187,31 @@ urlpatterns = [
         name="guest_task_complete",
     ),
     path("guests/merges/<int:merge_id>/undo/", guests.merge_undo_view, name="guest_merge_undo"),
+    *[
+        path(f"guests/<int:guest_id>/{route}", view, name=name)
+        for route, view, name in (
+            ("contacts/", guest_profile.guest_contacts_view, "guest_contacts"),
+            ("preferences/", guest_profile.guest_preferences_view, "guest_preferences"),
+            ("consents/", guest_profile.guest_consent_view, "guest_consent"),
+            ("export/", guest_profile.guest_export_view, "guest_export"),
+            ("erase/", guest_profile.guest_erase_view, "guest_erase"),
+        )
+    ],
     path("reservations/", operations.reservation_list, name="reservation_list"),
     path(
         "reservations/<int:reservation_id>/",
         operations.reservation_detail,
         name="reservation_detail",
+    ),
+    path(
+        "reservations/<int:reservation_id>/status/",
+        reservations.reservation_status_view,
+        name="reservation_status",
+    ),
+    path(
+        "reservations/<int:reservation_id>/folio/",
+        reservations.reservation_folio_view,
+        name="reservation_folio",
     ),
     path("companies/", operations.company_list, name="company_list"),
     *record_urls,

@@ -209,6 +209,8 @@ class AuditEvent(models.Model):
         LOCKOUT_RESET = "lockout_reset", _("Sign-in lockout lifted")
         USER_CREATE = "user_create", _("Staff account created")
         USER_DEACTIVATE = "user_deactivate", _("Staff account deactivated")
+        PRIVACY_EXPORT = "privacy_export", _("Guest's personal data exported")
+        PRIVACY_ERASE = "privacy_erase", _("Guest's personal data erased")
 
     occurred_at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(

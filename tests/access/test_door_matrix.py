@@ -275,6 +275,26 @@ DOORS: dict[str, list[Door]] = {
             "get", _c("/reservations/{stay_a}/"), record("reservation", "view", "stay_a"), api=False
         )  # fmt: skip
     ],
+    # Status actions on screen: the edit right first, then the booking within the
+    # user's hotels; an empty form is a message, no write.
+    "reservation_status": [
+        Door(
+            "post",
+            _c("/reservations/{stay_a}/status/"),
+            record("reservation", "edit", "stay_a"),
+            lambda c: {},
+            api=False,
+        )
+    ],
+    "reservation_folio": [
+        Door(
+            "post",
+            _c("/reservations/{stay_a}/folio/"),
+            record("reservation", "edit", "stay_a"),
+            lambda c: {},
+            api=False,
+        )
+    ],
     "company_list": [Door("get", _c("/companies/"), obj("company", "view"), api=False)],
     "custom_record_list": [
         Door("get", _c("/records/mx_thing/"), obj("mx_thing", "view"), api=False)
@@ -420,6 +440,28 @@ DOORS: dict[str, list[Door]] = {
             api=False,
         )  # fmt: skip
     ],
+    # The profile's own forms: edit on the guest (within the user's hotels); the privacy
+    # tools for administrators. Empty bodies: an allowed user gets a message, no write.
+    **{
+        name: [
+            Door(
+                "post",
+                _c(f"/guests/{{guest_a}}/{part}/"),
+                record("guest", "edit", "guest_a"),
+                lambda c: {},
+                api=False,
+            )
+        ]
+        for name, part in (
+            ("guest_contacts", "contacts"),
+            ("guest_preferences", "preferences"),
+            ("guest_consent", "consents"),
+        )
+    },
+    "guest_export": [Door("get", _c("/guests/{guest_a}/export/"), admin(write=True), api=False)],
+    "guest_erase": [
+        Door("post", _c("/guests/{guest_a}/erase/"), admin(write=True), lambda c: {}, api=False)
+    ],
     "settings_field_archive": [
         Door(
             "post",
@@ -500,6 +542,79 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         )  # fmt: skip
     ],
+    # A guest's lists (view to read, edit to change) and the privacy tools (administrators
+    # with admin:write: every field, sensitive ones included). Items 999999 do not exist:
+    # an allowed caller gets a 404 after the guest's checks, a refused one a 403.
+    **{
+        name: [
+            Door(
+                "get", _c(f"/api/v1/guests/{{guest_a}}/{part}/"), record("guest", "view", "guest_a")
+            ),
+            Door(
+                "post",
+                _c(f"/api/v1/guests/{{guest_a}}/{part}/"),
+                record("guest", "edit", "guest_a"),
+                lambda c: {},
+            ),
+        ]
+        for name, part in (
+            ("api_guest_consents", "consents"),
+            ("api_guest_preferences", "preferences"),
+            ("api_guest_emails", "emails"),
+            ("api_guest_phones", "phones"),
+            ("api_guest_addresses", "addresses"),
+        )
+    },
+    **{
+        name: [Door("delete", _c(path), record("guest", "edit", "guest_a"))]
+        for name, path in (
+            ("api_guest_preference", "/api/v1/guests/{guest_a}/preferences/999999/"),
+            ("api_guest_email", "/api/v1/guests/{guest_a}/emails/999999/"),
+            ("api_guest_phone", "/api/v1/guests/{guest_a}/phones/999999/"),
+        )
+    },
+    **{
+        name: [Door("post", _c(path), record("guest", "edit", "guest_a"), lambda c: {})]
+        for name, path in (
+            ("api_guest_email_primary", "/api/v1/guests/{guest_a}/emails/999999/primary/"),
+            ("api_guest_phone_primary", "/api/v1/guests/{guest_a}/phones/999999/primary/"),
+        )
+    },
+    "api_guest_export": [Door("get", _c("/api/v1/guests/{guest_a}/export/"), admin(write=True))],
+    # Without {"confirm": true} an allowed caller gets a 400: the matrix erases no one.
+    "api_guest_erase": [
+        Door("post", _c("/api/v1/guests/{guest_a}/erase/"), admin(write=True), lambda c: {})
+    ],
+    # A reservation's folio, payments and status actions: view to read, edit to write,
+    # within the user's hotels. Empty bodies: an allowed caller gets a 400, no write.
+    **{
+        name: [
+            Door(
+                "get",
+                _c(f"/api/v1/reservations/{{stay_a}}/{part}/"),
+                record("reservation", "view", "stay_a"),
+            ),
+            Door(
+                "post",
+                _c(f"/api/v1/reservations/{{stay_a}}/{part}/"),
+                record("reservation", "edit", "stay_a"),
+                lambda c: {},
+            ),
+        ]  # fmt: skip
+        for name, part in (
+            ("api_reservation_folio", "folio"),
+            ("api_reservation_payments", "payments"),
+        )
+    },
+    "api_reservation_status": [
+        Door(
+            "post",
+            _c("/api/v1/reservations/{stay_a}/status/"),
+            record("reservation", "edit", "stay_a"),
+            lambda c: {},
+        )
+    ],
+    "api_tasks_open": [Door("get", _c("/api/v1/tasks/open/"), signed_in())],
     "api_jobs": [
         Door("get", _c("/api/v1/jobs/"), signed_in()),
         Door("post", _c("/api/v1/jobs/"), admin(write=True), lambda c: {"kind": "diagnostic"}),

@@ -91,6 +91,15 @@ WRITE_KEYS = {
     "field": ["api_name", "label", "type", "choices", "rules", "filterable", "default"],
     "user": ["email", "full_name", "roles", "property_ids"],
     "workflow": ["key", "name", "object", "trigger", "conditions", "actions", "enabled"],
+    "consent": ["channel", "purpose", "opted_in", "source", "recorded_at"],
+    "preference": ["group", "code", "note", "property"],
+    "email": ["email", "kind", "primary"],
+    "phone": ["number", "kind", "primary"],
+    "address": ["kind", "line1", "line2", "city", "region", "postal_code", "country", "primary"],
+    "erase": ["confirm", "reason"],
+    "folio": ["kind", "amount", "currency", "posted_on", "description"],
+    "payment": ["method", "amount", "currency", "reference", "received_at"],
+    "status": ["action", "reason"],
 }  # fmt: skip
 
 
@@ -189,6 +198,27 @@ def test_no_write_door_answers_a_server_error(door):
             _send(client, method, path, attack)
 
         _fuzz(client, method, path, kind)
+
+
+def test_guest_lists_privacy_and_folio_doors_never_answer_a_server_error(door):
+    """The doors of a guest's lists, the erasure and a reservation's folio, payments and
+    status actions (erasing the guest on the way only makes later erasures a 409)."""
+    client, ids = door
+    guest, stay = f"/api/v1/guests/{ids['guest']}", f"/api/v1/reservations/{ids['stay']}"
+    for path, kind in (
+        (f"{guest}/consents/", "consent"),
+        (f"{guest}/preferences/", "preference"),
+        (f"{guest}/emails/", "email"),
+        (f"{guest}/phones/", "phone"),
+        (f"{guest}/addresses/", "address"),
+        (f"{stay}/folio/", "folio"),
+        (f"{stay}/payments/", "payment"),
+        (f"{stay}/status/", "status"),
+        (f"{guest}/erase/", "erase"),
+    ):
+        for attack in KNOWN_ATTACKS:
+            _send(client, "post", path, attack)
+        _fuzz(client, "post", path, kind)
 
 
 def _fuzz(client: Client, method: str, path: str, kind: str) -> None:
