@@ -43,7 +43,7 @@ def _register_builtin_objects() -> None:
     """Tell the metadata engine which record types crm stores, so tenants can add custom
     fields to them (values go to each model's JSONB ``custom`` column), and how the
     generic record doors read and write them (REST collection, search, writer)."""
-    from crm.records import WRITERS
+    from crm.records import RELATED_LISTS, WRITERS
     from metadata.registry import BuiltinObject, builtin_object_register
 
     for api_name, model, module, label, plural, icon, collection, search in (
@@ -72,6 +72,7 @@ def _register_builtin_objects() -> None:
                 collection=collection,
                 search_fields=search,
                 writer=WRITERS[api_name],
+                **RELATED_LISTS.get(api_name, {}),
             )
         )
 

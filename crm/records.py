@@ -227,7 +227,69 @@ GUEST_EXTRA = {
 # What crm.services.common.language_clean takes (a BCP 47-like code, any case, _ or -).
 LANGUAGE_HINT = {"pattern": r"^\s*([A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*)?\s*$"}
 GUEST_CREATE = frozenset({*GUEST_FIELDS, *GUEST_EXTRA})
-GUEST_UPDATE = frozenset({*GUEST_FIELDS, "custom"})
+# A guest reads and writes its e-mails and phones as lists (primary first); addresses and
+# external ids are managed one by one (/api/v1/guests/{id}/addresses/...).
+GUEST_UPDATE = frozenset({*GUEST_FIELDS, "custom", "emails", "phones"})
+
+
+def _guest_lists(ids: list[int]) -> dict[int, dict[str, list]]:
+    """E-mails and phones of many guests in two queries, each primary first."""
+    from crm.models import GuestEmail, GuestPhone
+
+    out: dict[int, dict[str, list]] = {pk: {"emails": [], "phones": []} for pk in ids}
+    for guest_id, email in GuestEmail.objects.filter(guest_id__in=ids).values_list(
+        "guest_id", "email"
+    ):
+        out[guest_id]["emails"].append(email)
+    for guest_id, number in GuestPhone.objects.filter(guest_id__in=ids).values_list(
+        "guest_id", "number"
+    ):
+        out[guest_id]["phones"].append(number)
+    return out
+
+
+RELATED_LISTS: dict[str, dict[str, Any]] = {
+    "guest": {"related_lists": _guest_lists, "related_keys": ("emails", "phones")},
+}
+
+
+def _contacts_replace(actor: Principal, guest, name: str, wanted: list[str]) -> None:
+    """Make a guest's e-mails (or phones) the given list, the first one primary, through
+    the one-by-one services (each checks the right and records the change)."""
+    from crm.services import guests as services
+    from crm.services.common import email_clean, phone_clean
+
+    if name == "emails":
+        emails = [v for v in dict.fromkeys(email_clean(v, field="emails") for v in wanted) if v]
+        for row in list(guest.emails.all()):
+            if row.email not in emails:
+                services.guest_email_remove(guest_email=row, actor=actor)
+        have = set(guest.emails.values_list("email", flat=True))
+        for email in emails:
+            if email not in have:
+                services.guest_email_add(guest=guest, email=email, actor=actor)
+        if emails:
+            first = guest.emails.get(email=emails[0])
+            if not first.is_primary:
+                services.guest_email_set_primary(guest_email=first, actor=actor)
+        return
+    region = guest.nationality or None
+    numbers = [
+        v for v in dict.fromkeys(phone_clean(v, region=region, field="phones") for v in wanted) if v
+    ]
+    for phone in list(guest.phones.all()):
+        if phone.number not in numbers:
+            services.guest_phone_remove(guest_phone=phone, actor=actor)
+    have = set(guest.phones.values_list("number", flat=True))
+    for number in numbers:
+        if number not in have:
+            services.guest_phone_add(guest=guest, number=number, actor=actor)
+    if numbers:
+        first_phone = guest.phones.get(number=numbers[0])
+        if not first_phone.is_primary:
+            services.guest_phone_set_primary(guest_phone=first_phone, actor=actor)
+
+
 COMPANY_KEYS = frozenset({*COMPANY_FIELDS, "custom"})
 CASE_KEYS = frozenset({*CASE_FIELDS, "custom"})
 # A case starts as new; its status moves by updates.
@@ -250,10 +312,17 @@ def _guest_update(*, actor: Principal, record, data: dict):
     from crm.models import Guest
     from crm.services.guests import guest_update
 
-    data = typed(Guest, known(data, GUEST_UPDATE, "guest"), {"custom": OBJECT})
+    shapes = {"custom": OBJECT, "emails": LIST_OF_TEXT, "phones": LIST_OF_TEXT}
+    data = typed(Guest, known(data, GUEST_UPDATE, "guest"), shapes)
     if data.get("id_document_number") == record.id_document_number_masked:
         # The masked form a read gave back: the stored number stays as it is.
         del data["id_document_number"]
+    for name in ("emails", "phones"):
+        if name in data:
+            _contacts_replace(actor, record, name, data.pop(name))
+            record.refresh_from_db()
+    if not data:
+        return record
     return guest_update(guest=record, actor=actor, **data)
 
 

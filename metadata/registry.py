@@ -64,6 +64,10 @@ class BuiltinObject:
     # Standard fields a list's ``q`` searches (each only if the reader may read it).
     search_fields: tuple[str, ...] = ()
     writer: RecordWriter | None = None
+    # Lists a record carries beside its columns (a guest's e-mails and phones), read for
+    # many records at once: ``(ids) -> {id: {key: [...]}}``, with the keys it fills.
+    related_lists: Callable[[list[int]], dict[int, dict[str, list]]] | None = None
+    related_keys: tuple[str, ...] = ()
 
     def model_class(self) -> type[models.Model]:
         from django.apps import apps

@@ -278,6 +278,8 @@ def _record_schema(snap, writer=None) -> dict[str, Any]:
         for field in model._meta.concrete_fields:
             if field.name not in HIDDEN:
                 properties[field.name] = _django_field_schema(field)
+        for key in snap.builtin.related_keys:
+            properties[key] = {"type": "array", "items": {"type": "string"}}
         if hasattr(model, "id_document_number_masked"):
             properties["id_document_number"] = {
                 "type": "string",

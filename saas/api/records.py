@@ -63,7 +63,26 @@ def record_as_dict(
     out["id"] = obj.pk
     if only is None or "custom" in only or any(k.startswith("custom.") for k in only):
         out["custom"] = getattr(obj, "custom", {})
+    _related_add(type(obj), [out], only)
     return out if only is None else _only(out, only)
+
+
+def _related_add(model, rows: list[dict[str, Any]], only: frozenset[str] | None) -> None:
+    """The lists a built-in record carries beside its columns (a guest's e-mails and
+    phones), for a whole page in one query per list, when the reader wants them."""
+    from metadata.registry import builtin_objects
+
+    obj = next((o for o in builtin_objects().values() if o.model_class() is model), None)
+    if obj is None or obj.related_lists is None or not rows:
+        return
+    keys = [k for k in obj.related_keys if only is None or k in only]
+    if not keys:
+        return
+    lists = obj.related_lists([row["id"] for row in rows])
+    for row in rows:
+        found = lists.get(row["id"], {})
+        for key in keys:
+            row[key] = found.get(key, [])
 
 
 def _only(record: dict[str, Any], only: frozenset[str]) -> dict[str, Any]:
@@ -159,6 +178,7 @@ def _rows(page, *, builtin: bool, only: frozenset[str]) -> list[dict[str, Any]]:
         if custom:
             row["custom"] = values["custom"] or {}
         out.append(row if ("custom" in only or not custom) else _only(row, only))
+    _related_add(model, out, only)
     return out
 
 
@@ -172,6 +192,7 @@ def _wanted(actor: Principal, api_name: str, snap, fields: list[str] | None) -> 
         )
         return frozenset(fields)
     names = [f.name for f in snap.model()._meta.concrete_fields] + ["id_document_number"]
+    names += list(snap.builtin.related_keys) if snap.builtin is not None else []
     visible = actor.fields_visible(api_name, fields=names)
     return frozenset(visible | {"id", "custom"})
 

@@ -12,6 +12,9 @@ def _json_type_error(field: serializers.Field, value: Any) -> str | None:
     """DRF turns 5 into "5" and "true" into True; a JSON API takes each type as itself."""
     if value is None:
         return None
+    if isinstance(field, serializers.ListField) and isinstance(value, list):
+        problems = (_json_type_error(field.child, item) for item in value)
+        return next((f"has an item that {p}" for p in problems if p), None)
     if isinstance(field, serializers.CharField) and not isinstance(value, str):
         return "must be text."
     if isinstance(field, serializers.BooleanField) and not isinstance(value, bool):

@@ -273,3 +273,32 @@ def test_a_pms_sets_up_room_types_and_rate_plans(world, tenant_a):
     assert nowhere.status_code == 404 and nowhere.json()["errors"][0]["field"] == "property"
     plan = patch(client, f"/api/v1/rate-plans/{made['/api/v1/rate-plans/']}/", {"name": "Flexible"})
     assert plan.status_code == 200 and plan.json()["name"] == "Flexible"
+
+
+def test_a_guest_reads_and_writes_its_emails_and_phones_as_lists(world):
+    client, made = world
+    url = f"/api/v1/guests/{made['/api/v1/guests/']}/"
+    guest = client.get(url).json()
+    assert guest["emails"] == ["ana@example.com"] and guest["phones"] == []
+    changed = patch(
+        client,
+        url,
+        {"emails": ["work@example.com", "ana@example.com"], "phones": ["+351 912 345 678"]},
+    )
+    assert changed.status_code == 200, changed.content
+    body = changed.json()
+    # The first is the primary one, which the read-only email/phone show.
+    assert body["emails"] == ["work@example.com", "ana@example.com"]
+    assert body["email"] == "work@example.com"
+    assert body["phones"] == ["+351912345678"] and body["phone"] == "+351912345678"
+    # The same list again changes nothing; a shorter one removes the rest.
+    again = patch(client, url, {"emails": body["emails"]})
+    assert again.status_code == 200 and again["ETag"] == changed["ETag"]
+    fewer = patch(client, url, {"emails": ["ana@example.com"]}).json()
+    assert fewer["emails"] == ["ana@example.com"] and fewer["email"] == "ana@example.com"
+    bad = patch(client, url, {"emails": ["not-an-address"]})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "emails"
+    assert client.get(url).json()["emails"] == ["ana@example.com"]
+    # Lists show the same, for a whole page in a bounded number of queries.
+    listed = client.get("/api/v1/guests/?limit=100").json()["results"]
+    assert any(row["emails"] == ["ana@example.com"] for row in listed)
