@@ -62,6 +62,7 @@ TENANT_APPS = [
     "crm",
     # Domain modules of crm, each switchable per tenant (their tables stay when off).
     "crm.loyalty",
+    "crm.service",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -422,6 +423,11 @@ CELERY_BEAT_SCHEDULE = {
     "loyalty-nightly": {
         "task": "crm.loyalty.tasks.loyalty_nightly_everywhere",
         "schedule": crontab(minute=30, hour=2),
+    },
+    # Service desk: record cases past their first-response or resolution due time.
+    "service-sla-sweep": {
+        "task": "crm.service.tasks.sla_sweep_everywhere",
+        "schedule": 60,
     },
 }
 # Outbound webhooks: an endpoint failing this many attempts in a row is disabled. URLs

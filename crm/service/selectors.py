@@ -1,0 +1,204 @@
+"""Reads of the service desk, each asking the principal (object right, module on,
+hotel scope)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Prefetch, QuerySet
+from django.db.models.functions import TruncMonth
+
+from crm.models import Case
+from crm.service.models import (
+    BusinessCalendar,
+    CaseSla,
+    Invitation,
+    Question,
+    Response,
+    ServiceLevel,
+    Survey,
+)
+from crm.service.services.sla import FIRST, RESOLUTION, clock, sla_new, timer_state
+from tenants.access.principal import Principal
+from tenants.context import current_tenant
+from tenants.errors import NotFound
+
+
+def service_levels_list(*, actor: Principal) -> QuerySet[ServiceLevel]:
+    actor.require("service_level", "view")
+    return ServiceLevel.objects.order_by("category", "priority", "pk")
+
+
+def service_level_get(*, actor: Principal, level_id: int) -> ServiceLevel:
+    found = service_levels_list(actor=actor).filter(pk=level_id).first()
+    if found is None:
+        raise NotFound("There is no such service level.", field="id")
+    return found
+
+
+def calendars_list(*, actor: Principal) -> QuerySet[BusinessCalendar]:
+    actor.require("service_level", "view")
+    return BusinessCalendar.objects.prefetch_related("hours", "holidays").order_by(
+        "property_id", "pk"
+    )
+
+
+def case_sla(*, actor: Principal, case: Case) -> dict[str, Any]:
+    """The case's timers (the caller has already looked the case up with its rights).
+    A case from before the module has none yet: they are shown from its creation
+    without being stored (the sweep stores them)."""
+    sla = CaseSla.objects.filter(case=case).first()
+    if sla is None:
+        sla = sla_new(case=case, started_at=case.created)
+    now = clock()
+    return {
+        "case": case.pk,
+        "service_level": sla.service_level_id,
+        "started_at": sla.started_at,
+        "paused": sla.paused_since is not None,
+        "paused_since": sla.paused_since,
+        "pause_reason": sla.pause_reason,
+        "paused_minutes": sla.paused_seconds // 60,
+        "first_response": timer_state(sla, FIRST, now),
+        "resolution": timer_state(sla, RESOLUTION, now),
+    }
+
+
+def surveys_list(*, actor: Principal) -> QuerySet[Survey]:
+    actor.require("survey", "view")
+    return Survey.objects.prefetch_related(
+        Prefetch("questions", queryset=Question.objects.order_by("position", "pk"))
+    ).order_by("key")
+
+
+def survey_get(*, actor: Principal, survey_id: int) -> Survey:
+    found = surveys_list(actor=actor).filter(pk=survey_id).first()
+    if found is None:
+        raise NotFound("There is no such survey.", field="survey")
+    return found
+
+
+def responses_list(
+    *,
+    actor: Principal,
+    survey_id: int | None = None,
+    property_id: int | None = None,
+    guest_id: int | None = None,
+) -> QuerySet[Response]:
+    actor.require("survey_response", "view")
+    queryset = actor.scope("survey_response", Response.objects.all()).order_by(
+        "-submitted_at", "-pk"
+    )
+    if survey_id is not None:
+        queryset = queryset.filter(survey_id=survey_id)
+    if property_id is not None:
+        queryset = queryset.filter(property_id=property_id)
+    if guest_id is not None:
+        queryset = queryset.filter(guest_id=guest_id)
+    return queryset
+
+
+def response_get(*, actor: Principal, response_id: int) -> Response:
+    found = responses_list(actor=actor).filter(pk=response_id).first()
+    if found is None:
+        raise NotFound("There is no such survey response.", field="id")
+    return found
+
+
+def _percent(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def survey_measures(
+    *,
+    actor: Principal,
+    start: date,
+    end: date,
+    property_id: int | None = None,
+    survey_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """NPS, CSAT and response rate per hotel and month, for invitations made in the
+    months ``start``..``end`` (months of the group's time zone). Everything of a row is
+    about the same invitations: those sent that month, and the answers to them.
+
+    * NPS = % promoters (9-10) - % detractors (0-6) of the answers with a score;
+    * CSAT = % of answers with a satisfaction of 4 or 5 (and the average, 1-5);
+    * response rate = answered invitations / invitations."""
+    actor.require("survey_response", "view")
+    if end < start:
+        raise ValidationError({"end": "The end of the period comes before its start."})
+    zone = ZoneInfo(getattr(current_tenant(), "timezone", None) or "UTC")
+    since = datetime.combine(start.replace(day=1), time.min, tzinfo=zone)
+    following = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    until = datetime.combine(following, time.min, tzinfo=zone)
+    invitations = actor.scope(
+        "survey_response", Invitation.objects.filter(created_at__gte=since, created_at__lt=until)
+    )
+    if property_id is not None:
+        invitations = invitations.filter(property_id=property_id)
+    if survey_id is not None:
+        invitations = invitations.filter(survey_id=survey_id)
+    month = TruncMonth("created_at", tzinfo=zone)
+    rows: dict[tuple[int | None, date], dict[str, Any]] = defaultdict(
+        lambda: {"sent": 0, "answered": 0, "nps": defaultdict(int), "csat": defaultdict(int)}
+    )
+    for row in invitations.annotate(m=month).values("property_id", "m").annotate(n=Count("pk")):
+        rows[(row["property_id"], row["m"].date())]["sent"] = row["n"]
+    answered = (
+        invitations.filter(response__isnull=False)
+        .annotate(m=month)
+        .values("property_id", "m", "response__nps", "response__csat")
+        .annotate(n=Count("pk"))
+    )
+    for row in answered:
+        bucket = rows[(row["property_id"], row["m"].date())]
+        bucket["answered"] += row["n"]
+        if row["response__nps"] is not None:
+            bucket["nps"][row["response__nps"]] += row["n"]
+        if row["response__csat"] is not None:
+            bucket["csat"][row["response__csat"]] += row["n"]
+    out = []
+    for (prop, first_day), bucket in sorted(
+        rows.items(), key=lambda item: (item[0][1], item[0][0] or 0)
+    ):
+        scores, sat = bucket["nps"], bucket["csat"]
+        scored = sum(scores.values())
+        promoters = sum(n for s, n in scores.items() if s >= 9)
+        detractors = sum(n for s, n in scores.items() if s <= 6)
+        rated = sum(sat.values())
+        satisfied = sum(n for s, n in sat.items() if s >= 4)
+        nps = None
+        if scored:
+            nps = (Decimal(100) * (promoters - detractors) / scored).quantize(
+                Decimal("0.1"), rounding=ROUND_HALF_UP
+            )
+        average = None
+        if rated:
+            average = (Decimal(sum(s * n for s, n in sat.items())) / rated).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
+        out.append(
+            {
+                "property": prop,
+                "month": first_day.strftime("%Y-%m"),
+                "invitations": bucket["sent"],
+                "responses": bucket["answered"],
+                "response_rate": _percent(bucket["answered"], bucket["sent"]),
+                "nps": nps,
+                "nps_answers": scored,
+                "promoters": promoters,
+                "passives": scored - promoters - detractors,
+                "detractors": detractors,
+                "csat": _percent(satisfied, rated),
+                "csat_average": average,
+                "csat_answers": rated,
+            }
+        )
+    return out
