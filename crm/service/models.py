@@ -8,6 +8,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 # --- service levels ----------------------------------------------------------------------
@@ -242,7 +243,7 @@ class Invitation(models.Model):
     )
     channel = models.CharField(max_length=20, default="email")
     language = models.CharField(max_length=10, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
 
     class Meta:

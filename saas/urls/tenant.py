@@ -19,6 +19,7 @@ from saas.ui import (
     workflows,
 )
 from saas.ui import platform as views
+from saas.ui import service as service_views
 
 password_reset = [
     path("password/reset/", access_views.PasswordResetView.as_view(), name="password_reset"),
@@ -201,6 +202,8 @@ urlpatterns = [
     path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),
     path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # A guest's survey, through its signed link (no sign-in).
+    path("survey/<str:token>/", service_views.survey_answer_view, name="survey_answer"),
     path("api/v1/", include("saas.api.urls")),
 ]
 

@@ -228,6 +228,7 @@ DOORS: dict[str, list[Door]] = {
     "password_reset_complete": [Door("get", _c("/password/reset/done/"), public(), api=False)],
     "set_language": [Door("post", _c("/i18n/language/"), public(), lambda c: {}, api=False)],
     "unsubscribe": [Door("get", _c("/unsubscribe/not-a-token/"), public(), api=False)],
+    "survey_answer": [Door("get", _c("/survey/not-a-token/"), public(), api=False)],
     # Screens for anyone signed in.
     "home": [Door("get", _c("/"), signed_in(), api=False)],
     "two_factor_verify": [Door("get", _c("/login/verify/"), signed_in(), api=False)],
