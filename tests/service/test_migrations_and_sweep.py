@@ -44,8 +44,9 @@ def _rights() -> set[tuple[str, str]]:
 
 def test_back_to_zero_and_forward_again(hotels, clock):
     clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
-    case = case_create(subject="Kept", category="room", priority="high", property=hotels["paris"],
-                       actor=SYSTEM)  # fmt: skip
+    case = case_create(
+        subject="Kept", category="room", priority="high", property=hotels["paris"], actor=SYSTEM
+    )
     assert CaseSla.objects.filter(case=case).exists()
     seeded = _rights()
     assert ("service_agent", "survey_response") in seeded
@@ -69,8 +70,9 @@ def test_the_sweep_task_records_a_breach_once_in_the_tenants_schema(hotels, cloc
     from crm.service.tasks import sla_sweep
 
     clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
-    case = case_create(subject="Late", category="room", priority="high", property=hotels["paris"],
-                       actor=SYSTEM)  # fmt: skip
+    case = case_create(
+        subject="Late", category="room", priority="high", property=hotels["paris"], actor=SYSTEM
+    )
     # A case whose timers were never started (from before the module) gets them.
     CaseSla.objects.filter(case=case).delete()
     Case.objects.filter(pk=case.pk).update(created=datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
