@@ -55,6 +55,16 @@ class ServiceConfig(AppConfig):
         events.webhook_event_types_register()
         record_event_subscribe(events.on_record_event)
 
+        from metadata.workflows.registry import event_trigger_register
+
+        # Workflows on cases can start when one misses a target:
+        # {"type": "event", "event": "case_sla_breached"}.
+        event_trigger_register(
+            events.WORKFLOW_EVENT,
+            object_api_name="case",
+            label="A case missed its first-response or resolution target",
+        )
+
 
 def module_on() -> bool:
     from metadata.services.modules import module_enabled

@@ -5,8 +5,9 @@
   and in a savepoint: a fault in the timers never undoes the case write (the sweep
   starts timers that are missing).
 * A guest merged into another takes its survey invitations and answers along.
-* ``case.sla_breached`` goes to the webhooks subscribed to it (subscribers who may view
-  the case), and to the in-process handlers registered with ``sla_breached_subscribe``."""
+* A breach goes to the webhooks subscribed to ``case.sla_breached`` (subscribers who may
+  view the case), starts the workflows triggered by ``case_sla_breached`` (one run per
+  case and timer), and reaches the in-process handlers of ``sla_breached_subscribe``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from metadata import events
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "case.sla_breached"
+WORKFLOW_EVENT = "case_sla_breached"
 _breach_handlers: list[Callable[[dict[str, Any]], None]] = []
 
 
@@ -112,5 +114,14 @@ def sla_breached_announce(*, sla, timer: str, at: datetime) -> None:
         announce=False,
     )
     webhook_event_publish(event_type=EVENT_TYPE, object_api_name="case", data=data)
+    from metadata.workflows.engine import workflow_event_fire
+
+    workflow_event_fire(
+        name=WORKFLOW_EVENT,
+        object_api_name="case",
+        record_id=case.pk,
+        occurrence=timer,  # a timer breaches once per case
+        data=data,
+    )
     for handler in list(_breach_handlers):
         handler(dict(data))

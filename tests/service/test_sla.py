@@ -223,3 +223,41 @@ def test_business_seconds_and_add_agree_over_a_calendar_with_a_lunch_break():
     assert due == datetime(2026, 3, 16, 11, 0, tzinfo=TOKYO)
     assert business_seconds(hours, start, due) == 3 * 3600
     assert business_seconds(hours, due, start) == 0
+
+
+def test_a_breach_starts_the_workflows_triggered_by_case_sla_breached_once(hotels, clock):
+    from django.core.exceptions import ValidationError
+
+    from metadata.models import WorkflowRun
+    from metadata.services.workflows import workflow_create
+    from metadata.workflows.engine import workflow_run_execute
+
+    escalate = workflow_create(
+        key="sla_escalate",
+        name="Escalate missed targets",
+        object_api_name="case",
+        trigger={"type": "event", "event": "case_sla_breached"},
+        actions=[{"type": "update_field", "field": "priority", "value": "urgent"}],
+        enabled=True,
+        actor=SYSTEM,
+    )
+    with pytest.raises(ValidationError) as unknown:
+        workflow_create(
+            key="nope",
+            name="Nope",
+            object_api_name="case",
+            trigger={"type": "event", "event": "guest_birthday"},
+            actions=[{"type": "update_field", "field": "priority", "value": "urgent"}],
+            actor=SYSTEM,
+        )
+    assert list(unknown.value.message_dict) == ["trigger.event"]
+
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
+    case = _case(hotels["paris"])
+    clock.set(datetime(2026, 3, 10, 11, 30, tzinfo=PARIS))
+    assert sla_breaches_detect() == 1
+    assert sla_breaches_detect() == 0
+    [run] = WorkflowRun.objects.filter(workflow=escalate, record_id=str(case.pk))
+    assert (run.trigger_type, run.event["data"]["timer"]) == ("event", "first_response")
+    workflow_run_execute(run_id=run.pk)
+    assert Case.objects.get(pk=case.pk).priority == Case.Priority.URGENT
