@@ -104,6 +104,7 @@ def test_the_guest_answers_on_a_phone_without_signing_in_and_a_second_answer_upd
     # In the guest's language, the tapped score preselected, nothing stored by a GET.
     assert "您的住宿体验如何？" in text and "您向朋友推荐我们的可能性有多大？" in text
     assert 'value="8" checked' in text
+    assert "提交" in text  # the button, from the catalogue (make messages compiles it)
     assert 'name="viewport"' in text
     assert Response.objects.count() == 0
 
@@ -133,7 +134,9 @@ def test_a_bad_answer_is_a_400_naming_the_question_and_stores_nothing(desk, invi
     client = _client(desk)
     refused = client.post(link_path(invitation), {"q-recommend": "11", "q-overall": "4"})
     assert refused.status_code == 400
-    assert "0" in refused.content.decode() and Response.objects.count() == 0
+    # The guest reads why in their language, next to the question.
+    assert "请选择 0 到 10 之间的数字。" in refused.content.decode()
+    assert Response.objects.count() == 0
     with pytest.raises(ValidationError) as missing:
         survey_answer(invitation=invitation, answers={"overall": 3})
     assert list(missing.value.message_dict) == ["answers.recommend"]

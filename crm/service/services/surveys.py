@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from crm.models import Case, Guest, RecordChange, Reservation
 from crm.service import clock
@@ -257,9 +258,13 @@ def _int_in(value: Any, low: int, high: int, field: str) -> int:
     try:
         number = int(str(value).strip())
     except (TypeError, ValueError):
-        raise ValidationError({field: f"Choose a number from {low} to {high}."}) from None
+        raise ValidationError(
+            {field: _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}}
+        ) from None
     if not low <= number <= high:
-        raise ValidationError({field: f"Choose a number from {low} to {high}."})
+        raise ValidationError(
+            {field: _("Choose a number from %(low)s to %(high)s.") % {"low": low, "high": high}}
+        )
     return number
 
 
@@ -280,7 +285,7 @@ def answers_clean(survey: Survey, answers: Any) -> dict[str, Any]:
         field = f"answers.{key}"
         if value in (None, ""):
             if question.required:
-                raise ValidationError({field: "Please answer this question."})
+                raise ValidationError({field: _("Please answer this question.")})
             continue
         if question.kind == Question.Kind.NPS:
             out[key] = _int_in(value, 0, 10, field)
@@ -288,7 +293,9 @@ def answers_clean(survey: Survey, answers: Any) -> dict[str, Any]:
             out[key] = _int_in(value, 1, 5, field)
         else:
             if not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value:
-                raise ValidationError({field: f"Write up to {MAX_TEXT} characters."})
+                raise ValidationError(
+                    {field: _("Write up to %(count)s characters.") % {"count": MAX_TEXT}}
+                )
             out[key] = value.strip()
     return out
 
