@@ -10,7 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Case as Switch
+from django.db.models import Count, F, Prefetch, Q, QuerySet, When
 from django.db.models.functions import TruncMonth
 
 from crm.models import Case
@@ -202,3 +203,66 @@ def survey_measures(
             }
         )
     return out
+
+
+QUEUE_STATES = ("breached", "paused", "running", "untimed")
+
+
+def case_queue(
+    *,
+    actor: Principal,
+    property_id: int | None = None,
+    priority: str = "",
+    state: str = "",
+) -> QuerySet[Case]:
+    """Running cases the principal may see (hotel scope), the next due first: the first
+    response while it is owed, else the resolution; cases without a due time last."""
+    actor.require("case", "view")
+    if state and state not in QUEUE_STATES:
+        raise ValidationError({"state": f"Use one of {', '.join(QUEUE_STATES)}."})
+    if priority and priority not in Case.Priority.values:
+        raise ValidationError({"priority": f"Use one of {', '.join(Case.Priority.values)}."})
+    queryset = actor.scope(
+        "case", Case.objects.filter(status__in=("open", "in_progress", "escalated"))
+    ).select_related("property", "owner", "sla")
+    if property_id is not None:
+        queryset = queryset.filter(property_id=property_id)
+    if priority:
+        queryset = queryset.filter(priority=priority)
+    now = clock()
+    next_due = Switch(
+        When(sla__first_response_at__isnull=True, then=F("sla__first_response_due")),
+        default=F("sla__resolution_due"),
+    )
+    queryset = queryset.annotate(next_due=next_due)
+    if state == "breached":
+        queryset = queryset.filter(
+            Q(sla__first_response_breached_at__isnull=False, sla__first_response_at__isnull=True)
+            | Q(sla__resolution_breached_at__isnull=False)
+            | Q(next_due__lt=now)
+        )
+    elif state == "paused":
+        queryset = queryset.filter(sla__paused_since__isnull=False)
+    elif state == "running":
+        queryset = queryset.filter(sla__paused_since__isnull=True, next_due__gte=now)
+    elif state == "untimed":
+        queryset = queryset.filter(
+            Q(sla__isnull=True) | Q(next_due__isnull=True, sla__paused_since__isnull=True)
+        )
+    return queryset.order_by(F("next_due").asc(nulls_last=True), "pk")
+
+
+def queue_row(case: Case, now: datetime | None = None) -> dict[str, Any]:
+    """What the queue shows of a case's timers."""
+    now = now or clock()
+    sla = case.sla if hasattr(case, "sla") else None  # none yet: from before the module
+    if sla is None:
+        sla = sla_new(case=case, started_at=case.created)
+    first, resolution = timer_state(sla, FIRST, now), timer_state(sla, RESOLUTION, now)
+    return {
+        "case": case,
+        "first_response": first,
+        "resolution": resolution,
+        "timers": [first, resolution],
+        "paused": sla.paused_since is not None,
+    }
