@@ -304,3 +304,33 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"response {self.pk}"
+
+
+# --- messages with the guest -------------------------------------------------------------
+
+
+class CaseMessage(models.Model):
+    """An e-mail on a case: a reply sent to the guest, or the guest's answer that came
+    back through the case's signed reply-to address."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", _("To the guest")
+        IN = "in", _("From the guest")
+
+    case = models.ForeignKey("crm.Case", on_delete=models.CASCADE, related_name="messages")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    # The guest's address (recipient of a reply, sender of an answer).
+    address = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    language = models.CharField(max_length=10, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True)  # who replied (staff)
+    # A reply leaves through the workflows' message outbox (delivery, retries, status).
+    outbox_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.direction} message on case {self.case_id}"

@@ -17,6 +17,7 @@ from django.db.models.functions import TruncMonth
 from crm.models import Case
 from crm.service.models import (
     BusinessCalendar,
+    CaseMessage,
     CaseSla,
     Invitation,
     Question,
@@ -266,3 +267,9 @@ def queue_row(case: Case, now: datetime | None = None) -> dict[str, Any]:
         "timers": [first, resolution],
         "paused": sla.paused_since is not None,
     }
+
+
+def case_messages(*, actor: Principal, case: Case) -> QuerySet[CaseMessage]:
+    """The e-mails of a case the caller has looked up with its rights, oldest first."""
+    actor.require("case", "view")
+    return CaseMessage.objects.filter(case=case).order_by("created_at", "pk")

@@ -572,8 +572,8 @@ class CaseSlaPauseApi(ServiceApi):
     def post(self, request, pk: int):
         actor = self.actor
         actor.require("case", "edit")
-        values = _valid(PauseIn, request)
         case = record_for(actor=actor, object_api_name="case", record_id=_pk(pk), action="edit")
+        values = _valid(PauseIn, request)
         case_sla_pause(case=case, actor=actor, reason=values.get("reason") or "waiting_on_guest")
         return Response(case_sla(actor=actor, case=case))
 
@@ -773,3 +773,117 @@ class MeasuresApi(ServiceApi):
 
 
 DECIMALS = ("response_rate", "nps", "csat", "csat_average")
+
+
+# --- messages with the guest ----------------------------------------------------------
+
+
+def message_as_dict(message) -> dict[str, Any]:
+    return {
+        "id": message.pk,
+        "case": message.case_id,
+        "direction": message.direction,
+        "address": message.address,
+        "subject": message.subject,
+        "body": message.body,
+        "language": message.language,
+        "user_id": message.user_id,
+        "created_at": message.created_at,
+    }
+
+
+class MessageOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    case = serializers.IntegerField()
+    direction = serializers.ChoiceField(choices=[("out", "To the guest"), ("in", "From the guest")])
+    address = serializers.EmailField(help_text="The guest's address")
+    subject = serializers.CharField(allow_blank=True)
+    body = serializers.CharField(allow_blank=True)
+    language = serializers.CharField(allow_blank=True)
+    user_id = serializers.IntegerField(allow_null=True, help_text="Who replied")
+    created_at = serializers.DateTimeField()
+
+
+class ReplyIn(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000)
+    subject = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class InboundIn(serializers.Serializer):
+    to = serializers.ListField(child=serializers.CharField(max_length=320), max_length=50)
+    sender = serializers.CharField(max_length=320)
+    subject = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+    text = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
+
+
+class CaseMessagesApi(ServiceApi):
+    object_api_name = "case"
+
+    @extend_schema(
+        operation_id="case_messages_list",
+        responses={
+            200: inline_serializer(
+                name="CaseMessageList", fields={"results": MessageOut(many=True)}
+            ),
+            **_errors(401, 403, 404),
+        },
+        description="The e-mails of the case with its guest, oldest first.",
+    )
+    def get(self, request, pk: int):
+        from crm.service.selectors import case_messages
+
+        actor = self.actor
+        case = record_for(actor=actor, object_api_name="case", record_id=_pk(pk))
+        return Response(
+            {"results": [message_as_dict(m) for m in case_messages(actor=actor, case=case)]}
+        )
+
+    @extend_schema(
+        operation_id="case_reply_send",
+        request=ReplyIn,
+        responses={201: MessageOut, **_errors(400, 401, 403, 404, 409)},
+        description="Reply to the case's guest by e-mail, in the guest's language, with a "
+        "reply-to address that brings the answer back to this case (400 naming guest "
+        "without an address, 409 opted_out).",
+    )
+    def post(self, request, pk: int):
+        from crm.service.services.messages import case_reply_send
+
+        actor = self.actor
+        actor.require("case", "edit")
+        # The case first: one out of reach is a 404 whatever the body says.
+        case = record_for(actor=actor, object_api_name="case", record_id=_pk(pk), action="edit")
+        values = _valid(ReplyIn, request)
+        message = case_reply_send(
+            case=case, body=values["body"], subject=values.get("subject") or "", actor=actor
+        )
+        return Response(message_as_dict(message), status=201)
+
+
+class InboundEmailApi(ServiceApi):
+    object_api_name = "case"
+
+    @extend_schema(
+        operation_id="case_inbound_email",
+        request=InboundIn,
+        responses={201: MessageOut, **_errors(400, 401, 403, 404)},
+        description="For the mail relay (an API key with service:write): a guest's answer "
+        "to a case's reply-to address lands on that case (404 naming to when no address "
+        "is genuine or the case is out of reach).",
+    )
+    def post(self, request):
+        from crm.service.services.messages import case_reply_receive
+
+        actor = self.actor
+        actor.require("case", "edit")
+        values = _valid(InboundIn, request)
+        message = case_reply_receive(
+            to=values["to"],
+            sender=values["sender"],
+            subject=values.get("subject") or "",
+            text=values.get("text") or "",
+            actor=actor,
+        )
+        if message is None:
+            raise NotFound("No case answers to these addresses.", field="to")
+        return Response(message_as_dict(message), status=201)

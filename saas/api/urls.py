@@ -185,6 +185,16 @@ urlpatterns = [
     path("service-calendars/", api_service.CalendarListApi.as_view(), name="api_service_calendars"),
     path("cases/<int:pk>/sla/", api_service.CaseSlaApi.as_view(), name="api_case_sla"),
     path(
+        "cases/<int:pk>/messages/",
+        api_service.CaseMessagesApi.as_view(),
+        name="api_case_messages",
+    ),
+    path(
+        "cases/inbound-email/",
+        api_service.InboundEmailApi.as_view(),
+        name="api_case_inbound_email",
+    ),
+    path(
         "cases/<int:pk>/sla/pause/",
         api_service.CaseSlaPauseApi.as_view(),
         name="api_case_sla_pause",

@@ -632,6 +632,18 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         )
     ],
+    "api_case_messages": [
+        Door("get", _c(SVC + "cases/{case_a}/messages/"), record("case", "view", "case_a")),
+        Door(
+            "post",
+            _c(SVC + "cases/{case_a}/messages/"),
+            record("case", "edit", "case_a"),
+            lambda c: {},
+        ),
+    ],
+    "api_case_inbound_email": [
+        Door("post", _c(SVC + "cases/inbound-email/"), obj("case", "edit"), lambda c: {})
+    ],
     "api_surveys": [
         Door("get", _c(SVC + "surveys/"), obj("survey", "view")),
         Door("post", _c(SVC + "surveys/"), obj("survey", "create"), lambda c: {}),

@@ -274,3 +274,44 @@ def test_api_keys_need_the_service_scope_and_the_module_switch_closes_the_doors(
     closed = admin.get(API + "surveys/")
     assert closed.status_code == 403 and _error(closed)[1] == "module_disabled"
     assert admin.get(API + "service-levels/").status_code == 403
+
+
+def test_replies_and_the_guests_answer_through_the_api(hotels, clock, make_user):
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
+    guest = make_guest(surname="Wang", emails=["wang@example.cn"], language="zh-hans")
+    case = case_create(
+        subject="Towels",
+        category="room",
+        priority="high",
+        guest=guest,
+        property=hotels["paris"],
+        actor=SYSTEM,
+    )
+    agent = client_for(make_user("service_agent", hotels=[hotels["paris"]]), _tenant())
+    sent = post(agent, f"cases/{case.pk}/messages/", {"body": "马上送到。"})
+    assert sent.status_code == 201, sent.content
+    assert (sent.json()["direction"], sent.json()["language"]) == ("out", "zh-hans")
+    assert sent.json()["subject"] == "关于您的请求：Towels"
+    blank = post(agent, f"cases/{case.pk}/messages/", {"body": ""})
+    assert blank.status_code == 400 and _error(blank)[0] == "body"
+
+    from crm.service.services.messages import reply_address
+
+    relay = key_client(_tenant(), "service:write")
+    landed = post(
+        relay,
+        "cases/inbound-email/",
+        {"to": [reply_address(case)], "sender": "wang@example.cn", "text": "谢谢"},
+    )
+    assert landed.status_code == 201, landed.content
+    assert landed.json()["case"] == case.pk
+    forged = post(
+        relay,
+        "cases/inbound-email/",
+        {"to": [f"reply+c{case.pk}.0000000000aaaaaaaaaa@alpha.test"], "sender": "x@y.z"},
+    )
+    assert forged.status_code == 404 and _error(forged)[0] == "to"
+    listed = agent.get(f"{API}cases/{case.pk}/messages/")
+    assert [m["direction"] for m in listed.json()["results"]] == ["out", "in"]
+    reader = key_client(_tenant(), "service:read")
+    assert post(reader, "cases/inbound-email/", {"to": [], "sender": "a"}).status_code == 403

@@ -60,9 +60,14 @@ def test_back_to_zero_and_forward_again(hotels, clock):
     assert _rights() == set()
     assert Case.objects.filter(pk=case.pk).exists()
 
-    _migrate([("service", "0002_rights")])
+    _migrate([("service", "0003_case_messages")])
 
-    assert {"service_casesla", "service_survey", "service_response"} <= _tables()
+    assert {
+        "service_casesla",
+        "service_survey",
+        "service_response",
+        "service_casemessage",
+    } <= _tables()
     assert _rights() == seeded
 
 

@@ -210,6 +210,19 @@ def sla_case_changed(*, case_id: int, old: dict[str, Any], new: dict[str, Any]) 
     return sla
 
 
+def sla_responded(*, case: Case) -> None:
+    """Someone answered the guest (a reply from the case): the first response, if it is
+    still owed. A late one is a breach at once."""
+    sla = CaseSla.objects.select_for_update().filter(case=case).first()
+    if sla is None or sla.first_response_at is not None:
+        return
+    now = clock()
+    if sla.paused_since is None:
+        _late(sla, FIRST, now)
+    sla.first_response_at = now
+    sla.save(update_fields=["first_response_at", "updated"])
+
+
 def _unpause(sla: CaseSla, property_id: int | None, now: datetime) -> None:
     assert sla.paused_since is not None
     sla.paused_seconds += business_seconds(hours_for(property_id), sla.paused_since, now)
