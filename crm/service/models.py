@@ -231,9 +231,12 @@ class Invitation(models.Model):
 
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="invitations")
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    # crm deletes a guest merged into another: the guest.merged event moves these first.
+    # crm deletes a guest merged into another (crm cannot know of surveys): the database
+    # checks this key at commit, by when the guest.merged event has moved the invitation
+    # to the surviving profile (crm.service.events), as loyalty's members. Erasure keeps
+    # the row.
     guest = models.ForeignKey(
-        "crm.Guest", null=True, on_delete=models.SET_NULL, related_name="survey_invitations"
+        "crm.Guest", null=True, on_delete=models.DO_NOTHING, related_name="survey_invitations"
     )
     reservation = models.ForeignKey(
         "crm.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -267,7 +270,9 @@ class Response(models.Model):
 
     invitation = models.OneToOneField(Invitation, on_delete=models.CASCADE, related_name="response")
     survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="responses")
-    guest = models.ForeignKey("crm.Guest", null=True, on_delete=models.SET_NULL, related_name="+")
+    guest = models.ForeignKey(  # moved by the guest.merged event, as the invitation's
+        "crm.Guest", null=True, on_delete=models.DO_NOTHING, related_name="+"
+    )
     reservation = models.ForeignKey(
         "crm.Reservation", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
