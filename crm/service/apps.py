@@ -55,7 +55,10 @@ class ServiceConfig(AppConfig):
         events.webhook_event_types_register()
         record_event_subscribe(events.on_record_event)
 
+        from crm.service.workflows import register as workflows_register
         from metadata.workflows.registry import event_trigger_register
+
+        workflows_register()
 
         # Workflows on cases can start when one misses a target:
         # {"type": "event", "event": "case_sla_breached"}.
