@@ -2,8 +2,8 @@
 on reservations (the post-stay survey a day after checkout): it makes the guest's
 invitation for the stay and e-mails the one-click link in the guest's language, through
 the message outbox, with the unsubscribe link every workflow message carries and the
-consent rules of service messages. A run repeated for the same stay sends the same
-link (one invitation per survey, guest and stay)."""
+consent rules of service messages. A run repeated for the same stay links to the same
+invitation (one per survey, guest and stay), so answers never split."""
 
 from __future__ import annotations
 
