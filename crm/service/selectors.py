@@ -273,3 +273,63 @@ def case_messages(*, actor: Principal, case: Case) -> QuerySet[CaseMessage]:
     """The e-mails of a case the caller has looked up with its rights, oldest first."""
     actor.require("case", "view")
     return CaseMessage.objects.filter(case=case).order_by("created_at", "pk")
+
+
+def sla_measures(
+    *, actor: Principal, start: date, end: date, property_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Service-level compliance per hotel and month of the cases opened in the months
+    ``start``..``end`` (the group's time zone), for the cases the caller may see: per
+    timer, how many were met and how many breached (running ones are neither), the
+    compliance (met / (met + breached), in %). ``cases`` counts the cases with timers
+    (every case since the module; older running ones once the sweep started theirs)."""
+    actor.require("case", "view")
+    if end < start:
+        raise ValidationError({"end": "The end of the period comes before its start."})
+    zone = ZoneInfo(getattr(current_tenant(), "timezone", None) or "UTC")
+    since = datetime.combine(start.replace(day=1), time.min, tzinfo=zone)
+    following = date(end.year + end.month // 12, end.month % 12 + 1, 1)
+    until = datetime.combine(following, time.min, tzinfo=zone)
+    cases = actor.scope("case", Case.objects.filter(created__gte=since, created__lt=until))
+    if property_id is not None:
+        cases = cases.filter(property_id=property_id)
+    slas = CaseSla.objects.filter(case__in=cases).annotate(
+        m=TruncMonth("case__created", tzinfo=zone)
+    )
+    out: dict[tuple[int | None, date], dict[str, Any]] = {}
+    for row in (
+        slas.values("case__property_id", "m")
+        .annotate(
+            cases=Count("pk"),
+            first_met=Count(
+                "pk",
+                filter=Q(first_response_at__isnull=False, first_response_breached_at__isnull=True)
+                & (
+                    Q(first_response_due__isnull=True)
+                    | Q(first_response_at__lte=F("first_response_due"))
+                ),
+            ),
+            first_breached=Count("pk", filter=Q(first_response_breached_at__isnull=False)),
+            resolution_met=Count(
+                "pk",
+                filter=Q(resolved_at__isnull=False, resolution_breached_at__isnull=True)
+                & (Q(resolution_due__isnull=True) | Q(resolved_at__lte=F("resolution_due"))),
+            ),
+            resolution_breached=Count("pk", filter=Q(resolution_breached_at__isnull=False)),
+        )
+        .order_by("m", "case__property_id")
+    ):
+        first = row["first_met"] + row["first_breached"]
+        resolution = row["resolution_met"] + row["resolution_breached"]
+        out[(row["case__property_id"], row["m"].date())] = {
+            "property": row["case__property_id"],
+            "month": row["m"].date().strftime("%Y-%m"),
+            "cases": row["cases"],
+            "first_response_met": row["first_met"],
+            "first_response_breached": row["first_breached"],
+            "first_response_compliance": _percent(row["first_met"], first),
+            "resolution_met": row["resolution_met"],
+            "resolution_breached": row["resolution_breached"],
+            "resolution_compliance": _percent(row["resolution_met"], resolution),
+        }
+    return list(out.values())

@@ -887,3 +887,61 @@ class InboundEmailApi(ServiceApi):
         if message is None:
             raise NotFound("No case answers to these addresses.", field="to")
         return Response(message_as_dict(message), status=201)
+
+
+class SlaMeasureOut(serializers.Serializer):
+    property = serializers.IntegerField(allow_null=True)
+    month = serializers.CharField(help_text="YYYY-MM of the cases' creation, the group's zone")
+    cases = serializers.IntegerField()
+    first_response_met = serializers.IntegerField()
+    first_response_breached = serializers.IntegerField()
+    first_response_compliance = serializers.DecimalField(
+        max_digits=5, decimal_places=1, allow_null=True, help_text="% met of those decided"
+    )
+    resolution_met = serializers.IntegerField()
+    resolution_breached = serializers.IntegerField()
+    resolution_compliance = serializers.DecimalField(
+        max_digits=5, decimal_places=1, allow_null=True
+    )
+
+
+class SlaMeasuresApi(ServiceApi):
+    object_api_name = "case"
+
+    @extend_schema(
+        operation_id="service_measures",
+        parameters=[
+            OpenApiParameter("start", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("end", OpenApiTypes.DATE, required=True),
+            OpenApiParameter("property", int),
+        ],
+        responses={
+            200: inline_serializer(
+                name="ServiceMeasures", fields={"results": SlaMeasureOut(many=True)}
+            ),
+            **_errors(400, 401, 403),
+        },
+        description="Service-level compliance per hotel and month of the cases opened "
+        "from start to end: targets met and breached, per timer (the caller's hotels).",
+    )
+    def get(self, request):
+        from crm.service.selectors import sla_measures
+
+        actor = self.actor
+        actor.require("case", "view")
+        period = MeasuresIn(data=request.query_params)
+        period.is_valid(raise_exception=True)
+        rows = sla_measures(
+            actor=actor,
+            start=period.validated_data["start"],
+            end=period.validated_data["end"],
+            property_id=_int_param(request, "property"),
+        )
+        out = [
+            {
+                k: (str(v) if k.endswith("_compliance") and v is not None else v)
+                for k, v in r.items()
+            }
+            for r in rows
+        ]
+        return Response({"results": out})

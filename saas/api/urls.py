@@ -218,6 +218,7 @@ urlpatterns = [
         name="api_survey_response",
     ),
     path("survey-measures/", api_service.MeasuresApi.as_view(), name="api_survey_measures"),
+    path("service-measures/", api_service.SlaMeasuresApi.as_view(), name="api_service_measures"),
     path(
         "reservations/ota",
         api_records.OtaReservationPushApi.as_view(),

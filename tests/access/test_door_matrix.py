@@ -632,6 +632,13 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         )
     ],
+    "api_service_measures": [
+        Door(
+            "get",
+            _c(SVC + "service-measures/?start=2026-01-01&end=2026-12-31"),
+            obj("case", "view"),
+        )
+    ],
     "api_case_messages": [
         Door("get", _c(SVC + "cases/{case_a}/messages/"), record("case", "view", "case_a")),
         Door(

@@ -185,6 +185,20 @@ def test_a_cases_timers_are_read_paused_and_resumed_through_the_api(hotels, cloc
     assert reader.get(f"{API}cases/{case.pk}/sla/").status_code == 200
     assert post(reader, f"cases/{case.pk}/sla/pause/").status_code == 403
     assert agent.get(f"{API}cases/999999/sla/").status_code == 404
+    # Cases count in the month they were created (today, whatever the module's clock says).
+    day = case.created.date().isoformat()
+    measures = agent.get(f"{API}service-measures/?start={day}&end={day}")
+    assert measures.status_code == 200, measures.content
+    [month] = measures.json()["results"]
+    assert (month["cases"], month["first_response_met"], month["first_response_breached"]) == (
+        1,
+        0,
+        0,
+    )
+    assert month["first_response_compliance"] is None  # still running: nothing decided
+    missing = agent.get(f"{API}service-measures/?start=2026-03-01")
+    assert missing.status_code == 400 and _error(missing)[0] == "end"
+    assert elsewhere.get(f"{API}service-measures/?start={day}&end={day}").json() == {"results": []}
 
 
 def test_surveys_invitations_answers_and_measures_through_the_api(hotels, clock, make_user):

@@ -4,7 +4,8 @@ announced once."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -261,3 +262,35 @@ def test_a_breach_starts_the_workflows_triggered_by_case_sla_breached_once(hotel
     assert (run.trigger_type, run.event["data"]["timer"]) == ("event", "first_response")
     workflow_run_execute(run_id=run.pk)
     assert Case.objects.get(pk=case.pk).priority == Case.Priority.URGENT
+
+
+def test_compliance_per_hotel_and_month_equals_a_hand_count(hotels, clock):
+    """Paris, March 2026, four cases opened Tuesday 10 March at 09:00 (first response
+    due 11:00, resolution 17:00): one answered at 10:00 and resolved at 12:00 (both met),
+    one answered at 12:00 (late) and resolved at 16:00 (met), one never answered and swept
+    at 12:00 (breached, resolution still running), one of low priority (no target).
+    First response: 1 met, 2 breached -> 33.3 %; resolution: 2 met, 0 breached -> 100 %."""
+    from crm.service.selectors import sla_measures
+
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
+    quick, slow, silent = (_case(hotels["paris"]) for _ in range(3))
+    _case(hotels["paris"], priority="low")
+    for case in (quick, slow, silent):
+        Case.objects.filter(pk=case.pk).update(created=datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
+    Case.objects.filter(priority="low").update(created=datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
+    clock.set(datetime(2026, 3, 10, 10, 0, tzinfo=PARIS))
+    quick = case_update(case=quick, status=Case.Status.IN_PROGRESS, actor=SYSTEM)
+    clock.set(datetime(2026, 3, 10, 12, 0, tzinfo=PARIS))
+    case_update(case=quick, status=Case.Status.RESOLVED, actor=SYSTEM)
+    slow = case_update(case=slow, status=Case.Status.IN_PROGRESS, actor=SYSTEM)
+    assert sla_breaches_detect() == 1  # the silent one
+    clock.set(datetime(2026, 3, 10, 16, 0, tzinfo=PARIS))
+    case_update(case=slow, status=Case.Status.RESOLVED, actor=SYSTEM)
+
+    [row] = sla_measures(actor=SYSTEM, start=date(2026, 3, 1), end=date(2026, 3, 31))
+    assert (row["property"], row["month"], row["cases"]) == (hotels["paris"].pk, "2026-03", 4)
+    assert (row["first_response_met"], row["first_response_breached"]) == (1, 2)
+    assert row["first_response_compliance"] == Decimal("33.3")
+    assert (row["resolution_met"], row["resolution_breached"]) == (2, 0)
+    assert row["resolution_compliance"] == Decimal("100.0")
+    assert sla_measures(actor=SYSTEM, start=date(2026, 4, 1), end=date(2026, 4, 30)) == []
