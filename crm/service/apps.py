@@ -29,7 +29,8 @@ class ServiceConfig(AppConfig):
                 "active", "updated",
             ),
             "survey": (
-                "key", "title", "intro", "active", "link_days", "case_at_nps", "questions",
+                "key", "title", "intro", "active", "link_days", "case_at_nps", "remind_after_days",
+                "questions",
                 "created", "updated",
             ),
             "survey_response": (

@@ -175,6 +175,9 @@ class Survey(models.Model):
     link_days = models.PositiveSmallIntegerField(default=30)
     # An answer with an NPS at or below this opens a case (None: never).
     case_at_nps = models.PositiveSmallIntegerField(null=True, blank=True, default=6)
+    # Guests invited by e-mail who have not answered this many days later get one
+    # reminder (None: no reminders).
+    remind_after_days = models.PositiveSmallIntegerField(null=True, blank=True, default=3)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -248,6 +251,7 @@ class Invitation(models.Model):
     language = models.CharField(max_length=10, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

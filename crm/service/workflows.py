@@ -8,8 +8,6 @@ invitation (one per survey, guest and stay), so answers never split."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from django.utils import translation
-from django.utils.translation import gettext as _
 
 from metadata.workflows.registry import ActionType, Outcome, RunContext
 
@@ -36,14 +34,10 @@ def _validate(config: dict, object_api_name: str) -> dict:
 
 def _run(ctx: RunContext, config: dict) -> Outcome:
     from crm.service.models import Survey
+    from crm.service.services.survey_mail import survey_email, unsubscribe_link
     from crm.service.services.surveys import invitation_create, link_path
     from metadata.workflows import registry
-    from metadata.workflows.messaging import (
-        outbox_enqueue,
-        tenant_base_url,
-        unsubscribe_token,
-        unsubscribe_url,
-    )
+    from metadata.workflows.messaging import outbox_enqueue, tenant_base_url
 
     survey = Survey.objects.filter(key=config["survey"], active=True).first()
     if survey is None:
@@ -61,14 +55,7 @@ def _run(ctx: RunContext, config: dict) -> Outcome:
         )
     reservation = ctx.record
     language = recipient.language or "en"
-    unsubscribe = unsubscribe_url(
-        unsubscribe_token(
-            subject_type=recipient.subject_type,
-            subject_id=recipient.subject_id,
-            channel="email",
-            purpose="service",
-        )
-    )
+    unsubscribe = unsubscribe_link(recipient.subject_id)
     if ctx.dry_run:
         link = tenant_base_url() + "/survey/<link>/"
     else:
@@ -80,14 +67,9 @@ def _run(ctx: RunContext, config: dict) -> Outcome:
             actor=ctx.actor,
         )
         link = tenant_base_url() + link_path(invitation)
-    with translation.override(language):
-        subject = str(survey.title)[:300]
-        lines = [
-            str(survey.intro or "").strip(),
-            _("Tell us about your stay: %(link)s") % {"link": link},
-        ]
-        body = "\n\n".join(line for line in lines if line)
-        body += "\n\n" + _("To stop receiving these messages: %(url)s") % {"url": unsubscribe}
+    subject, body = survey_email(
+        survey=survey, link=link, language=language, unsubscribe=unsubscribe
+    )
     detail = {
         "channel": "email",
         "recipient": recipient.address,

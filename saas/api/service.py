@@ -137,6 +137,7 @@ def survey_as_dict(survey: Survey) -> dict[str, Any]:
         "active": survey.active,
         "link_days": survey.link_days,
         "case_at_nps": survey.case_at_nps,
+        "remind_after_days": survey.remind_after_days,
         "questions": [question_as_dict(q) for q in survey.questions.all()],
         "created": survey.created,
         "updated": survey.updated,
@@ -325,6 +326,10 @@ class SurveyIn(serializers.Serializer):
         help_text="An NPS at or below this opens a case; null: never",
     )  # fmt: skip
     # An empty list is refused by the service, naming ``questions``.
+    remind_after_days = serializers.IntegerField(
+        min_value=1, max_value=60, required=False, allow_null=True,
+        help_text="Days after which one reminder goes to guests who have not answered; null: none",
+    )  # fmt: skip
     questions = QuestionIn(many=True, max_length=30)  # type: ignore[call-arg]
     translations = _TRANSLATIONS
 
@@ -336,6 +341,10 @@ class SurveyChange(serializers.Serializer):
     link_days = serializers.IntegerField(min_value=1, max_value=365, required=False)
     case_at_nps = serializers.IntegerField(min_value=0, max_value=10, required=False,
                                            allow_null=True)  # fmt: skip
+    remind_after_days = serializers.IntegerField(
+        min_value=1, max_value=60, required=False, allow_null=True,
+        help_text="Days after which one reminder goes to guests who have not answered; null: none",
+    )  # fmt: skip
     translations = _TRANSLATIONS
 
 
@@ -347,6 +356,7 @@ class SurveyOut(serializers.Serializer):
     active = serializers.BooleanField()
     link_days = serializers.IntegerField()
     case_at_nps = serializers.IntegerField(allow_null=True)
+    remind_after_days = serializers.IntegerField(allow_null=True)
     questions = QuestionOut(many=True)
     created = serializers.DateTimeField()
     updated = serializers.DateTimeField()

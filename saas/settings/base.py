@@ -429,6 +429,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.service.tasks.sla_sweep_everywhere",
         "schedule": 60,
     },
+    # Service desk: one reminder to guests who have not answered a survey (each at most
+    # once, so hourly runs are harmless).
+    "service-survey-reminders": {
+        "task": "crm.service.tasks.survey_reminders_everywhere",
+        "schedule": 60 * 60,
+    },
 }
 # Outbound webhooks: an endpoint failing this many attempts in a row is disabled. URLs
 # whose host is or resolves to a loopback, private, link-local, reserved or otherwise

@@ -60,7 +60,7 @@ def test_back_to_zero_and_forward_again(hotels, clock):
     assert _rights() == set()
     assert Case.objects.filter(pk=case.pk).exists()
 
-    _migrate([("service", "0004_guest_kept_through_merges")])
+    _migrate([("service", "0005_survey_reminders")])
 
     assert {
         "service_casesla",

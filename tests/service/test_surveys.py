@@ -4,6 +4,7 @@ and tampered links refused, a low score opening a case, and the measures."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -271,3 +272,44 @@ def test_survey_definitions_refuse_bad_questions_naming_them(hotels):
             actor=SYSTEM,
         )
     assert list(language.value.message_dict) == ["translations"]
+
+
+def test_one_reminder_goes_to_guests_who_have_not_answered(
+    survey, hotels, clock, settings, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from crm.service.services.surveys import survey_reminders_send
+    from crm.services.guests import guest_consent_record
+
+    settings.ATRIUM_WORKFLOWS_INLINE = True  # the outbox delivers in this process
+    clock.set(datetime(2026, 3, 1, 10, 0, tzinfo=UTC))
+    people = {}
+    for name, language in (("Quiet", "zh-hans"), ("Answered", "en"), ("OptedOut", "en")):
+        guest = make_guest(surname=name, emails=[f"{name.lower()}@example.com"], language=language)
+        stay = make_reservation(property=hotels["paris"], guest=guest)
+        people[name] = invitation_create(survey=survey, guest=guest, reservation=stay, actor=SYSTEM)
+    survey_answer(invitation=people["Answered"], answers={"recommend": 9})
+    guest_consent_record(
+        guest=people["OptedOut"].guest,
+        channel="email",
+        purpose="service",
+        opted_in=False,
+        source="test",
+        actor=SYSTEM,
+    )
+
+    clock.set(datetime(2026, 3, 3, 10, 0, tzinfo=UTC))  # two days: too early (3)
+    assert survey_reminders_send() == 0
+    clock.set(datetime(2026, 3, 4, 10, 0, tzinfo=UTC))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert survey_reminders_send() == 1
+    assert survey_reminders_send() == 0  # reminded once
+    [message] = mail.outbox
+    assert message.to == ["quiet@example.com"]
+    assert message.subject == "提醒：您的住宿体验如何？"
+    path = re.search(r"https?://[^/]+(/survey/[^/\s]+/)", message.body).group(1)
+    assert Client(HTTP_HOST="alpha.test").get(path).status_code == 200
+    assert Invitation.objects.get(pk=people["Quiet"].pk).reminded_at == datetime(
+        2026, 3, 4, 10, 0, tzinfo=UTC
+    )

@@ -29,7 +29,15 @@ from tenants.errors import Conflict
 LINK_SALT = "atrium.service.survey-link"
 LONGEST_LINK_DAYS = 365
 _LANGS = {code for code, _ in settings.LANGUAGES}
-SURVEY_FIELDS = ("key", "title", "intro", "active", "link_days", "case_at_nps")
+SURVEY_FIELDS = (
+    "key",
+    "title",
+    "intro",
+    "active",
+    "link_days",
+    "case_at_nps",
+    "remind_after_days",
+)
 MAX_QUESTIONS = 30
 MAX_TEXT = 5000
 
@@ -92,6 +100,7 @@ def survey_create(
     active: bool = True,
     link_days: int = 30,
     case_at_nps: int | None = 6,
+    remind_after_days: int | None = 3,
     translations: dict | None = None,
     actor: Principal,
 ) -> Survey:
@@ -108,6 +117,7 @@ def survey_create(
         active=active,
         link_days=link_days,
         case_at_nps=case_at_nps,
+        remind_after_days=remind_after_days,
     )
     survey.title_en = survey.title_en or title  # type: ignore[attr-defined]
     survey.intro_en = survey.intro_en or intro  # type: ignore[attr-defined]
@@ -379,3 +389,72 @@ def _low_score_case(response: Response) -> Case:
         property=reservation.property if reservation is not None else None,
         actor=Principal.system("service: low survey score"),
     )
+
+
+def survey_reminders_send(*, limit: int = 500) -> int:
+    """One reminder to each guest invited by e-mail who has not answered
+    ``remind_after_days`` after the invitation, while the link still works, after the
+    consent rules of service messages. Each invitation is claimed by a conditional
+    update in the transaction that queues its e-mail, so a run repeated (or running
+    beside another) reminds once."""
+    from datetime import timedelta
+
+    from crm.selectors.guests import guest_consent_state
+    from crm.service.services.survey_mail import survey_email, unsubscribe_link
+    from metadata.workflows.messaging import outbox_enqueue, tenant_base_url
+    from tenants.context import current_tenant
+
+    now = clock.now()
+    candidates = (
+        Invitation.objects.filter(
+            channel="email",
+            reminded_at__isnull=True,
+            response__isnull=True,
+            expires_at__gt=now,
+            survey__active=True,
+            survey__remind_after_days__isnull=False,
+            guest__isnull=False,
+            guest__erased_at__isnull=True,
+            created_at__lte=now - timedelta(days=1),
+        )
+        .select_related("survey", "guest")
+        .order_by("created_at", "pk")[:limit]
+    )
+    default = getattr(current_tenant(), "default_language", None) or "en"
+    sent = 0
+    for invitation in candidates:
+        survey, guest = invitation.survey, invitation.guest
+        assert survey.remind_after_days is not None and guest is not None
+        if invitation.created_at > now - timedelta(days=survey.remind_after_days):
+            continue
+        if not guest.email:
+            continue
+        if guest_consent_state(guest_id=guest.pk, channel="email", purpose="service") is False:
+            continue
+        with transaction.atomic():
+            claimed = Invitation.objects.filter(
+                pk=invitation.pk, reminded_at__isnull=True, response__isnull=True
+            ).update(reminded_at=now)
+            if not claimed:
+                continue
+            language = invitation.language or default
+            unsubscribe = unsubscribe_link(guest.pk)
+            subject, body = survey_email(
+                survey=survey,
+                link=tenant_base_url() + link_path(invitation),
+                language=language,
+                unsubscribe=unsubscribe,
+                reminder=True,
+            )
+            outbox_enqueue(
+                channel="email",
+                object_api_name="reservation" if invitation.reservation_id else "guest",
+                record_id=str(invitation.reservation_id or guest.pk),
+                recipient=guest.email,
+                language=language,
+                subject=subject,
+                body=body,
+                headers={"List-Unsubscribe": f"<{unsubscribe}>"},
+            )
+        sent += 1
+    return sent
