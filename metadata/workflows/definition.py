@@ -23,6 +23,7 @@ TRIGGERS = (
     "date_relative",
     "schedule",
     "manual",
+    "event",
 )
 EVENT_TRIGGERS = {
     "record_created": "created",
@@ -96,13 +97,27 @@ def trigger_clean(object_api_name: str, trigger: Any) -> dict:
         "date_relative": {"type", "field", "offset", "unit", "at", "yearly"},
         "schedule": {"type", "cron"},
         "manual": {"type"},
+        "event": {"type", "event"},
     }[kind]
     unknown = sorted(set(trigger) - allowed)
     if unknown:
         raise _fail(f"trigger.{unknown[0]}", f"{unknown[0]} is not a setting of {kind} triggers.")
-    if (kind in EVENT_TRIGGERS or kind == "date_relative") and not object_api_name:
+    if (kind in EVENT_TRIGGERS or kind in ("date_relative", "event")) and not object_api_name:
         raise _fail("object", f"A {kind} trigger needs an object.", "required")
     out: dict[str, Any] = {"type": kind}
+    if kind == "event":
+        name = trigger.get("event")
+        known = {
+            n: obj for n, (obj, _) in registry.event_triggers().items() if obj == object_api_name
+        }
+        if not isinstance(name, str) or name not in known:
+            raise _fail(
+                "trigger.event",
+                f"Use one of the events of {object_api_name}: "
+                f"{', '.join(sorted(known)) or 'none'}.",
+                "event",
+            )
+        out["event"] = name
     if kind == "record_updated":
         fields = trigger.get("fields") or []
         if not isinstance(fields, list):

@@ -221,6 +221,42 @@ def record_event_handle(event: events.RecordEvent) -> None:
         )
 
 
+def workflow_event_fire(
+    *, name: str, object_api_name: str, record_id: Any, occurrence: str, data: dict | None = None
+) -> list[WorkflowRun]:
+    """An upper layer's named event about a record (registered with
+    ``registry.event_trigger_register``): a run of every enabled workflow triggered by it,
+    queued on commit. ``occurrence`` names this happening, so firing it again (a task
+    delivered twice) makes no second run."""
+    if current_schema() in ("public", settings.TENANT_BASE_SCHEMA):
+        return []
+    workflows = _workflow_index().get((object_api_name, "event"))
+    if not workflows:
+        return []
+    origin = events.current_origin()
+    chain = [int(w) for w in origin.get("workflows", [])]
+    runs = []
+    for workflow in workflows:
+        version = workflow.current_version
+        if version is None or version.trigger.get("event") != name or workflow.pk in chain:
+            continue
+        if len(chain) + 1 > _max_depth():
+            continue
+        run = run_create(
+            workflow=workflow,
+            version=version,
+            object_api_name=object_api_name,
+            record_id=str(record_id),
+            occurrence_key=f"event:{name}:{occurrence}",
+            trigger_type="event",
+            event={"name": name, "data": data or {}, "origin": origin},
+            depth=len(chain) + 1,
+        )
+        if run is not None:
+            runs.append(run)
+    return runs
+
+
 # --- execution ----------------------------------------------------------------------------
 
 

@@ -106,6 +106,18 @@ _relations: dict[tuple[str, str], Relation] = {}
 _recipients: dict[str, RecipientResolver] = {}
 _consent: dict[str, ConsentChecker] = {}
 _contexts: dict[str, ContextProvider] = {}
+# Named events an upper layer raises about a record of an object ("case_sla_breached" on
+# case): name -> (object api_name, label). Workflows trigger on them with
+# {"type": "event", "event": name}.
+_events: dict[str, tuple[str, str]] = {}
+
+
+def event_trigger_register(name: str, *, object_api_name: str, label: str) -> None:
+    _events[name] = (object_api_name, label)
+
+
+def event_triggers() -> dict[str, tuple[str, str]]:
+    return dict(_events)
 
 
 def action_register(action: ActionType) -> None:

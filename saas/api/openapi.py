@@ -33,7 +33,20 @@ GENERIC = (
 
 # Fixed endpoints that belong to a switchable module: a tenant's own schema leaves them
 # out while the module is off (the base snapshot, shared by all, keeps them).
-MODULE_PATHS = {"/api/v1/loyalty/": "loyalty"}
+# A module's own routes leave a tenant's document while the module is off (its doors
+# answer 403 module_disabled then).
+MODULE_PATHS = {
+    "/api/v1/loyalty/": "loyalty",
+    "/api/v1/service-levels/": "service",
+    "/api/v1/service-calendars/": "service",
+    "/api/v1/service-measures/": "service",
+    "/api/v1/surveys/": "service",
+    "/api/v1/survey-responses/": "service",
+    "/api/v1/survey-measures/": "service",
+    "/api/v1/cases/{id}/sla/": "service",
+    "/api/v1/cases/{id}/messages/": "service",
+    "/api/v1/cases/inbound-email/": "service",
+}
 
 ERRORS: dict[str, Any] = {
     "type": "object",

@@ -10,6 +10,7 @@ from saas.api import metadata as api_metadata
 from saas.api import platform as api_views
 from saas.api import records as api_records
 from saas.api import reservation_folio as api_folio
+from saas.api import service as api_service
 from saas.api import users as api_users
 from saas.api import webhooks as api_webhooks
 from saas.api import workflows as api_workflows
@@ -203,6 +204,50 @@ urlpatterns = [
         api_loyalty.RedemptionCancelApi.as_view(),
         name="api_loyalty_redemption_cancel",
     ),
+    # The service desk module (before the generic collections, as loyalty).
+    path("service-levels/", api_service.ServiceLevelListApi.as_view(), name="api_service_levels"),
+    path(
+        "service-levels/<int:pk>/",
+        api_service.ServiceLevelDetailApi.as_view(),
+        name="api_service_level",
+    ),
+    path("service-calendars/", api_service.CalendarListApi.as_view(), name="api_service_calendars"),
+    path("cases/<int:pk>/sla/", api_service.CaseSlaApi.as_view(), name="api_case_sla"),
+    path(
+        "cases/<int:pk>/messages/",
+        api_service.CaseMessagesApi.as_view(),
+        name="api_case_messages",
+    ),
+    path(
+        "cases/inbound-email/",
+        api_service.InboundEmailApi.as_view(),
+        name="api_case_inbound_email",
+    ),
+    path(
+        "cases/<int:pk>/sla/pause/",
+        api_service.CaseSlaPauseApi.as_view(),
+        name="api_case_sla_pause",
+    ),
+    path(
+        "cases/<int:pk>/sla/resume/",
+        api_service.CaseSlaResumeApi.as_view(),
+        name="api_case_sla_resume",
+    ),
+    path("surveys/", api_service.SurveyListApi.as_view(), name="api_surveys"),
+    path("surveys/<int:pk>/", api_service.SurveyDetailApi.as_view(), name="api_survey"),
+    path(
+        "surveys/<int:pk>/invitations/",
+        api_service.SurveyInvitationApi.as_view(),
+        name="api_survey_invitations",
+    ),
+    path("survey-responses/", api_service.ResponseListApi.as_view(), name="api_survey_responses"),
+    path(
+        "survey-responses/<int:pk>/",
+        api_service.ResponseDetailApi.as_view(),
+        name="api_survey_response",
+    ),
+    path("survey-measures/", api_service.MeasuresApi.as_view(), name="api_survey_measures"),
+    path("service-measures/", api_service.SlaMeasuresApi.as_view(), name="api_service_measures"),
     path(
         "reservations/<int:pk>/folio/",
         api_folio.ReservationFolioApi.as_view(),

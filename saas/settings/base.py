@@ -62,6 +62,7 @@ TENANT_APPS = [
     "crm",
     # Domain modules of crm, each switchable per tenant (their tables stay when off).
     "crm.loyalty",
+    "crm.service",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -304,11 +305,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["saas.api.auth.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PARSER_CLASSES": [
-        "saas.api.errors.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
-    ],
+    # The API speaks JSON only (a form-encoded body is a 415): one way to send each
+    # type, as the OpenAPI document says.
+    "DEFAULT_PARSER_CLASSES": ["saas.api.errors.JSONParser"],
 }
 # OpenAPI 3 at /api/v1/schema/, per tenant (see saas/openapi.py); Swagger UI at
 # /api/v1/docs/ and Redoc at /api/v1/redoc/ from the sidecar package's static files.
@@ -431,6 +430,17 @@ CELERY_BEAT_SCHEDULE = {
     "loyalty-nightly": {
         "task": "crm.loyalty.tasks.loyalty_nightly_everywhere",
         "schedule": crontab(minute=30, hour=2),
+    },
+    # Service desk: record cases past their first-response or resolution due time.
+    "service-sla-sweep": {
+        "task": "crm.service.tasks.sla_sweep_everywhere",
+        "schedule": 60,
+    },
+    # Service desk: one reminder to guests who have not answered a survey (each at most
+    # once, so hourly runs are harmless).
+    "service-survey-reminders": {
+        "task": "crm.service.tasks.survey_reminders_everywhere",
+        "schedule": 60 * 60,
     },
 }
 # Outbound webhooks: an endpoint failing this many attempts in a row is disabled. URLs

@@ -82,7 +82,10 @@ def languages(request) -> dict:
 
         records = custom_objects_menu(user)
         actor = Principal.of(user)
-        can = {name: actor.can(name, "view") for name in ("guest", "reservation", "company")}
+        can = {
+            name: actor.can(name, "view")
+            for name in ("guest", "reservation", "company", "case", "survey_response")
+        }
     return {
         "ui_languages": tenant_languages(),
         "ui_is_admin": signed_in and Principal.of(user).is_admin,

@@ -530,7 +530,8 @@ def _leaf_value(op: str, raw: str) -> Any:
 
 
 def trigger_choices() -> list[tuple[str, str]]:
-    return [(kind, str(TRIGGER_LABELS.get(kind, kind))) for kind in TRIGGERS]
+    # Named events (a module's, such as case_sla_breached) are set through the API.
+    return [(kind, str(TRIGGER_LABELS.get(kind, kind))) for kind in TRIGGERS if kind != "event"]
 
 
 def operator_choices() -> list[tuple[str, str]]:

@@ -21,6 +21,7 @@ from saas.ui import (
     workflows,
 )
 from saas.ui import platform as views
+from saas.ui import service as service_views
 
 password_reset = [
     path("password/reset/", access_views.PasswordResetView.as_view(), name="password_reset"),
@@ -223,6 +224,10 @@ urlpatterns = [
     path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),
     path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("service/queue/", service_views.service_queue, name="service_queue"),
+    path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
+    # A guest's survey, through its signed link (no sign-in).
+    path("survey/<str:token>/", service_views.survey_answer_view, name="survey_answer"),
     path("api/v1/", include("saas.api.urls")),
 ]
 

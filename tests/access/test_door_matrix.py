@@ -213,6 +213,7 @@ def _collection_doors() -> dict[str, list[Door]]:
 
 THING = "/api/v1/objects/mx_thing/records/"
 LOY = "/api/v1/loyalty/"
+SVC = "/api/v1/"
 WF = "/api/v1/workflows/"
 MD = "/api/v1/metadata/objects/"
 
@@ -228,6 +229,11 @@ DOORS: dict[str, list[Door]] = {
     "password_reset_complete": [Door("get", _c("/password/reset/done/"), public(), api=False)],
     "set_language": [Door("post", _c("/i18n/language/"), public(), lambda c: {}, api=False)],
     "unsubscribe": [Door("get", _c("/unsubscribe/not-a-token/"), public(), api=False)],
+    "survey_answer": [Door("get", _c("/survey/not-a-token/"), public(), api=False)],
+    "service_queue": [Door("get", _c("/service/queue/"), obj("case", "view"), api=False)],
+    "service_satisfaction": [
+        Door("get", _c("/service/satisfaction/"), obj("survey_response", "view"), api=False)
+    ],
     # Screens for anyone signed in.
     "home": [Door("get", _c("/"), signed_in(), api=False)],
     "two_factor_verify": [Door("get", _c("/login/verify/"), signed_in(), api=False)],
@@ -707,6 +713,88 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {"HotelReservations": []},
         )  # fmt: skip
     ],
+    # The service desk module (on in the world below).
+    "api_service_levels": [
+        Door("get", _c(SVC + "service-levels/"), obj("service_level", "view")),
+        Door("post", _c(SVC + "service-levels/"), obj("service_level", "create"), lambda c: {}),
+    ],
+    "api_service_level": [
+        Door("get", _c(SVC + "service-levels/{level}/"), obj("service_level", "view")),
+        Door(
+            "patch", _c(SVC + "service-levels/{level}/"), obj("service_level", "edit"), lambda c: {}
+        ),
+    ],
+    "api_service_calendars": [
+        Door("get", _c(SVC + "service-calendars/"), obj("service_level", "view")),
+        Door("post", _c(SVC + "service-calendars/"), obj("service_level", "edit"), lambda c: {}),
+    ],
+    "api_case_sla": [
+        Door("get", _c(SVC + "cases/{case_a}/sla/"), record("case", "view", "case_a"))
+    ],
+    "api_case_sla_pause": [
+        Door(
+            "post",
+            _c(SVC + "cases/{case_a}/sla/pause/"),
+            record("case", "edit", "case_a"),
+            lambda c: {},
+        )
+    ],
+    "api_case_sla_resume": [
+        Door(
+            "post",
+            _c(SVC + "cases/{case_a}/sla/resume/"),
+            record("case", "edit", "case_a"),
+            lambda c: {},
+        )
+    ],
+    "api_service_measures": [
+        Door(
+            "get",
+            _c(SVC + "service-measures/?start=2026-01-01&end=2026-12-31"),
+            obj("case", "view"),
+        )
+    ],
+    "api_case_messages": [
+        Door("get", _c(SVC + "cases/{case_a}/messages/"), record("case", "view", "case_a")),
+        Door(
+            "post",
+            _c(SVC + "cases/{case_a}/messages/"),
+            record("case", "edit", "case_a"),
+            lambda c: {},
+        ),
+    ],
+    "api_case_inbound_email": [
+        Door("post", _c(SVC + "cases/inbound-email/"), obj("case", "edit"), lambda c: {})
+    ],
+    "api_surveys": [
+        Door("get", _c(SVC + "surveys/"), obj("survey", "view")),
+        Door("post", _c(SVC + "surveys/"), obj("survey", "create"), lambda c: {}),
+    ],
+    "api_survey": [
+        Door("get", _c(SVC + "surveys/{survey}/"), obj("survey", "view")),
+        Door("patch", _c(SVC + "surveys/{survey}/"), obj("survey", "edit"), lambda c: {}),
+    ],
+    "api_survey_invitations": [
+        Door(
+            "post",
+            _c(SVC + "surveys/{survey}/invitations/"),
+            obj("survey_response", "create"),
+            lambda c: {},
+        )
+    ],
+    "api_survey_responses": [
+        Door("get", _c(SVC + "survey-responses/"), obj("survey_response", "view"))
+    ],
+    "api_survey_response": [
+        Door("get", _c(SVC + "survey-responses/{survey_response}/"), obj("survey_response", "view"))
+    ],
+    "api_survey_measures": [
+        Door(
+            "get",
+            _c(SVC + "survey-measures/?start=2026-01-01&end=2026-12-31"),
+            obj("survey_response", "view"),
+        )
+    ],
     # The loyalty module (switched on in the world below).
     "api_loyalty_programme": [
         Door("get", _c(LOY + "programme/"), obj("loyalty_account", "view")),
@@ -842,6 +930,8 @@ def _world(tenant) -> dict:
     from crm.loyalty.services.members import member_enrol
     from crm.loyalty.services.programme import tier_create
     from crm.loyalty.services.redemptions import redemption_reserve, reward_create
+    from crm.service.services.levels import service_level_create
+    from crm.service.services.surveys import invitation_create, survey_answer, survey_create
     from crm.services.activities import activity_create
     from crm.services.cases import case_create
     from crm.services.companies import company_create
@@ -884,7 +974,24 @@ def _world(tenant) -> dict:
     member = member_enrol(guest=guest_b, actor=SYSTEM)
     points_adjust(member=member, points=100_000, reason="matrix", actor=SYSTEM)
     reward = reward_create(key="mx-reward", name="Reward", points=10, actor=SYSTEM)
+    survey = survey_create(
+        key="mx-survey",
+        title="Survey",
+        questions=[{"key": "nps", "kind": "nps", "text": "Recommend?"}],
+        actor=SYSTEM,
+    )
+    answer = survey_answer(
+        invitation=invitation_create(
+            survey=survey, guest=guest_a, reservation=stay_a, actor=SYSTEM
+        ),
+        answers={"nps": 9},
+    )
     return {
+        "level": service_level_create(
+            priority="low", first_response_minutes=60, resolution_minutes=600, actor=SYSTEM
+        ).pk,
+        "survey": survey.pk,
+        "survey_response": answer.pk,
         "member": member.pk,
         "reward": reward.pk,
         "redemption": redemption_reserve(member=member, reward=reward, actor=SYSTEM).pk,
