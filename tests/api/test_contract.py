@@ -302,3 +302,14 @@ def test_a_guest_reads_and_writes_its_emails_and_phones_as_lists(world):
     # Lists show the same, for a whole page in a bounded number of queries.
     listed = client.get("/api/v1/guests/?limit=100").json()["results"]
     assert any(row["emails"] == ["ana@example.com"] for row in listed)
+
+
+def test_the_api_takes_json_bodies_only(tenant_a):
+    client = api(tenant_a)
+    form = client.post("/api/v1/users/", {"email": "form@alpha.test", "roles": ""})
+    assert form.status_code == 415
+    assert form.json()["errors"][0]["code"] == "unsupported_media_type"
+    with tenant_context(tenant_a):
+        from tenants.users.models import User
+
+        assert not User.objects.filter(email="form@alpha.test").exists()
