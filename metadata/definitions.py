@@ -164,10 +164,6 @@ def object_snapshot(api_name: str, *, include_archived: bool = False) -> ObjectS
     return snap
 
 
-def cache_clear() -> None:
-    _cache.clear()
-
-
 def record_exists(*, object_api_name: str, record_id: int) -> bool:
     """Whether the object (built-in or tenant-defined) has a record with this id."""
     snap = snapshot().get(object_api_name)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from tenants.models import Domain, Tenant
+from tenants.models import Tenant
 
 
 def tenant_list(*, include_internal: bool = False) -> QuerySet[Tenant]:
@@ -22,7 +22,3 @@ def tenants_for_background_work() -> QuerySet[Tenant]:
         kind=Tenant.Kind.HOTEL_GROUP,
         status__in=[Tenant.Status.TRIAL, Tenant.Status.ACTIVE, Tenant.Status.PAST_DUE],
     ).order_by("pk")
-
-
-def domain_taken(*, domain: str) -> bool:
-    return Domain.objects.filter(domain=domain).exists()

@@ -47,6 +47,19 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a browser test that served a page
+    in Chinese must not make the next test's factories store names in Chinese only (a
+    translated field is written in the active language)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _back_to_public():
     yield
     connection.set_schema_to_public()

@@ -99,7 +99,3 @@ def json_safe(value):
     if isinstance(value, _PLAIN):  # most values of an audit row: nothing to convert
         return value
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
-
-
-def user_id_of(user) -> int | None:
-    return getattr(user, "pk", None) if user is not None else None

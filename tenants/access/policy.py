@@ -390,13 +390,6 @@ def fields_visible(
     return frozenset(field_access(user, object_api_name, scopes=scopes, fields=fields))
 
 
-def fields_editable(
-    user, object_api_name: str, *, scopes: Iterable[str] | None = None, fields: Iterable[str] = ()
-) -> frozenset[str]:
-    access = field_access(user, object_api_name, scopes=scopes, fields=fields)
-    return frozenset(name for name, level in access.items() if level == FieldAccess.EDIT)
-
-
 def fields_require_editable(
     user,
     object_api_name: str,

@@ -39,16 +39,6 @@ def role_list() -> QuerySet[Role]:
     return Role.objects.prefetch_related("object_permissions", "field_permissions")
 
 
-def temporary_grants_active(*, user_id: int | None = None) -> QuerySet[TemporaryGrant]:
-    now = timezone.now()
-    qs = TemporaryGrant.objects.select_related("user", "granted_by").filter(
-        revoked_at__isnull=True, starts_at__lte=now, expires_at__gt=now
-    )
-    if user_id is not None:
-        qs = qs.filter(user_id=user_id)
-    return qs.order_by("expires_at")
-
-
 def administrators():
     """Active users holding a role that grants everything (the one administrator rule),
     first created first."""

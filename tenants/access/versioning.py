@@ -91,7 +91,3 @@ def cached(kind: str, key: Hashable, build: Callable[[], T]) -> T:
         _cache.clear()
     _cache[full] = value
     return value
-
-
-def cache_clear() -> None:
-    _cache.clear()
