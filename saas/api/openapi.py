@@ -496,6 +496,7 @@ def _list_params(snap) -> list[dict[str, Any]]:
     names = [f.name for f in snap.model()._meta.concrete_fields if f.name not in UNREADABLE] + [
         f"custom.{n}" for n in (snap.active_fields if not _base_only.get() else {})
     ]
+    related = list(snap.builtin.related_keys) if snap.builtin is not None else []
     return [
         {
             "name": "limit",
@@ -519,7 +520,10 @@ def _list_params(snap) -> list[dict[str, Any]]:
         {
             "name": "fields",
             "in": "query",
-            "schema": {"type": "string", "pattern": _ordering_pattern(names, signed=False)},
+            "schema": {
+                "type": "string",
+                "pattern": _ordering_pattern(names + related, signed=False),
+            },
             "description": "Only these keys (and id) in each record",
         },
         {

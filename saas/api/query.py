@@ -81,6 +81,7 @@ def list_query_parse(params, snap, *, paged: bool = True) -> ListQuery:
     limit = _limit(params.get("limit", "50")) if paged else 0
     offset = cursor_decode(params.get("cursor")) if paged else 0
     fields = None
+    related = set(snap.builtin.related_keys) if snap.builtin is not None else set()
     if params.get("fields"):
         fields = []
         for item in params["fields"].split(","):
@@ -90,6 +91,9 @@ def list_query_parse(params, snap, *, paged: bool = True) -> ListQuery:
             match = PARAM_RE.fullmatch(item)
             if not match or match.group(3):
                 raise ValidationError({"fields": f"{item} is not a field name."})
+            if not match.group(1) and item in related:  # a guest's emails, phones
+                fields.append(item)
+                continue
             name = _field_name(snap, model_fields, match.group(2), bool(match.group(1)), "fields")
             fields.append(f"custom.{name}" if match.group(1) else name)
     include = {i.strip() for i in params.get("include", "").split(",") if i.strip()}

@@ -302,6 +302,10 @@ def test_a_guest_reads_and_writes_its_emails_and_phones_as_lists(world):
     # Lists show the same, for a whole page in a bounded number of queries.
     listed = client.get("/api/v1/guests/?limit=100").json()["results"]
     assert any(row["emails"] == ["ana@example.com"] for row in listed)
+    # ...and they can be asked for alone (fields=), though not filtered or sorted by.
+    sparse = client.get("/api/v1/guests/?fields=surname,emails").json()["results"]
+    assert {"id", "surname", "emails"} == set(sparse[0])
+    assert client.get("/api/v1/guests/?ordering=emails").status_code == 400
 
 
 def test_the_api_takes_json_bodies_only(tenant_a):
