@@ -232,11 +232,16 @@ GUEST_CREATE = frozenset({*GUEST_FIELDS, *GUEST_EXTRA})
 GUEST_UPDATE = frozenset({*GUEST_FIELDS, "custom", "emails", "phones"})
 
 
-def _guest_lists(ids: list[int]) -> dict[int, dict[str, list]]:
+def _guest_lists(ids: list[int]) -> dict[int, dict[str, Any]]:
     """E-mails and phones of many guests in two queries, each primary first."""
     from crm.models import GuestEmail, GuestPhone
+    from crm.services.common import tenant_base_currency
 
-    out: dict[int, dict[str, list]] = {pk: {"emails": [], "phones": []} for pk in ids}
+    # Revenue figures are kept in the group's base currency: the answer says which.
+    base = tenant_base_currency()
+    out: dict[int, dict[str, Any]] = {
+        pk: {"emails": [], "phones": [], "revenue_currency": base} for pk in ids
+    }
     for guest_id, email in GuestEmail.objects.filter(guest_id__in=ids).values_list(
         "guest_id", "email"
     ):
@@ -249,7 +254,19 @@ def _guest_lists(ids: list[int]) -> dict[int, dict[str, list]]:
 
 
 RELATED_LISTS: dict[str, dict[str, Any]] = {
-    "guest": {"related_lists": _guest_lists, "related_keys": ("emails", "phones")},
+    "guest": {
+        "related_lists": _guest_lists,
+        "related_keys": ("emails", "phones", "revenue_currency"),
+        "related_schema": {
+            "emails": {"type": "array", "items": {"type": "string"}},
+            "phones": {"type": "array", "items": {"type": "string"}},
+            "revenue_currency": {
+                "type": "string",
+                "readOnly": True,
+                "description": "The currency of revenue (the group's base currency)",
+            },
+        },
+    },
 }
 
 

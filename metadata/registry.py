@@ -66,8 +66,10 @@ class BuiltinObject:
     writer: RecordWriter | None = None
     # Lists a record carries beside its columns (a guest's e-mails and phones), read for
     # many records at once: ``(ids) -> {id: {key: [...]}}``, with the keys it fills.
-    related_lists: Callable[[list[int]], dict[int, dict[str, list]]] | None = None
+    related_lists: Callable[[list[int]], dict[int, dict[str, Any]]] | None = None
     related_keys: tuple[str, ...] = ()
+    # Their JSON Schema in the OpenAPI document.
+    related_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def model_class(self) -> type[models.Model]:
         from django.apps import apps

@@ -292,7 +292,7 @@ def _record_schema(snap, writer=None) -> dict[str, Any]:
             if field.name not in HIDDEN:
                 properties[field.name] = _django_field_schema(field)
         for key in snap.builtin.related_keys:
-            properties[key] = {"type": "array", "items": {"type": "string"}}
+            properties[key] = dict(snap.builtin.related_schema.get(key, {}))
         if hasattr(model, "id_document_number_masked"):
             properties["id_document_number"] = {
                 "type": "string",

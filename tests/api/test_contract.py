@@ -280,6 +280,8 @@ def test_a_guest_reads_and_writes_its_emails_and_phones_as_lists(world):
     url = f"/api/v1/guests/{made['/api/v1/guests/']}/"
     guest = client.get(url).json()
     assert guest["emails"] == ["ana@example.com"] and guest["phones"] == []
+    # Money is a decimal string with its currency (revenue is kept in the base currency).
+    assert guest["revenue"] == "0.00" and guest["revenue_currency"] == "EUR"
     changed = patch(
         client,
         url,
