@@ -4,6 +4,9 @@ auth, DRF, JSON), next to the same database work done raw through psycopg.
 1. Guests filtered by an indexed custom field and sorted, 100 per page.
 2. One guest retrieved by id.
 3. Bulk upsert of tenant-object records, 1,000 per request, against COPY of the rows.
+4. The same list sorted by a custom field without and with an index; guest, company and
+   reservation bulk upserts; the guest table's bytes per guest; the loyalty ledger
+   (saas/bench/loyalty.py).
 Uses the guests the custom_filter suite generated (it runs first)."""
 
 from __future__ import annotations
@@ -205,7 +208,16 @@ def run(log) -> list[Figure]:
         *_sorted_lists(client, tenant, codes, log),
         *_builtin_bulks(client, tenant, log),
         *_guest_bytes(tenant),
+        # The loyalty figures of issue 20 use the same tenant (they have no suite of
+        # their own yet: saas/management/commands/bench.py lists the suites).
+        *_loyalty(log),
     ]
+
+
+def _loyalty(log) -> list[Figure]:
+    from saas.bench import loyalty
+
+    return loyalty.run(log)
 
 
 def _raw_ms(tenant, sql: str, params_list: list[list]) -> list[float]:
