@@ -45,6 +45,7 @@ from crm.services.custom import custom_clean
 from crm.services.guests import guest_statistics_refresh
 from crm.services.tabular import file_errors_named, file_format_of, table_count, table_rows
 from metadata.types import country_codes
+from tenants.access import registry
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.validators import active_currencies
@@ -1000,10 +1001,14 @@ def import_file(
         return min(99, int(report.rows * 100 / total)) if total else 0
 
     def run_chunk(rows: list[tuple[int, dict]]) -> None:
-        if isinstance(importer, ReservationImporter):
-            _flush_reservations(importer, rows)
-        else:
-            importer.chunk(rows)
+        # Outside a request nothing caches the rights and definitions versions, and every
+        # row read them twice (custom values, workflows): once per chunk, as a request
+        # reads them once. Changes made meanwhile apply from the next chunk.
+        with registry.catalogue_cached():
+            if isinstance(importer, ReservationImporter):
+                _flush_reservations(importer, rows)
+            else:
+                importer.chunk(rows)
 
     def flush() -> None:
         if checkpoint is not None and not dry_run:

@@ -24,6 +24,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from saas.bench import REPO, Figure, Timer, p50, p95
+from tenants.access.principal import Principal
 from tenants.models import Tenant
 
 WORKERS = 4
@@ -97,7 +98,7 @@ def _tenant_ready(log) -> tuple[Tenant, str, int]:
         return tenant, token, guest_id
 
 
-def _gunicorn(port: int) -> subprocess.Popen:
+def _gunicorn(port: int, workers: int = WORKERS) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": settings.DATABASE_URL,
@@ -112,7 +113,7 @@ def _gunicorn(port: int) -> subprocess.Popen:
             str(Path(sys.executable).with_name("gunicorn")),
             "saas.wsgi:application",
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--bind",
             f"127.0.0.1:{port}",
             "--log-level",
@@ -123,14 +124,14 @@ def _gunicorn(port: int) -> subprocess.Popen:
     )
 
 
-def _wait_ready(port: int, proc: subprocess.Popen) -> None:
+def _wait_ready(port: int, proc: subprocess.Popen, host: str = HOST) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError("gunicorn exited during start-up")
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz", headers={"Host": HOST})
+            conn.request("GET", "/healthz", headers={"Host": host})
             if conn.getresponse().status == 200:
                 return
         except OSError:
@@ -138,7 +139,7 @@ def _wait_ready(port: int, proc: subprocess.Popen) -> None:
     raise RuntimeError("gunicorn did not answer /healthz within 60 s")
 
 
-def _drive(port: int, token: str, targets: list[Target], total: int):
+def _drive(port: int, token: str, targets: list[Target], total: int, host: str = HOST):
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -154,7 +155,7 @@ def _drive(port: int, token: str, targets: list[Target], total: int):
                 conn.request(
                     "GET",
                     target.path,
-                    headers={"Host": HOST, "Authorization": f"Bearer {token}"},
+                    headers={"Host": host, "Authorization": f"Bearer {token}"},
                 )
                 response = conn.getresponse()
                 response.read()
@@ -227,7 +228,85 @@ def _worker_peak_rss_mb(master_pid: int) -> float:
     return round(max(peaks), 1) if peaks else 0.0
 
 
+LIST_REQUESTS = {"small": 400, "large": 2000}
+
+
+def _sorted_list_load(log) -> list[Figure]:
+    """The filtered guest list sorted by a custom field (without and with an index), as
+    the api suite measures it with one client, here with CLIENT_THREADS concurrent
+    clients against gunicorn; baseline: the same queries raw from as many threads."""
+    from django_tenants.utils import tenant_context
+
+    from crm.models import Guest
+    from saas.bench.custom_filter import DISTINCT_CODES, SCALES, _prepare, _tenant
+    from tenants.access.selectors import administrators
+    from tenants.integrations.services import api_key_create
+
+    scale = os.environ.get("BENCH_SCALE", "small")
+    guests, fields, indexed = SCALES.get(scale, SCALES["small"])
+    total = LIST_REQUESTS.get(scale, LIST_REQUESTS["small"])
+    tenant = _tenant()
+    host = tenant.get_primary_domain().domain
+    with tenant_context(tenant):
+        if not Guest.objects.filter(surname="Guest0000001").exists():
+            _prepare(guests, fields, indexed, log)
+        token = api_key_create(
+            name="bench-list-load",
+            user=administrators().first(),
+            scopes=["*"],
+            actor=Principal.system("benchmark"),
+        ).plaintext
+    codes = [f"A{(i * 71) % DISTINCT_CODES}" for i in range(40)]
+    plain = f"extra_{fields - 3:02d}"  # never indexed at either scale (as in the api suite)
+    figures = []
+    port = _free_port()
+    log(f"loadtest: sorted guest list, gunicorn with {WORKERS} workers, {total} requests each")
+    proc = _gunicorn(port)
+    try:
+        _wait_ready(port, proc, host)
+        for label, field, cast in (
+            ("a non-indexed", plain, ""),
+            ("an indexed", "points", "::numeric"),
+        ):
+            targets = [
+                Target(
+                    f"/api/v1/guests/?custom.area_code={code}&ordering=-custom.{field}&limit=100",
+                    f"SELECT * FROM crm_guest WHERE (custom ->> 'area_code') = '{code}' "
+                    f"ORDER BY (custom ->> '{field}'){cast} DESC NULLS LAST, id LIMIT 100",
+                )
+                for code in codes
+            ]
+            _drive(port, token, targets, WORKERS * 10, host)  # warm every worker
+            latencies, errors, seconds = _drive(port, token, targets, total, host)
+            if errors:
+                log(f"loadtest: {len(errors)} errors, first: {errors[0]}")
+            raw_rps = _raw_baseline(tenant.schema_name, targets, total)
+            figures += [
+                Figure(
+                    name=f"API list sorted by {label} custom field, {CLIENT_THREADS} clients",
+                    value=round(total / seconds, 1),
+                    unit="req/s",
+                    baseline=round(raw_rps, 1),
+                    notes=f"{WORKERS} gunicorn workers; p50 {p50(latencies):.1f} ms, "
+                    f"p95 {p95(latencies):.1f} ms, {len(errors)} errors; baseline: the same "
+                    "queries through psycopg from as many threads",
+                ),
+                Figure(
+                    name=f"API list sorted by {label} custom field, {CLIENT_THREADS} clients, "
+                    "errors",
+                    value=len(errors),
+                    unit="errors",
+                    target="== 0",
+                ),
+            ]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    return figures
+
+
 def run(log) -> list[Figure]:
+    figures = _sorted_list_load(log)
     scale = os.environ.get("BENCH_SCALE", "small")
     total = REQUESTS.get(scale, REQUESTS["small"])
     tenant, token, guest_id = _tenant_ready(log)
@@ -248,7 +327,7 @@ def run(log) -> list[Figure]:
     if errors:
         log(f"loadtest: {len(errors)} errors, first: {errors[0]}")
     paths = ", ".join(t.path for t in targets)
-    return [
+    return figures + [
         Figure(
             name=f"Load test throughput ({WORKERS} gunicorn workers, {CLIENT_THREADS} clients)",
             value=round(total / seconds, 1),

@@ -89,9 +89,11 @@ def run(log) -> list[Figure]:
                 value=round(level_p50[level], 1),
                 unit="ms",
                 baseline=round(p50(raw), 1),
-                target="< 1500",
-                notes="baseline: clone_schema() SQL alone; the rest is the admin account "
-                "(PBKDF2 password hash) and the tenant/domain rows",
+                # Issue 17: under 400 ms at 200 tenants (the earlier target was 1,500).
+                target="< 400" if level == 200 else "< 1500",
+                notes="baseline: clone_schema() SQL alone; the rest is the tenant and "
+                "domain rows, the constraint renames and the admin account (a one-time "
+                "password, no PBKDF2 hash)",
             )
         )
     growth = level_p50[200] / level_p50[10]

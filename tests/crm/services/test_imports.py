@@ -605,3 +605,33 @@ def test_imported_records_are_announced_like_single_writes(tenant_a, tmp_path):
             assert update.changed == {"surname"} and update.new["surname"] == "Costa-Lima"
     finally:
         events._handlers.remove(heard.append)
+
+
+def _import_queries(tmp_path, name: str, first: int, count: int) -> int:
+    path = write_csv(
+        tmp_path / name,
+        GUEST_HEADER,
+        [
+            [f"Q{n}", "LIS1", "Ana", f"Q{n}", "1980-01-31", f"q{n}@example.com", "", "PT", "1"]
+            for n in range(first, first + count)
+        ],
+    )
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        report = import_file(
+            object_api_name="guest", path=path, mapping=MAPPING, dry_run=False, actor=SYSTEM
+        )
+    assert report["created"] == count
+    return len(queries.captured_queries)
+
+
+def test_import_queries_do_not_grow_with_the_rows_of_a_chunk(tenant_a, tmp_path):
+    """Outside a request nothing cached the rights and definitions versions, so every row
+    read them twice (two queries per row); a chunk now reads them once."""
+    with tenant_context(tenant_a):
+        make_property(code="LIS1")
+        _import_queries(tmp_path, "warm.csv", 0, 5)  # first-use caches out of the way
+        few = _import_queries(tmp_path, "few.csv", 100, 10)
+        many = _import_queries(tmp_path, "many.csv", 200, 60)
+        assert many - few < 10, (few, many)
