@@ -22,7 +22,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -33,7 +32,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from crm.loyalty.apps import MODULE
 from crm.loyalty.models import LedgerEntry, Member, Programme, Redemption, Reward, Tier
@@ -58,10 +56,9 @@ from crm.loyalty.services.redemptions import (
     reward_create,
 )
 from metadata.selectors.records import record_for
+from saas.api.modules import PAGE_PARAMS, ModuleApi
 from saas.api.openapi import ERROR_STATUSES
-from saas.api.query import MAX_LIMIT, cursor_decode, cursor_encode
 from saas.api.serializers import StrictSerializer
-from tenants.access.principal import Principal
 from tenants.errors import NotFound
 
 
@@ -309,10 +306,6 @@ def _page_of(name: str, item) -> Any:
     )
 
 
-PAGE_PARAMS = [
-    OpenApiParameter("limit", int, description=f"Records per page (1-{MAX_LIMIT}, default 50)"),
-    OpenApiParameter("cursor", str, description="The `next` link's cursor"),
-]
 MEMBER_FILTER = OpenApiParameter("member", int, description="Only this member's")
 
 # --- input ----------------------------------------------------------------------------
@@ -429,35 +422,8 @@ def _int_param(request: Request, name: str) -> int | None:
 # --- views ----------------------------------------------------------------------------
 
 
-class LoyaltyApi(APIView):
-    object_api_name = ""
-
-    def module_for(self, request) -> str:
-        return MODULE
-
-    @property
-    def actor(self) -> Principal:
-        return Principal.from_request(self.request)
-
-    def page(self, request: Request, queryset: QuerySet, render) -> Response:
-        raw_limit = request.query_params.get("limit", "50")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-            raise serializers.ValidationError(
-                {"limit": f"Use a whole number from 1 to {MAX_LIMIT}."}
-            )
-        limit = int(raw_limit)
-        offset = cursor_decode(request.query_params.get("cursor"))
-        rows = [render(obj) for obj in queryset[offset : offset + limit + 1]]
-        next_url = None
-        if len(rows) > limit:
-            params = request.query_params.copy()
-            params["cursor"] = cursor_encode(offset + limit)
-            next_url = request.build_absolute_uri(f"{request.path}?{params.urlencode()}")
-        results = self.actor.mask_many(self.object_api_name, rows[:limit])
-        return Response({"results": results, "next": next_url})
-
-    def one(self, row: dict[str, Any], status: int = 200) -> Response:
-        return Response(self.actor.mask(self.object_api_name, row), status=status)
+class LoyaltyApi(ModuleApi):
+    module = MODULE
 
 
 class MemberListApi(LoyaltyApi):
