@@ -59,6 +59,9 @@ def on_record_event(event: events.RecordEvent) -> None:
     if event.object_api_name == "guest" and event.action == events.MERGED:
         _guest_merged(event)
         return
+    if event.object_api_name == "case_compensation":
+        _compensation_approved(event)
+        return
     if not _concerns_a_stay(event):
         return
     from tenants.context import current_schema
@@ -82,6 +85,35 @@ def on_record_event(event: events.RecordEvent) -> None:
             )
     except Exception:
         log.exception("loyalty: stay %s could not be synced", event.record_id)
+
+
+def _compensation_approved(event: events.RecordEvent) -> None:
+    """Points given to a guest for a failure (the service desk announces an approved
+    compensation): credited to the guest's membership, enrolling a guest who has none.
+    Not in a savepoint: approval and credit commit or fail together."""
+    new = event.new
+    if new.get("status") != "approved" or new.get("kind") != "points" or not new.get("guest"):
+        return
+    from crm.loyalty.apps import module_on
+
+    if not module_on():
+        return
+    from crm.loyalty.models import Member
+    from crm.loyalty.services.ledger import points_adjust
+    from crm.loyalty.services.members import member_enrol
+    from crm.models import Guest
+    from tenants.access.principal import Principal
+
+    actor = Principal.system("loyalty: case compensation")
+    member = Member.objects.filter(guest_id=int(new["guest"])).first()
+    if member is None:
+        member = member_enrol(guest=Guest.objects.get(pk=int(new["guest"])), actor=actor)
+    points_adjust(
+        member=member,
+        points=int(new["points"]),
+        reason=f"Compensation {event.record_id} for case {new.get('case')}",
+        actor=actor,
+    )
 
 
 def _guest_merged(event: events.RecordEvent) -> None:

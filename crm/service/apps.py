@@ -10,6 +10,8 @@ OBJECTS = {
     "service_level": "Service level",
     "survey": "Survey",
     "survey_response": "Survey response",
+    "case_compensation": "Case compensation",
+    "case_assignment_rule": "Case assignment rule",
 }
 
 
@@ -38,15 +40,24 @@ class ServiceConfig(AppConfig):
                 "csat", "comment", "ratings", "answers", "times_answered", "case",
                 "submitted_at", "updated_at",
             ),
+            "case_compensation": (
+                "case", "kind", "amount", "currency", "points", "note", "status",
+                "requested_by", "decided_by", "decided_at", "decision_note", "created_at",
+            ),
+            "case_assignment_rule": (
+                "name", "position", "property", "category", "priority", "agents", "active",
+            ),
         }  # fmt: skip
+        paths = {"survey_response": "property_id", "case_compensation": "case__property_id"}
         for api_name, label in OBJECTS.items():
             object_register(
                 api_name,
                 module=MODULE,
                 label=label,
                 fields=fields[api_name],
-                # Answers belong to the hotel of the stay: hotel-limited staff see theirs.
-                property_path="property_id" if api_name == "survey_response" else None,
+                # Answers belong to the hotel of the stay, compensation to the case's:
+                # hotel-limited staff see theirs.
+                property_path=paths.get(api_name),
             )
         module_gate_register(_module_gate)
 
@@ -55,6 +66,13 @@ class ServiceConfig(AppConfig):
 
         events.webhook_event_types_register()
         record_event_subscribe(events.on_record_event)
+
+        # Guests' answers to case replies, handed over by the mail provider's hook.
+        from anymail.signals import inbound
+
+        from crm.service.services.messages import on_inbound_mail
+
+        inbound.connect(on_inbound_mail, dispatch_uid="atrium.service.inbound")
 
         from crm.service.workflows import register as workflows_register
         from metadata.workflows.registry import event_trigger_register

@@ -67,6 +67,14 @@ def on_record_event(event: events.RecordEvent) -> None:
                 sla_case_changed(case_id=int(event.record_id), old=event.old, new=event.new)
     except Exception:
         log.exception("service: timers of case %s could not be moved", event.record_id)
+    if event.action == events.CREATED and not event.new.get("owner"):
+        from crm.service.services.desk import case_auto_assign
+
+        try:
+            with transaction.atomic():
+                case_auto_assign(case_id=int(event.record_id))
+        except Exception:
+            log.exception("service: case %s could not be assigned by the rules", event.record_id)
 
 
 def _guest_merged(event: events.RecordEvent) -> None:

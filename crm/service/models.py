@@ -336,10 +336,105 @@ class CaseMessage(models.Model):
     user_id = models.BigIntegerField(null=True, blank=True)  # who replied (staff)
     # A reply leaves through the workflows' message outbox (delivery, retries, status).
     outbox_id = models.BigIntegerField(null=True, blank=True)
+    # The Message-ID of an answer handed over by the mail provider: a provider that posts
+    # the same message twice (it retries until it sees a 2xx) stores it once.
+    message_id = models.CharField(max_length=300, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "message_id"],
+                condition=~Q(message_id=""),
+                name="service_case_message_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.direction} message on case {self.case_id}"
+
+
+# --- the case desk: assignment, merges, compensation ------------------------------------
+
+
+class AssignmentRule(models.Model):
+    """Who gets a new case nobody owns: the first active rule (by ``position``) whose hotel,
+    category and priority match (blank matches any) hands it to the next of its agents in
+    turn (round robin; ``next_index`` is the turn, moved under a row lock)."""
+
+    name = models.CharField(max_length=100)
+    position = models.PositiveIntegerField(default=0)
+    property_id = models.BigIntegerField(null=True, blank=True)
+    category = models.CharField(max_length=20, blank=True)
+    priority = models.CharField(max_length=10, blank=True)
+    user_ids = models.JSONField(default=list)
+    next_index = models.PositiveIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created = models.DateTimeField(default=timezone.now)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseMerge(models.Model):
+    """A duplicate case folded into another: its messages, notes, answers and
+    compensation moved over, the duplicate closed and pointing here."""
+
+    duplicate = models.OneToOneField(
+        "crm.Case", on_delete=models.CASCADE, related_name="merged_into"
+    )
+    primary = models.ForeignKey("crm.Case", on_delete=models.CASCADE, related_name="merged_from")
+    user_id = models.BigIntegerField(null=True, blank=True)
+    merged_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"case {self.duplicate_id} into {self.primary_id}"
+
+
+class Compensation(models.Model):
+    """Something given to a guest for a failure: loyalty points (when the programme is on),
+    a credit on the folio, a voucher or a refund request. Money in the hotel's currency.
+    Asked for by an agent, decided (approved or rejected) by someone with the right to,
+    never by the one who asked unless an administrator."""
+
+    class Kind(models.TextChoices):
+        POINTS = "points", _("Loyalty points")
+        CREDIT = "credit", _("Credit on the bill")
+        VOUCHER = "voucher", _("Voucher")
+        REFUND = "refund", _("Refund request")
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Waiting for approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    case = models.ForeignKey("crm.Case", on_delete=models.CASCADE, related_name="compensations")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    points = models.PositiveIntegerField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.BigIntegerField(null=True, blank=True)
+    decided_by = models.BigIntegerField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="points") & Q(points__gt=0) & Q(amount__isnull=True))
+                | (~Q(kind="points") & Q(amount__gt=0) & Q(points__isnull=True)),
+                name="service_compensation_value",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case {self.case_id}"

@@ -127,6 +127,9 @@ def case_create(
         user_id=actor.user_id,
         action=RecordChange.Action.CREATE,
     )
+    # Subscribers of the creation may have written to the case (a module's assignment
+    # rules give it an owner): the caller gets the case as stored.
+    case.refresh_from_db()
     return case
 
 

@@ -286,6 +286,13 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Mail providers through django-anymail: the inbound hook of the service desk (answers
+# of guests to case replies) checks basic auth with ANYMAIL_WEBHOOK_SECRET ("user:pass")
+# and Mailgun's signature with MAILGUN_WEBHOOK_SIGNING_KEY; unset, the hook stays shut.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", ""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atrium <no-reply@atrium.localhost>")
 
 # --- REST framework ------------------------------------------------------------------

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, reverse_lazy
 
 from billing import views as billing_views
+from saas.api.inbound_mail import inbound_mail
 from saas.ui import (
     access as access_views,
 )
@@ -226,6 +227,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("service/queue/", service_views.service_queue, name="service_queue"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
+    path("hooks/mail/<slug:provider>/inbound/", inbound_mail, name="inbound_mail"),
     # A guest's survey, through its signed link (no sign-in).
     path("survey/<str:token>/", service_views.survey_answer_view, name="survey_answer"),
     path("api/v1/", include("saas.api.urls")),

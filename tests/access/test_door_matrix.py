@@ -230,6 +230,10 @@ DOORS: dict[str, list[Door]] = {
     "set_language": [Door("post", _c("/i18n/language/"), public(), lambda c: {}, api=False)],
     "unsubscribe": [Door("get", _c("/unsubscribe/not-a-token/"), public(), api=False)],
     "survey_answer": [Door("get", _c("/survey/not-a-token/"), public(), api=False)],
+    # The mail provider's hook: shut (404) until the provider is set up, never a 403.
+    "inbound_mail": [
+        Door("post", _c("/hooks/mail/mailgun/inbound/"), public(), lambda c: {}, api=False)
+    ],
     "service_queue": [Door("get", _c("/service/queue/"), obj("case", "view"), api=False)],
     "service_satisfaction": [
         Door("get", _c("/service/satisfaction/"), obj("survey_response", "view"), api=False)

@@ -124,13 +124,28 @@ def case_reply_send(*, case: Case, body: str, subject: str = "", actor: Principa
     return message
 
 
+def _plain(text: str | None, limit: int) -> str:
+    """Mail text as PostgreSQL can keep it: no NUL characters, no lone surrogates (a
+    badly encoded part decodes to them), at most ``limit`` characters."""
+    text = (text or "").replace("\x00", "")
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text[:limit]
+
+
 @transaction.atomic
 def case_reply_receive(
-    *, to: list[str], sender: str, subject: str, text: str, actor: Principal | None = None
+    *,
+    to: list[str],
+    sender: str,
+    subject: str,
+    text: str,
+    message_id: str = "",
+    actor: Principal | None = None,
 ) -> CaseMessage | None:
     """The guest's answer, from the mail provider's inbound hook: kept on the case its
     reply-to address names (None when no address is genuine), and a case waiting on the
-    guest starts its clock again."""
+    guest starts its clock again. The same ``message_id`` twice (a provider's retry) keeps
+    one message and returns it."""
     case = next((c for c in (case_from_address(a) for a in to) if c is not None), None)
     if case is None:
         return None
@@ -139,15 +154,44 @@ def case_reply_receive(
         actor.require("case", "edit")
         if not actor.scope("case", Case.objects.filter(pk=case.pk)).exists():
             return None
+    message_id = _plain(message_id, 300).strip()
+    if message_id:
+        # One answer per Message-ID, also when the provider posts it twice at once: the
+        # case row is the lock.
+        Case.objects.select_for_update().filter(pk=case.pk).first()
+        kept = CaseMessage.objects.filter(case=case, message_id=message_id).first()
+        if kept is not None:
+            return kept
     message = CaseMessage.objects.create(
         case=case,
         direction=CaseMessage.Direction.IN,
-        address=(sender or "")[:254],
-        subject=(subject or "")[:300],
-        body=(text or "")[:MAX_BODY],
+        address=_plain(sender, 254),
+        subject=_plain(subject, 300),
+        body=_plain(text, MAX_BODY),
+        message_id=message_id,
         created_at=clock.now(),
     )
     sla = CaseSla.objects.filter(case=case, pause_reason="waiting_on_guest").first()
     if sla is not None and sla.paused_since is not None:
         case_sla_resume(case=case, actor=Principal.system("service: the guest answered"))
     return message
+
+
+def on_inbound_mail(sender, event, esp_name: str = "", **kwargs) -> None:
+    """anymail's ``inbound`` signal: the message is an answer when one of its recipients
+    (the envelope's first) is a genuine reply-to address of this tenant; other mail is
+    left alone (the provider still gets its 200, so it does not retry)."""
+    message = event.message
+    if message is None:
+        return
+    recipients = [message.envelope_recipient or ""]
+    recipients += [a.addr_spec for a in (message.to or [])]
+    recipients += [a.addr_spec for a in (message.cc or [])]
+    sender_address = message.from_email.addr_spec if message.from_email else ""
+    case_reply_receive(
+        to=[r for r in recipients if r],
+        sender=sender_address or message.envelope_sender or "",
+        subject=message.subject or "",
+        text=message.stripped_text or message.text or "",
+        message_id=message.get("Message-ID", "") or event.event_id or "",
+    )
