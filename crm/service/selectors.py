@@ -16,9 +16,11 @@ from django.db.models.functions import TruncMonth
 
 from crm.models import Case
 from crm.service.models import (
+    AssignmentRule,
     BusinessCalendar,
     CaseMessage,
     CaseSla,
+    Compensation,
     Invitation,
     Question,
     Response,
@@ -333,3 +335,41 @@ def sla_measures(
             "resolution_compliance": _percent(row["resolution_met"], resolution),
         }
     return list(out.values())
+
+
+# --- the case desk ----------------------------------------------------------------------
+
+
+def compensations_list(*, actor: Principal, case: Case | None = None) -> QuerySet[Compensation]:
+    """Compensation the caller may see (their hotels' cases), of one case or all."""
+    actor.require("case_compensation", "view")
+    rows = actor.scope("case_compensation", Compensation.objects.all())
+    if case is not None:
+        rows = rows.filter(case=case)
+    return rows.order_by("created_at", "pk")
+
+
+def compensation_get(*, actor: Principal, compensation_id: int) -> Compensation:
+    found = compensations_list(actor=actor).filter(pk=compensation_id).first()
+    if found is None:
+        raise NotFound("There is no such compensation.", field="id")
+    return found
+
+
+def assignment_rules_list(*, actor: Principal) -> QuerySet[AssignmentRule]:
+    actor.require("case_assignment_rule", "view")
+    return AssignmentRule.objects.order_by("position", "pk")
+
+
+def assignment_rule_get(*, actor: Principal, rule_id: int) -> AssignmentRule:
+    found = assignment_rules_list(actor=actor).filter(pk=rule_id).first()
+    if found is None:
+        raise NotFound("There is no such assignment rule.", field="id")
+    return found
+
+
+def case_merged_into(*, case: Case) -> int | None:
+    """The case a duplicate was folded into, if it was."""
+    from crm.service.models import CaseMerge
+
+    return CaseMerge.objects.filter(duplicate=case).values_list("primary_id", flat=True).first()

@@ -791,6 +791,10 @@ class InboundIn(StrictSerializer):
     sender = serializers.CharField(max_length=320)
     subject = serializers.CharField(max_length=1000, required=False, allow_blank=True)
     text = serializers.CharField(max_length=100_000, required=False, allow_blank=True)
+    message_id = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, help_text="The mail's Message-ID: "
+        "the same one twice (a relay's retry) keeps one message",
+    )  # fmt: skip
 
 
 class CaseMessagesApi(ServiceApi):
@@ -859,6 +863,7 @@ class InboundEmailApi(ServiceApi):
             sender=values["sender"],
             subject=values.get("subject") or "",
             text=values.get("text") or "",
+            message_id=values.get("message_id") or "",
             actor=actor,
         )
         if message is None:

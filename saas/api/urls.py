@@ -11,6 +11,7 @@ from saas.api import platform as api_views
 from saas.api import records as api_records
 from saas.api import reservation_folio as api_folio
 from saas.api import service as api_service
+from saas.api import service_desk as api_desk
 from saas.api import users as api_users
 from saas.api import webhooks as api_webhooks
 from saas.api import workflows as api_workflows
@@ -248,6 +249,28 @@ urlpatterns = [
     ),
     path("survey-measures/", api_service.MeasuresApi.as_view(), name="api_survey_measures"),
     path("service-measures/", api_service.SlaMeasuresApi.as_view(), name="api_service_measures"),
+    path("cases/<int:pk>/assign/", api_desk.CaseAssignApi.as_view(), name="api_case_assign"),
+    path("cases/<int:pk>/merge/", api_desk.CaseMergeApi.as_view(), name="api_case_merge"),
+    path(
+        "cases/<int:pk>/compensations/",
+        api_desk.CaseCompensationsApi.as_view(),
+        name="api_case_compensations",
+    ),
+    path(
+        "compensations/<int:pk>/decide/",
+        api_desk.CompensationDecideApi.as_view(),
+        name="api_compensation_decide",
+    ),
+    path(
+        "case-assignment-rules/",
+        api_desk.AssignmentRuleListApi.as_view(),
+        name="api_case_assignment_rules",
+    ),
+    path(
+        "case-assignment-rules/<int:pk>/",
+        api_desk.AssignmentRuleDetailApi.as_view(),
+        name="api_case_assignment_rule",
+    ),
     path(
         "reservations/<int:pk>/folio/",
         api_folio.ReservationFolioApi.as_view(),

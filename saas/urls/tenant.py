@@ -23,6 +23,7 @@ from saas.ui import (
 )
 from saas.ui import platform as views
 from saas.ui import service as service_views
+from saas.ui.service import cases as service_cases
 
 password_reset = [
     path("password/reset/", access_views.PasswordResetView.as_view(), name="password_reset"),
@@ -227,6 +228,13 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("service/queue/", service_views.service_queue, name="service_queue"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
+    path("service/cases/new/", service_cases.case_new, name="service_case_new"),
+    path("service/cases/<int:case_id>/", service_cases.case_page, name="service_case"),
+    path(
+        "service/cases/<int:case_id>/action/",
+        service_cases.case_action,
+        name="service_case_action",
+    ),
     path("hooks/mail/<slug:provider>/inbound/", inbound_mail, name="inbound_mail"),
     # A guest's survey, through its signed link (no sign-in).
     path("survey/<str:token>/", service_views.survey_answer_view, name="survey_answer"),

@@ -247,6 +247,10 @@ class Principal:
             return queryset.filter(**{f"{path}__in": sorted(ids)})
         relation, _, rest = path.partition("__")
         field = queryset.model._meta.get_field(relation)
+        if not (field.one_to_many or field.many_to_many):
+            # A path through a to-one relation (compensation -> its case -> hotel): a join
+            # that cannot repeat rows.
+            return queryset.filter(**{f"{path}__in": sorted(ids)})
         rows = field.related_model._default_manager.filter(**{field.field.name: OuterRef("pk")})
         reached = Exists(rows.filter(**{f"{rest}__in": sorted(ids)}))
         if spec.unattached_visible:

@@ -235,6 +235,21 @@ DOORS: dict[str, list[Door]] = {
         Door("post", _c("/hooks/mail/mailgun/inbound/"), public(), lambda c: {}, api=False)
     ],
     "service_queue": [Door("get", _c("/service/queue/"), obj("case", "view"), api=False)],
+    "service_case": [
+        Door("get", _c("/service/cases/{case_a}/"), record("case", "view", "case_a"), api=False)
+    ],
+    "service_case_action": [
+        Door(
+            "post",
+            _c("/service/cases/{case_a}/action/"),
+            record("case", "edit", "case_a"),
+            lambda c: {"action": "note", "body": "Matrix note"},
+            api=False,
+        )
+    ],
+    "service_case_new": [
+        Door("get", _c("/service/cases/new/"), obj("case", "create"), api=False)
+    ],  # fmt: skip
     "service_satisfaction": [
         Door("get", _c("/service/satisfaction/"), obj("survey_response", "view"), api=False)
     ],
@@ -767,6 +782,62 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         ),
     ],
+    "api_case_assign": [
+        Door(
+            "post",
+            _c(SVC + "cases/{case_a}/assign/"),
+            record("case", "edit", "case_a"),
+            lambda c: {},
+        )
+    ],
+    "api_case_merge": [
+        Door(
+            "post",
+            _c(SVC + "cases/{case_a}/merge/"),
+            record("case", "edit", "case_a"),
+            lambda c: {},
+        )
+    ],
+    "api_case_compensations": [
+        Door("get", _c(SVC + "cases/{case_a}/compensations/"), obj("case_compensation", "view")),
+        Door(
+            "post",
+            _c(SVC + "cases/{case_a}/compensations/"),
+            obj("case_compensation", "create"),
+            lambda c: {},
+        ),
+    ],
+    "api_compensation_decide": [
+        Door(
+            "post",
+            _c(SVC + "compensations/{compensation}/decide/"),
+            obj("case_compensation", "edit"),
+            lambda c: {},
+        )
+    ],
+    "api_case_assignment_rules": [
+        Door("get", _c(SVC + "case-assignment-rules/"), obj("case_assignment_rule", "view")),
+        Door(
+            "post",
+            _c(SVC + "case-assignment-rules/"),
+            obj("case_assignment_rule", "create"),
+            lambda c: {},
+        ),
+    ],
+    "api_case_assignment_rule": [
+        Door("get", _c(SVC + "case-assignment-rules/{rule}/"), obj("case_assignment_rule", "view")),
+        Door(
+            "patch",
+            _c(SVC + "case-assignment-rules/{rule}/"),
+            obj("case_assignment_rule", "edit"),
+            lambda c: {},
+        ),
+        Door(
+            "delete",
+            _c(SVC + "case-assignment-rules/{rule}/"),
+            obj("case_assignment_rule", "delete"),
+        ),
+    ],  # fmt: skip
     "api_case_inbound_email": [
         Door("post", _c(SVC + "cases/inbound-email/"), obj("case", "edit"), lambda c: {})
     ],
@@ -990,7 +1061,17 @@ def _world(tenant) -> dict:
         ),
         answers={"nps": 9},
     )
+    from crm.service.services.desk import assignment_rule_create, compensation_request
+
+    troubled = case_create(subject="Matrix compensation", property=hotel_a, actor=SYSTEM)
+    some_agent = User.objects.filter(is_active=True).order_by("pk").first()
     return {
+        "compensation": compensation_request(
+            case=troubled, kind="voucher", amount="10", actor=SYSTEM
+        ).pk,
+        "rule": assignment_rule_create(
+            values={"name": "Matrix", "agents": [some_agent.pk]}, actor=SYSTEM
+        ).pk,
         "level": service_level_create(
             priority="low", first_response_minutes=60, resolution_minutes=600, actor=SYSTEM
         ).pk,

@@ -61,6 +61,14 @@ def case_assign(*, case: Case, owner_id: int | None, actor: Principal) -> Case:
     return case_update(case=case, owner=owner, actor=actor)
 
 
+def case_agents(*, case: Case, limit: int = 300) -> list:
+    """The users who may work ``case`` (to pick an owner from), by e-mail."""
+    from tenants.users.models import User
+
+    users = User.objects.filter(is_active=True).order_by("email")[: limit * 3]
+    return [u for u in users if _agent_can_work(u, case)][:limit]
+
+
 def rule_for(case: Case) -> AssignmentRule | None:
     for rule in AssignmentRule.objects.filter(active=True):
         if rule.property_id is not None and rule.property_id != case.property_id:
