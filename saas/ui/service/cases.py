@@ -47,6 +47,7 @@ def case_page(request, case_id: int):
         compensations_list,
     )
     from crm.service.services.desk import case_agents
+    from metadata.services.modules import module_enabled
 
     actor = Principal.from_request(request)
     case = _case(actor, case_id)
@@ -54,6 +55,13 @@ def case_page(request, case_id: int):
     if case.guest_id is not None and actor.can("guest", "view"):
         row = {name: getattr(case.guest, name) for name in GUEST_FIELDS}
         guest = {"id": case.guest_id, **actor.mask("guest", row)}
+        if guest.get("language"):
+            from django.utils.translation import get_language_info
+
+            try:
+                guest["language_name"] = get_language_info(guest["language"])["name_local"]
+            except KeyError:
+                guest["language_name"] = guest["language"]
     can_edit = actor.can("case", "edit")
     sla = case_sla(actor=actor, case=case)
     return render(
@@ -81,7 +89,12 @@ def case_page(request, case_id: int):
             "agents": case_agents(case=case) if can_edit else [],
             "statuses": Case.Status.choices,
             "priorities": Case.Priority.choices,
-            "kinds": Compensation.Kind.choices,
+            # Points only while the loyalty programme is on.
+            "kinds": [
+                (value, label)
+                for value, label in Compensation.Kind.choices
+                if value != Compensation.Kind.POINTS or module_enabled("loyalty")
+            ],
             "currency": case.property.currency if case.property is not None else "",
         },
     )
