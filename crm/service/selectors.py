@@ -10,8 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case as Switch
-from django.db.models import Count, F, Prefetch, Q, QuerySet, When
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
 
 from crm.models import Case
@@ -219,7 +218,11 @@ def case_queue(
     state: str = "",
 ) -> QuerySet[Case]:
     """Running cases the principal may see (hotel scope), the next due first: the first
-    response while it is owed, else the resolution; cases without a due time last."""
+    response while it is owed, else the resolution; cases without a due time last.
+
+    The queue walks the timers' ``next_due`` index, so it lists cases that have timers:
+    every case opened while the module is on, and older ones once the minute's sweep has
+    started theirs. ``untimed`` shows those still without, and those without targets."""
     actor.require("case", "view")
     if state and state not in QUEUE_STATES:
         raise ValidationError({"state": f"Use one of {', '.join(QUEUE_STATES)}."})
@@ -232,27 +235,23 @@ def case_queue(
         queryset = queryset.filter(property_id=property_id)
     if priority:
         queryset = queryset.filter(priority=priority)
+    if state == "untimed":
+        return queryset.filter(
+            Q(sla__isnull=True) | Q(sla__next_due__isnull=True, sla__paused_since__isnull=True)
+        ).order_by("pk")
+    queryset = queryset.filter(sla__isnull=False)
     now = clock()
-    next_due = Switch(
-        When(sla__first_response_at__isnull=True, then=F("sla__first_response_due")),
-        default=F("sla__resolution_due"),
-    )
-    queryset = queryset.annotate(next_due=next_due)
     if state == "breached":
         queryset = queryset.filter(
             Q(sla__first_response_breached_at__isnull=False, sla__first_response_at__isnull=True)
             | Q(sla__resolution_breached_at__isnull=False)
-            | Q(next_due__lt=now)
+            | Q(sla__next_due__lt=now)
         )
     elif state == "paused":
         queryset = queryset.filter(sla__paused_since__isnull=False)
     elif state == "running":
-        queryset = queryset.filter(sla__paused_since__isnull=True, next_due__gte=now)
-    elif state == "untimed":
-        queryset = queryset.filter(
-            Q(sla__isnull=True) | Q(next_due__isnull=True, sla__paused_since__isnull=True)
-        )
-    return queryset.order_by(F("next_due").asc(nulls_last=True), "pk")
+        queryset = queryset.filter(sla__paused_since__isnull=True, sla__next_due__gte=now)
+    return queryset.order_by(F("sla__next_due").asc(nulls_last=True), "pk")
 
 
 def queue_row(case: Case, now: datetime | None = None) -> dict[str, Any]:

@@ -20,7 +20,15 @@ from django.core.management.base import BaseCommand
 from saas import embedded
 from tenants.context import schema_public_set
 
-SUITES = ("provisioning", "custom_filter", "api", "imports", "loadtest", "workflows")
+SUITES = (
+    "provisioning",
+    "custom_filter",
+    "api",
+    "imports",
+    "loadtest",
+    "workflows",
+    "service",
+)
 
 
 def bench_database_url() -> str:
