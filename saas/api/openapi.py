@@ -46,6 +46,11 @@ MODULE_PATHS = {
     "/api/v1/cases/{id}/sla/": "service",
     "/api/v1/cases/{id}/messages/": "service",
     "/api/v1/cases/inbound-email/": "service",
+    "/api/v1/cases/{id}/assign/": "service",
+    "/api/v1/cases/{id}/merge/": "service",
+    "/api/v1/cases/{id}/compensations/": "service",
+    "/api/v1/compensations/": "service",
+    "/api/v1/case-assignment-rules/": "service",
 }
 
 ERRORS: dict[str, Any] = {

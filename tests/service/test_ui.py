@@ -97,3 +97,17 @@ def test_the_satisfaction_screen_shows_the_months_nps(hotels, clock, make_user):
     assert manager.get("/service/satisfaction/?start=2026-06-01&end=2026-01-01").status_code == 400
     sales = client_for(make_user("sales"), _tenant())
     assert sales.get("/service/satisfaction/").status_code == 403
+
+
+def test_the_queue_pages_through_cases_in_order_without_counting_them(hotels, make_user, clock):
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
+    for n in range(51):
+        _case(f"Queue case {n:02d}", hotels["paris"])
+    agent = client_for(make_user("service_agent", hotels=[hotels["paris"]]), _tenant())
+    first = agent.get("/service/queue/").content.decode()
+    assert first.count("Queue case ") == 50 and "page=2" in first and "page=0" not in first
+    second = agent.get("/service/queue/?page=2").content.decode()
+    assert second.count("Queue case ") == 1 and "Queue case 50" in second
+    assert "page=3" not in second and "page=1" in second
+    nonsense = agent.get("/service/queue/?page=-4x")
+    assert nonsense.status_code == 200 and nonsense.content.decode().count("Queue case ") == 50

@@ -106,8 +106,6 @@ QUEUE_PAGE = 50
 def service_queue(request):
     """Running cases with their timers, the next due first; filters by hotel, priority
     and timer state (breached, paused, running, untimed)."""
-    from django.core.paginator import Paginator
-
     from crm.models import Case
     from crm.selectors.operations import properties_list
     from crm.service.selectors import QUEUE_STATES, case_queue, queue_row
@@ -129,7 +127,19 @@ def service_queue(request):
     except ValidationError as exc:
         errors += [" ".join(v) for v in exc.message_dict.values()]
         cases = case_queue(actor=actor)
-    page = Paginator(cases, QUEUE_PAGE).get_page(request.GET.get("page"))
+    # Pages without a total: counting every running case of a large group costs more
+    # than the page itself (the queue is read in order, a page at a time).
+    raw_page = request.GET.get("page") or "1"
+    number = int(raw_page) if raw_page.isdecimal() and 0 < int(raw_page) < 100_000 else 1
+    start = (number - 1) * QUEUE_PAGE
+    rows = list(cases[start : start + QUEUE_PAGE + 1])
+    page = {
+        "number": number,
+        "has_previous": number > 1,
+        "previous_page_number": number - 1,
+        "has_next": len(rows) > QUEUE_PAGE,
+        "next_page_number": number + 1,
+    }
     query = request.GET.copy()
     query.pop("page", None)
     state_labels = {
@@ -143,7 +153,7 @@ def service_queue(request):
         "service/queue.html",
         {
             "page": page,
-            "rows": [queue_row(case) for case in page],
+            "rows": [queue_row(case) for case in rows[:QUEUE_PAGE]],
             "errors": errors,
             "values": request.GET,
             "priorities": Case.Priority.choices,
