@@ -136,6 +136,8 @@ class CaseSla(models.Model):
     # What the queue sorts by: the first response while it is owed, else the resolution
     # (kept by save(); an index walks the queue in order without sorting every case).
     next_due = models.DateTimeField(null=True, blank=True)
+    # Times the case came back after it was resolved (the reopen rate's numerator).
+    reopened_count = models.PositiveIntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

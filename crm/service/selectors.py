@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from crm.models import Case
@@ -317,6 +317,12 @@ def sla_measures(
                 & (Q(resolution_due__isnull=True) | Q(resolved_at__lte=F("resolution_due"))),
             ),
             resolution_breached=Count("pk", filter=Q(resolution_breached_at__isnull=False)),
+            to_first_response=Avg(F("first_response_at") - F("started_at")),
+            to_resolution=Avg(F("resolved_at") - F("started_at")),
+            reopened=Count("pk", filter=Q(reopened_count__gt=0)),
+            ever_resolved=Count(
+                "pk", filter=Q(resolved_at__isnull=False) | Q(reopened_count__gt=0)
+            ),
         )
         .order_by("m", "case__property_id")
     ):
@@ -332,8 +338,45 @@ def sla_measures(
             "resolution_met": row["resolution_met"],
             "resolution_breached": row["resolution_breached"],
             "resolution_compliance": _percent(row["resolution_met"], resolution),
+            "first_response_minutes": _minutes(row["to_first_response"]),
+            "resolution_minutes": _minutes(row["to_resolution"]),
+            "reopened": row["reopened"],
+            "reopen_rate": _percent(row["reopened"], row["ever_resolved"]),
+            "categories": {},
+            "compensation": [],
         }
+    for row in (
+        cases.annotate(m=TruncMonth("created", tzinfo=zone))
+        .values("property_id", "m", "category")
+        .annotate(n=Count("pk"))
+    ):
+        found = out.get((row["property_id"], row["m"].date()))
+        if found is not None:
+            found["categories"][row["category"]] = row["n"]
+    for row in (
+        Compensation.objects.filter(case__in=cases, status=Compensation.Status.APPROVED)
+        .annotate(m=TruncMonth("case__created", tzinfo=zone))
+        .values("case__property_id", "m", "kind", "currency")
+        .annotate(amount=Sum("amount"), points=Sum("points"), n=Count("pk"))
+        .order_by("kind", "currency")
+    ):
+        found = out.get((row["case__property_id"], row["m"].date()))
+        if found is not None:
+            found["compensation"].append(
+                {
+                    "kind": row["kind"],
+                    "count": row["n"],
+                    "amount": None if row["amount"] is None else row["amount"],
+                    "currency": row["currency"] or None,
+                    "points": row["points"],
+                }
+            )
     return list(out.values())
+
+
+def _minutes(span) -> int | None:
+    """A mean duration in whole minutes (wall-clock time from the case's start)."""
+    return None if span is None else int(span.total_seconds() // 60)
 
 
 # --- the case desk ----------------------------------------------------------------------

@@ -871,6 +871,16 @@ class InboundEmailApi(ServiceApi):
         return Response(message_as_dict(message), status=201)
 
 
+class CompensationMeasureOut(serializers.Serializer):
+    kind = serializers.CharField()
+    count = serializers.IntegerField()
+    amount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, allow_null=True, help_text="Decimal string"
+    )
+    currency = serializers.CharField(allow_null=True)
+    points = serializers.IntegerField(allow_null=True)
+
+
 class SlaMeasureOut(serializers.Serializer):
     property = serializers.IntegerField(allow_null=True)
     month = serializers.CharField(help_text="YYYY-MM of the cases' creation, the group's zone")
@@ -885,6 +895,20 @@ class SlaMeasureOut(serializers.Serializer):
     resolution_compliance = serializers.DecimalField(
         max_digits=5, decimal_places=1, allow_null=True
     )
+    first_response_minutes = serializers.IntegerField(
+        allow_null=True, help_text="Mean minutes from the case's start to its first response"
+    )
+    resolution_minutes = serializers.IntegerField(
+        allow_null=True, help_text="Mean minutes from the case's start to its resolution"
+    )
+    reopened = serializers.IntegerField(help_text="Cases that came back after resolution")
+    reopen_rate = serializers.DecimalField(
+        max_digits=5, decimal_places=1, allow_null=True, help_text="% of the resolved"
+    )
+    categories = serializers.DictField(
+        child=serializers.IntegerField(), help_text="Cases opened per category"
+    )
+    compensation = CompensationMeasureOut(many=True, help_text="Approved, per kind and currency")
 
 
 class SlaMeasuresApi(ServiceApi):
@@ -904,7 +928,9 @@ class SlaMeasuresApi(ServiceApi):
             **_errors(400, 401, 403),
         },
         description="Service-level compliance per hotel and month of the cases opened "
-        "from start to end: targets met and breached, per timer (the caller's hotels).",
+        "from start to end: targets met and breached per timer, mean minutes to the first "
+        "response and to resolution, cases reopened and the reopen rate, cases per "
+        "category and approved compensation (the caller's hotels).",
     )
     def get(self, request):
         from crm.service.selectors import sla_measures
@@ -919,11 +945,15 @@ class SlaMeasuresApi(ServiceApi):
             end=period.validated_data["end"],
             property_id=_int_param(request, "property"),
         )
-        out = [
-            {
-                k: (str(v) if k.endswith("_compliance") and v is not None else v)
+        out = []
+        for r in rows:
+            row = {
+                k: (str(v) if k.endswith(("_compliance", "_rate")) and v is not None else v)
                 for k, v in r.items()
             }
-            for r in rows
-        ]
+            row["compensation"] = [
+                {**c, "amount": None if c["amount"] is None else str(c["amount"])}
+                for c in r["compensation"]
+            ]
+            out.append(row)
         return Response({"results": out})

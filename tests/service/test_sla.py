@@ -293,4 +293,26 @@ def test_compliance_per_hotel_and_month_equals_a_hand_count(hotels, clock):
     assert row["first_response_compliance"] == Decimal("33.3")
     assert (row["resolution_met"], row["resolution_breached"]) == (2, 0)
     assert row["resolution_compliance"] == Decimal("100.0")
+    # Mean minutes from 09:00: first responses at 10:00 and 12:00, resolutions at 12:00
+    # and 16:00.
+    assert (row["first_response_minutes"], row["resolution_minutes"]) == (120, 300)
+    assert (row["reopened"], row["reopen_rate"]) == (0, Decimal("0.0"))
+    assert row["categories"] == {"room": 4}
+    assert row["compensation"] == []
     assert sla_measures(actor=SYSTEM, start=date(2026, 4, 1), end=date(2026, 4, 30)) == []
+
+    # The slow one comes back; the quick one's guest gets a voucher.
+    from crm.service.services.desk import compensation_decide, compensation_request
+
+    clock.set(datetime(2026, 3, 10, 16, 30, tzinfo=PARIS))
+    case_update(case=slow, status=Case.Status.IN_PROGRESS, actor=SYSTEM)
+    voucher = compensation_request(case=quick, kind="voucher", amount="20", actor=SYSTEM)
+    compensation_decide(compensation=voucher, approve=True, actor=SYSTEM)
+    compensation_request(case=quick, kind="credit", amount="5", actor=SYSTEM)  # not decided
+    [row] = sla_measures(actor=SYSTEM, start=date(2026, 3, 1), end=date(2026, 3, 31))
+    assert (row["reopened"], row["reopen_rate"]) == (1, Decimal("50.0"))
+    assert row["resolution_minutes"] == 180  # only the quick one is resolved now
+    assert row["compensation"] == [
+        {"kind": "voucher", "count": 1, "amount": Decimal("20.00"), "currency": "EUR",
+         "points": None}
+    ]  # fmt: skip

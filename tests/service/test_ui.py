@@ -83,16 +83,19 @@ def test_the_satisfaction_screen_shows_the_months_nps(hotels, clock, make_user):
         stay = make_reservation(property=hotels["tokyo"], guest=guest)
         invitation = invitation_create(survey=survey, guest=guest, reservation=stay, actor=SYSTEM)
         survey_answer(invitation=invitation, answers={"nps": score})
+    _case("Towels missing", hotels["tokyo"])
     manager = client_for(make_user("general_manager"), _tenant())
     page = manager.get("/service/satisfaction/?start=2026-01-01&end=2026-12-31")
     assert page.status_code == 200
     text = page.content.decode()
+    levels = text[text.index('id="levels-h"') :]
+    assert hotels["tokyo"].name in levels and "No case was opened" not in levels
     # (2 promoters - 1 detractor) / 4 answers = 25.0
     assert 'data-nps="25.0"' in text and "2026-05" in text and hotels["tokyo"].name in text
     chinese = manager.get(
         "/service/satisfaction/?start=2026-01-01&end=2026-12-31", HTTP_ACCEPT_LANGUAGE="zh-hans"
     ).content.decode()
-    assert "回复率" in chinese  # alpha offers en and zh-hans
+    assert "回复率" in chinese and "工单与服务水平" in chinese  # alpha offers en and zh-hans
     assert manager.get("/service/satisfaction/?start=soon").status_code == 400
     assert manager.get("/service/satisfaction/?start=2026-06-01&end=2026-01-01").status_code == 400
     sales = client_for(make_user("sales"), _tenant())

@@ -205,6 +205,7 @@ def sla_case_changed(*, case_id: int, old: dict[str, Any], new: dict[str, Any]) 
         hours = hours_for(new.get("property"))
         sla.paused_seconds += business_seconds(hours, sla.resolved_at, now)
         sla.resolved_at = None
+        sla.reopened_count += 1
     _dues(sla, new.get("property"))
     sla.save()
     return sla

@@ -191,14 +191,28 @@ def service_satisfaction(request):
     except ValidationError as exc:
         errors += [" ".join(v) for v in exc.message_dict.values()]
         rows = []
+    levels: list[dict[str, Any]] = []
+    if actor.can("case", "view") and not errors:
+        from crm.service.selectors import sla_measures
+
+        levels = sla_measures(actor=actor, start=period["start"], end=period["end"])
     names = dict(
-        Property.objects.filter(pk__in=[r["property"] for r in rows]).values_list("pk", "name")
+        Property.objects.filter(
+            pk__in=[r["property"] for r in rows] + [r["property"] for r in levels]
+        ).values_list("pk", "name")
     )
-    for row in rows:
+    for row in rows + levels:
         row["hotel"] = names.get(row["property"], "—")
     return render(
         request,
         "service/satisfaction.html",
-        {"rows": rows, "errors": errors, "start": period["start"], "end": period["end"]},
+        {
+            "rows": rows,
+            "levels": levels,
+            "show_levels": actor.can("case", "view"),
+            "errors": errors,
+            "start": period["start"],
+            "end": period["end"],
+        },
         status=400 if errors else 200,
     )
