@@ -345,30 +345,30 @@ def sla_measures(
             "categories": {},
             "compensation": [],
         }
-    for row in (
+    for counted in (
         cases.annotate(m=TruncMonth("created", tzinfo=zone))
         .values("property_id", "m", "category")
         .annotate(n=Count("pk"))
     ):
-        found = out.get((row["property_id"], row["m"].date()))
+        found = out.get((counted["property_id"], counted["m"].date()))
         if found is not None:
-            found["categories"][row["category"]] = row["n"]
-    for row in (
+            found["categories"][counted["category"]] = counted["n"]
+    for given in (
         Compensation.objects.filter(case__in=cases, status=Compensation.Status.APPROVED)
         .annotate(m=TruncMonth("case__created", tzinfo=zone))
         .values("case__property_id", "m", "kind", "currency")
         .annotate(amount=Sum("amount"), points=Sum("points"), n=Count("pk"))
         .order_by("kind", "currency")
     ):
-        found = out.get((row["case__property_id"], row["m"].date()))
+        found = out.get((given["case__property_id"], given["m"].date()))
         if found is not None:
             found["compensation"].append(
                 {
-                    "kind": row["kind"],
-                    "count": row["n"],
-                    "amount": None if row["amount"] is None else row["amount"],
-                    "currency": row["currency"] or None,
-                    "points": row["points"],
+                    "kind": given["kind"],
+                    "count": given["n"],
+                    "amount": given["amount"],
+                    "currency": given["currency"] or None,
+                    "points": given["points"],
                 }
             )
     return list(out.values())
