@@ -84,8 +84,19 @@ def languages(request) -> dict:
         actor = Principal.of(user)
         can = {
             name: actor.can(name, "view")
-            for name in ("guest", "reservation", "company", "case", "survey_response")
+            for name in (
+                "guest",
+                "reservation",
+                "company",
+                "case",
+                "survey_response",
+                "loyalty_account",
+            )
         }
+        if can["loyalty_account"]:
+            from metadata.services.modules import module_enabled
+
+            can["loyalty_account"] = module_enabled("loyalty")
     return {
         "ui_languages": tenant_languages(),
         "ui_is_admin": signed_in and Principal.of(user).is_admin,

@@ -23,6 +23,7 @@ from saas.ui import (
 )
 from saas.ui import platform as views
 from saas.ui import service as service_views
+from saas.ui.loyalty import views as loyalty_views
 from saas.ui.service import cases as service_cases
 
 password_reset = [
@@ -226,6 +227,16 @@ urlpatterns = [
     path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),
     path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("loyalty/", loyalty_views.programme_view, name="loyalty_programme"),
+    path("loyalty/action/", loyalty_views.programme_action, name="loyalty_programme_action"),
+    path("loyalty/members/", loyalty_views.members_view, name="loyalty_members"),
+    path("loyalty/members/<int:member_id>/", loyalty_views.member_view, name="loyalty_member"),
+    path(
+        "loyalty/members/<int:member_id>/action/",
+        loyalty_views.member_action,
+        name="loyalty_member_action",
+    ),
+    path("guests/<int:guest_id>/enrol/", loyalty_views.guest_enrol, name="loyalty_guest_enrol"),
     path("service/queue/", service_views.service_queue, name="service_queue"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
     path("service/cases/new/", service_cases.case_new, name="service_case_new"),

@@ -13,7 +13,7 @@ ACTIONS = ("view", "create", "edit", "delete", "export")
 Rights = dict[str, dict[str, tuple[tuple[str, ...], str]]]
 
 
-def _version_bump(schema_editor: Any) -> None:
+def rights_version_bump(schema_editor: Any) -> None:
     schema_editor.execute(
         "UPDATE access_accessstate SET version = nextval('access_version_seq') WHERE id = 1"
     )
@@ -35,7 +35,7 @@ def seeded_rights_add(apps: Any, schema_editor: Any, rights: Rights) -> None:
                     "field_default": field_default,
                 },
             )
-    _version_bump(schema_editor)
+    rights_version_bump(schema_editor)
 
 
 def seeded_rights_remove(apps: Any, schema_editor: Any, rights: Rights) -> None:
@@ -45,4 +45,4 @@ def seeded_rights_remove(apps: Any, schema_editor: Any, rights: Rights) -> None:
     ObjectPermission.objects.filter(
         role__in=Role.objects.filter(key__in=list(rights), is_system=True), target__in=targets
     ).delete()
-    _version_bump(schema_editor)
+    rights_version_bump(schema_editor)

@@ -235,6 +235,40 @@ DOORS: dict[str, list[Door]] = {
         Door("post", _c("/hooks/mail/mailgun/inbound/"), public(), lambda c: {}, api=False)
     ],
     "service_queue": [Door("get", _c("/service/queue/"), obj("case", "view"), api=False)],
+    "loyalty_programme": [Door("get", _c("/loyalty/"), obj("loyalty_account", "view"), api=False)],
+    "loyalty_programme_action": [
+        Door(
+            "post",
+            _c("/loyalty/action/"),
+            obj("loyalty_account", "view"),
+            lambda c: {"action": ""},
+            api=False,
+        )
+    ],
+    "loyalty_members": [
+        Door("get", _c("/loyalty/members/"), obj("loyalty_account", "view"), api=False)
+    ],
+    "loyalty_member": [
+        Door("get", _c("/loyalty/members/{member}/"), obj("loyalty_account", "view"), api=False)
+    ],
+    "loyalty_member_action": [
+        Door(
+            "post",
+            _c("/loyalty/members/{member}/action/"),
+            obj("loyalty_account", "view"),
+            lambda c: {"action": ""},
+            api=False,
+        )
+    ],
+    "loyalty_guest_enrol": [
+        Door(
+            "post",
+            _c("/guests/{guest_a}/enrol/"),
+            obj("loyalty_account", "create"),
+            lambda c: {},
+            api=False,
+        )
+    ],  # fmt: skip
     "service_case": [
         Door("get", _c("/service/cases/{case_a}/"), record("case", "view", "case_a"), api=False)
     ],

@@ -52,15 +52,17 @@ def test_front_office_views_and_redeems(funded, reward, make_user):
     assert LedgerEntry.objects.get(redemption=redemption).actor_user_id == desk.user_id
 
 
-def test_front_office_cannot_adjust_points_or_enrol_or_change_rewards(funded, make_user):
+def test_front_office_enrols_but_cannot_adjust_points_or_change_rewards(funded, make_user):
     desk = Principal.of(make_user("front_office"))
+    # The desk is where guests join (loyalty migration 0004); a read-only user cannot.
+    assert member_enrol(guest=make_guest(), actor=desk).number
+    with pytest.raises(AccessDenied):
+        member_enrol(guest=make_guest(), actor=Principal.of(make_user("read_only")))
 
     with pytest.raises(AccessDenied) as refused:
         points_adjust(member=funded, points=50, reason="goodwill", actor=desk)
     assert refused.value.code == "permission_denied"
     assert "loyalty_ledger" in refused.value.message or "ledger" in refused.value.message
-    with pytest.raises(AccessDenied):
-        member_enrol(guest=make_guest(), actor=desk)
     with pytest.raises(AccessDenied):
         reward_create(key="x", name="X", points=1, actor=desk)
     assert refreshed(funded).balance == 1000

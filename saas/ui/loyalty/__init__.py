@@ -1,5 +1,6 @@
-"""Screens of the loyalty module. For now its panel on the guest profile: the member's
-number, tier and balance, for readers of loyalty members while the module is on."""
+"""Screens of the loyalty module (``views``) and its panel on the guest profile: the
+member's number, tier and balance, for readers of loyalty members while the module is
+on, or the enrol button for a guest who is not a member."""
 
 from __future__ import annotations
 
@@ -19,8 +20,10 @@ def guest_loyalty_panel(*, actor: Principal, guest_id: int) -> dict[str, Any] | 
 
     member = member_for_guest(actor=actor, guest_id=guest_id)
     if member is None:
-        return None
+        # Not a member: those who may enrol see the button.
+        return {"enrol": True} if actor.can("loyalty_account", "create") else None
     return {
+        "id": member.pk,
         "number": member.number,
         "status": member.get_status_display(),
         "active": member.status == member.Status.ACTIVE,
