@@ -29,6 +29,8 @@ class Activity(models.Model):
     occurred_at = models.DateTimeField()
     due_at = models.DateTimeField(null=True, blank=True)
     reminder_at = models.DateTimeField(null=True, blank=True)
+    # When the reminder went out (claimed by the sweep in the transaction that sends it).
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.PositiveIntegerField(null=True, blank=True)
     assignee = models.ForeignKey(
@@ -50,6 +52,17 @@ class Activity(models.Model):
             models.Index(
                 fields=["object_api_name", "record_id", "-occurred_at"],
                 name="crm_activity_timeline_idx",
+            ),
+            # What the reminder sweep reads: open tasks whose reminder has not gone out.
+            models.Index(
+                fields=["reminder_at"],
+                condition=models.Q(
+                    kind="task",
+                    completed_at__isnull=True,
+                    reminder_at__isnull=False,
+                    reminder_sent_at__isnull=True,
+                ),
+                name="crm_activity_reminders_due_idx",
             ),
             models.Index(
                 fields=["assignee", "due_at"],

@@ -438,6 +438,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.loyalty.tasks.loyalty_nightly_everywhere",
         "schedule": crontab(minute=30, hour=2),
     },
+    # Task reminders: e-mail the assignee when a task's reminder time comes.
+    "task-reminders": {
+        "task": "crm.tasks.task_reminders_everywhere",
+        "schedule": 60,
+    },
     # Service desk: record cases past their first-response or resolution due time.
     "service-sla-sweep": {
         "task": "crm.service.tasks.sla_sweep_everywhere",
