@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 from crm.models import Guest, GuestConsent
+from tenants.access.principal import Principal
 
 
 def guests_list(*, query: str = "", filters: dict | None = None) -> QuerySet[Guest]:
@@ -92,3 +94,66 @@ def guest_merges_undoable(*, survivor_ids: list[int] | None = None, limit: int =
         ) or str(log.merged_guest_id)
         out.append(log)
     return out
+
+
+def guest_lookalikes(
+    *,
+    actor: Principal,
+    given_name: str,
+    surname: str,
+    emails: list[str],
+    phones: list[str],
+    birth_date=None,
+    nationality: str = "",
+    limit: int = 5,
+) -> list[tuple[Guest, str]]:
+    """Profiles the caller may see that a new guest with these details may repeat, each
+    with the rule that matched (the rules of the duplicate finder): the same e-mail (case
+    folded), the same phone (E.164), the same birth date with similar names, or the same
+    name. Asked before a profile is created, so the desk can open the existing one."""
+    from django.db.models import Exists, OuterRef
+
+    from crm.models import GuestEmail, GuestPhone
+    from crm.services.common import phone_clean
+    from crm.services.dedupe import NAME_SIMILARITY, name_similarity
+
+    actor.require("guest", "view")
+    live = actor.scope("guest", Guest.objects.filter(erased_at__isnull=True))
+    found: dict[int, tuple[Guest, str]] = {}
+
+    def add(rows, rule: str) -> None:
+        for guest in rows[:limit]:
+            found.setdefault(guest.pk, (guest, rule))
+
+    folded = sorted({e.strip().lower() for e in emails if e and e.strip()})
+    if folded:
+        by_email = Q()
+        for email in folded:
+            by_email |= Q(email__iexact=email)
+        other = GuestEmail.objects.filter(guest=OuterRef("pk"), email__in=folded)
+        add(live.filter(by_email | Exists(other)).order_by("pk"), "email")
+    numbers = []
+    for raw in phones:
+        try:
+            numbers.append(phone_clean(raw, region=nationality or None, field="phones"))
+        except ValidationError:
+            continue
+    if numbers:
+        other = GuestPhone.objects.filter(guest=OuterRef("pk"), number__in=numbers)
+        add(live.filter(Q(phone__in=numbers) | Exists(other)).order_by("pk"), "phone")
+    name = f"{given_name} {surname}".strip()
+    if name and birth_date:
+        same_day = live.filter(birth_date=birth_date).order_by("pk")[:200]
+        add(
+            [g for g in same_day if name_similarity(name, f"{g.given_name} {g.surname}")
+             >= NAME_SIMILARITY],
+            "name_birth_date",
+        )  # fmt: skip
+    if given_name.strip() and surname.strip():
+        add(
+            live.filter(
+                given_name__iexact=given_name.strip(), surname__iexact=surname.strip()
+            ).order_by("pk"),
+            "name",
+        )
+    return list(found.values())[:limit]

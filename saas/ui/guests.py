@@ -21,6 +21,7 @@ from crm.selectors.guests import (
     guest_consents_current,
     guest_duplicate_suggestions,
     guest_get,
+    guest_lookalikes,
     guest_merges_undoable,
     guest_reservations,
     guests_list,
@@ -376,24 +377,52 @@ def guest_create_view(request):
         actor=Principal.from_request(request),
         data=request.POST if request.method == "POST" else None,
     )
+    lookalikes: list = []
     if request.method == "POST":
-        guest = _save(
-            request,
-            form,
-            lambda payload: guest_create(
-                actor=Principal.from_request(request),
+        actor = Principal.from_request(request)
+
+        def create(payload):
+            nonlocal lookalikes
+            if request.POST.get("create_anyway") != "1" and actor.can("guest", "view"):
+                # Before a new profile: the desk sees who it may repeat, and opens that
+                # one or confirms.
+                lookalikes = guest_lookalikes(
+                    actor=actor,
+                    given_name=str(payload.get("given_name") or ""),
+                    surname=str(payload.get("surname") or ""),
+                    emails=list(payload.get("emails") or []),
+                    phones=list(payload.get("phones") or []),
+                    birth_date=payload.get("birth_date"),
+                    nationality=str(payload.get("nationality") or ""),
+                )
+                if lookalikes:
+                    return None
+            return guest_create(
+                actor=actor,
                 given_name=payload.pop("given_name", ""),
                 surname=payload.pop("surname", ""),
                 **payload,
-            ),
-        )
+            )
+
+        guest = _save(request, form, create)
         if guest is not None:
             messages.success(request, _("Guest profile created."))
             return redirect("guest_detail", guest_id=guest.pk)
+    rules = {
+        "email": _("same e-mail"),
+        "phone": _("same phone"),
+        "name_birth_date": _("similar name, same birth date"),
+        "name": _("same name"),
+    }
     return render(
         request,
         "crm/guest_form.html",
-        {"form": form, "guest": None, **_choices()},
+        {
+            "form": form,
+            "guest": None,
+            "lookalikes": [(g, rules[rule]) for g, rule in lookalikes],
+            **_choices(),
+        },
         status=400 if form.has_errors else 200,
     )
 

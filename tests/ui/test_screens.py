@@ -369,3 +369,31 @@ def test_sensitive_custom_columns_follow_the_policy_and_are_audited(make_user, a
     assert "Loyalty number" in shown and "LX-991" in shown
     event = AuditEvent.objects.filter(action="sensitive_read", fields__contains=["loyalty_no"])
     assert event.filter(details__record_ids__contains=[str(guest.pk)]).exists()
+
+
+def test_a_new_guest_who_may_repeat_a_profile_is_named_before_it_is_created(tenant_a):
+    client = tenant_client(tenant_a)
+    first = {"given_name": "Ana", "surname": "Lima", "email": "ana@example.com",
+             "phone": "+351 912 345 678", "nationality": "PT"}  # fmt: skip
+    assert client.post("/guests/new/", first).status_code == 302
+    with tenant_context(tenant_a):
+        ana = Guest.objects.get(surname="Lima")
+    for again, rule in (
+        ({"given_name": "A.", "surname": "Lima-Santos", "email": "ANA@example.com"}, "same e-mail"),
+        ({"given_name": "Anna", "surname": "L", "phone": "+351912345678"}, "same phone"),
+        ({"given_name": "ana", "surname": "LIMA"}, "same name"),
+    ):
+        warned = client.post("/guests/new/", again)
+        text = warned.content.decode()
+        assert warned.status_code == 200 and "data-lookalikes" in text, again
+        assert f"/guests/{ana.pk}/" in text and rule in text
+        with tenant_context(tenant_a):
+            assert Guest.objects.count() == 1
+    created = client.post(
+        "/guests/new/", {"given_name": "ana", "surname": "LIMA", "create_anyway": "1"}
+    )
+    assert created.status_code == 302
+    fresh = client.post("/guests/new/", {"given_name": "Zhou", "surname": "Mei"})
+    assert fresh.status_code == 302  # no lookalike: no question asked
+    with tenant_context(tenant_a):
+        assert Guest.objects.count() == 3
