@@ -130,8 +130,8 @@ def guest_lookalikes(
         by_email = Q()
         for email in folded:
             by_email |= Q(email__iexact=email)
-        other = GuestEmail.objects.filter(guest=OuterRef("pk"), email__in=folded)
-        add(live.filter(by_email | Exists(other)).order_by("pk"), "email")
+        addresses = GuestEmail.objects.filter(guest=OuterRef("pk"), email__in=folded)
+        add(live.filter(by_email | Exists(addresses)).order_by("pk"), "email")
     numbers = []
     for raw in phones:
         try:
@@ -139,8 +139,8 @@ def guest_lookalikes(
         except ValidationError:
             continue
     if numbers:
-        other = GuestPhone.objects.filter(guest=OuterRef("pk"), number__in=numbers)
-        add(live.filter(Q(phone__in=numbers) | Exists(other)).order_by("pk"), "phone")
+        numbered = GuestPhone.objects.filter(guest=OuterRef("pk"), number__in=numbers)
+        add(live.filter(Q(phone__in=numbers) | Exists(numbered)).order_by("pk"), "phone")
     name = f"{given_name} {surname}".strip()
     if name and birth_date:
         same_day = live.filter(birth_date=birth_date).order_by("pk")[:200]
