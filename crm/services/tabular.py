@@ -182,6 +182,19 @@ def table_count(path: Path, file_format: str) -> int:
         workbook.close()
 
 
+def table_header(path: Path, file_format: str) -> list[str]:
+    """The first row's column names (the whole file is checked first for CSV)."""
+    if file_format == "csv":
+        _csv_check(path)
+        return [h.strip() for h in next(_csv_records(path), [])]
+    workbook = _xlsx_open(path)
+    try:
+        first = next(_xlsx_records(workbook), ())
+        return [str(h).strip() if h is not None else "" for h in first]
+    finally:
+        workbook.close()
+
+
 def table_rows(path: Path, file_format: str) -> Iterator[tuple[list[str], list]]:
     """Yield (header, row values) for every non-empty data row. Raises ValidationError
     on ``file`` for a file that cannot be read, before the first row for CSV."""

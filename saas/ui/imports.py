@@ -1,5 +1,6 @@
-"""The import wizard: upload a CSV/XLSX file, read the dry-run report of every row,
-then import the valid rows in the background and follow the job."""
+"""The import wizard: upload a CSV/XLSX file, map its columns to fields (proposed from
+the column names), read the dry-run report of every row, then import the valid rows in
+the background and follow the job."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.services.import_mapping import import_upload_columns
 from crm.services.imports import (
     IMPORT_OBJECTS,
     import_rights_require,
-    import_upload_check,
     import_upload_start,
 )
 from saas.ui.errors import errors_by_field
@@ -32,11 +33,81 @@ OBJECT_LABELS = {
 }
 
 
+MAP_KEY = "import_wizard_map"
+
+
+def _target_labels(object_api_name: str, targets: list[str]) -> list[tuple[str, str]]:
+    """Each target with a label for people: the form's label, a custom field's label in
+    the reader's language, else the field's name."""
+    from metadata.models import FieldDefinition
+    from saas.ui.records import GUEST_FIELDS
+
+    labels = {f.name: str(f.label) for f in GUEST_FIELDS} if object_api_name == "guest" else {}
+    custom = {
+        f"custom.{f.api_name}": str(f.label)
+        for f in FieldDefinition.objects.filter(object__api_name=object_api_name)
+    }
+    out = []
+    for target in targets:
+        label = custom.get(target) or labels.get(target) or target.replace("_", " ").capitalize()
+        out.append((target, f"{label} ({target})"))
+    return out
+
+
+def _report(checked: dict, pending: dict) -> dict:
+    return {
+        **checked,
+        # The first rows' errors are enough to fix a file; the count says the rest.
+        "errors": checked["errors"][:MAX_ERRORS_SHOWN],
+        "errors_total": len(checked["errors"]),
+        "object": pending["object"],
+        "file_name": pending["file_name"],
+    }
+
+
+def _map_step(
+    request, pending: dict, mapping: dict[str, str] | None = None
+) -> tuple[dict | None, list[str]]:
+    """The mapping (the person's, from the form, unless given): a report to show next,
+    or the errors to show on the form."""
+    from crm.services.import_mapping import import_upload_map
+
+    if mapping is None:
+        mapping = {
+            column: request.POST.get(f"map-{index}", "")
+            for index, column in enumerate(pending["header"])
+        }
+    pending["guess"] = mapping  # shown again as chosen if something is wrong
+    request.session[MAP_KEY] = pending
+    try:
+        checked = import_upload_map(
+            upload_id=pending["upload"], mapping=mapping, actor=Principal.from_request(request)
+        )
+    except AccessDenied:
+        raise
+    except (ValidationError, ApplicationError) as exc:
+        return None, [m for ms in errors_by_field(exc).values() for m in ms]
+    return checked, []
+
+
 @login_required
 def import_wizard(request):
     errors: list[str] = []
-    report = request.session.get(SESSION_KEY) if request.GET.get("step") == "report" else None
-    if request.method == "POST" and request.POST.get("action") == "start":
+    step = request.GET.get("step")
+    report = request.session.get(SESSION_KEY) if step == "report" else None
+    mapping = request.session.get(MAP_KEY) if step == "map" else None
+    if request.method == "POST" and request.POST.get("action") == "map":
+        pending = request.session.get(MAP_KEY)
+        if not pending:
+            errors.append(_("Upload the file again: the checked file is no longer known."))
+        else:
+            checked, errors = _map_step(request, pending)
+            if checked is not None:
+                request.session.pop(MAP_KEY, None)
+                request.session[SESSION_KEY] = _report(checked, pending)
+                return redirect(f"{request.path}?step=report")
+            mapping = pending
+    elif request.method == "POST" and request.POST.get("action") == "start":
         pending = request.session.get(SESSION_KEY)
         if not pending:
             errors.append(_("Upload the file again: the checked file is no longer known."))
@@ -63,7 +134,7 @@ def import_wizard(request):
                 raise ValidationError({"file": _("Choose a .csv or .xlsx file.")})
             if upload.size > MAX_UPLOAD:
                 raise ValidationError({"file": _("The file is larger than 50 MB.")})
-            checked = import_upload_check(
+            columns = import_upload_columns(
                 object_api_name=object_api_name,
                 file_name=upload.name,
                 content=upload.read(),
@@ -74,21 +145,34 @@ def import_wizard(request):
         except (ValidationError, ApplicationError) as exc:
             errors = [m for ms in errors_by_field(exc).values() for m in ms]
         else:
-            request.session[SESSION_KEY] = {
-                **checked,
-                # The first rows' errors are enough to fix a file; the count says the rest.
-                "errors": checked["errors"][:MAX_ERRORS_SHOWN],
-                "errors_total": len(checked["errors"]),
-                "object": object_api_name,
-                "file_name": upload.name,
-            }
-            return redirect(f"{request.path}?step=report")
+            pending = {**columns, "object": object_api_name, "file_name": upload.name}
+            exact = all(
+                columns["guess"].get(h) == h for h in columns["header"] if h
+            )  # every column already names its field: straight to the dry run
+            if not exact:
+                request.session[MAP_KEY] = pending
+                return redirect(f"{request.path}?step=map")
+            checked, errors = _map_step(request, pending, columns["guess"])
+            if checked is not None:
+                request.session.pop(MAP_KEY, None)
+                request.session[SESSION_KEY] = _report(checked, pending)
+                return redirect(f"{request.path}?step=report")
+    rows = []
+    if mapping:
+        targets = _target_labels(mapping["object"], mapping["targets"])
+        rows = [
+            {"index": i, "column": column, "chosen": mapping["guess"].get(column, "")}
+            for i, column in enumerate(mapping["header"])
+        ]
+        mapping = {**mapping, "choices": targets}
     return render(
         request,
         "crm/import_wizard.html",
         {
             "objects": [(key, OBJECT_LABELS[key]) for key in IMPORT_OBJECTS],
             "report": report,
+            "mapping": mapping,
+            "rows": rows,
             "errors": errors,
         },
         status=400 if errors else 200,
