@@ -76,8 +76,9 @@ OFFENDERS = """() => {
     const right = el.getBoundingClientRect().right;
     const parent = el.parentElement.getBoundingClientRect().right;
     if (right > limit + 1 && (parent <= limit + 1 || el.parentElement === document.body)) {
+      const name = typeof el.className === 'string' ? el.className.trim() : '';
       out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-               (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') +
+               (name ? '.' + name.split(/\\s+/).join('.') : '') +
                ' ' + Math.round(right - limit) + 'px');
     }
   }
