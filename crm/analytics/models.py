@@ -1,0 +1,115 @@
+"""What the module stores in the tenant's schema: one score row per guest, the churn
+models (versioned, each with its training report) and the module's settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Segment(models.TextChoices):
+    CHAMPIONS = "champions", _("Champions")
+    LOYAL = "loyal", _("Loyal")
+    POTENTIAL = "potential", _("Potential loyalists")
+    NEW = "new", _("New")
+    AT_RISK = "at_risk", _("At risk")
+    HIBERNATING = "hibernating", _("Hibernating")
+    LOST = "lost", _("Lost")
+
+
+class Lifecycle(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    FIRST_STAY = "first_stay", _("First stay")
+    ACTIVE = "active", _("Active")
+    LAPSING = "lapsing", _("Lapsing")
+    LAPSED = "lapsed", _("Lapsed")
+
+
+class ChurnSource(models.TextChoices):
+    MODEL = "model", _("Churn model")
+    # A tenant whose model could not be trained: a plain rule on recency and frequency,
+    # never presented as a prediction.
+    RULES = "rules", _("Rules (not enough data for a model)")
+
+
+class Settings(models.Model):
+    """The module's settings for the tenant: one row (id 1), made by the migration."""
+
+    # A guest has churned when they have no stay in this many months after a date.
+    churn_horizon_months = models.PositiveSmallIntegerField(default=12)
+    updated = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"analytics settings ({self.churn_horizon_months} months)"
+
+
+class GuestScore(models.Model):
+    """A guest's scores as of ``computed_at``; replaced whole by each scoring run. The
+    RFM quintiles are among guests with at least one stay (null for the others)."""
+
+    guest = models.OneToOneField(
+        "crm.Guest", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    recency = models.PositiveSmallIntegerField(null=True, blank=True)
+    frequency = models.PositiveSmallIntegerField(null=True, blank=True)
+    monetary = models.PositiveSmallIntegerField(null=True, blank=True)
+    segment = models.CharField(max_length=20, choices=Segment.choices, blank=True)
+    # Revenue of the guest's stays in the base currency (``currency``).
+    historical_value = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
+    currency = models.CharField(max_length=3)
+    lifecycle = models.CharField(max_length=20, choices=Lifecycle.choices)
+    churn_risk = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    churn_source = models.CharField(max_length=10, choices=ChurnSource.choices, blank=True)
+    # [{"feature": "recency_days", "text": "No stay for 400 days"}, ...] strongest first.
+    churn_reasons = models.JSONField(default=list, blank=True)
+    churn_model_version = models.PositiveIntegerField(null=True, blank=True)
+    # [{"kind": "hotel", "code": "LIS", "label": ..., "score": 0.4, "reason": ...}, ...]
+    offers = models.JSONField(default=list, blank=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["guest_id"]
+        indexes = [
+            models.Index(fields=["segment"], name="analytics_score_segment"),
+            models.Index(fields=["churn_risk"], name="analytics_score_churn"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(churn_risk__isnull=True)
+                | models.Q(churn_risk__gte=0, churn_risk__lte=1),
+                name="analytics_score_churn_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"scores of guest {self.guest_id}"
+
+
+class ChurnModel(models.Model):
+    """One training run of the tenant's churn model. ``version`` counts up; scoring uses
+    the latest ``trained`` one. The model is stored as numbers (scaler and logistic
+    coefficients), never as a pickle, so loading it runs no code."""
+
+    class Status(models.TextChoices):
+        TRAINED = "trained", _("Trained")
+        NOT_ENOUGH_DATA = "not_enough_data", _("Not enough data")
+
+    version = models.PositiveIntegerField(unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices)
+    trained_at = models.DateTimeField()
+    cutoff = models.DateField(help_text="Features up to this day; labels after it")
+    horizon_months = models.PositiveSmallIntegerField()
+    training_size = models.PositiveIntegerField(default=0)
+    positives = models.PositiveIntegerField(default=0)
+    # AUC, precision at the top decile, base rate, calibration, feature importances...
+    report = models.JSONField(default=dict, blank=True)
+    # {"features": [...], "mean": [...], "scale": [...], "coef": [...], "intercept": x}
+    parameters = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"churn model v{self.version} ({self.status})"
