@@ -42,9 +42,7 @@ def test_a_tenant_with_the_module_off_is_skipped(tenant_a):
         assert not ChurnModel.objects.exists()
 
 
-def test_beat_sends_one_message_per_tenant_with_the_module_on(
-    analytics_on, tenant_b, monkeypatch
-):
+def test_beat_sends_one_message_per_tenant_with_the_module_on(analytics_on, tenant_b, monkeypatch):
     with tenant_context(tenant_b):
         module_set_enabled(key="analytics", enabled=False, actor=SYSTEM)
     sent = []
