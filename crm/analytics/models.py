@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Segment(models.TextChoices):
@@ -22,7 +23,7 @@ class Segment(models.TextChoices):
 class Lifecycle(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
     FIRST_STAY = "first_stay", _("First stay")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("lifecycle", "Active")
     LAPSING = "lapsing", _("Lapsing")
     LAPSED = "lapsed", _("Lapsed")
 

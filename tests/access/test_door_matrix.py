@@ -213,6 +213,7 @@ def _collection_doors() -> dict[str, list[Door]]:
 
 THING = "/api/v1/objects/mx_thing/records/"
 LOY = "/api/v1/loyalty/"
+ANA = "/api/v1/analytics/"
 SVC = "/api/v1/"
 WF = "/api/v1/workflows/"
 MD = "/api/v1/metadata/objects/"
@@ -862,6 +863,31 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         )  # fmt: skip
     ],
+    # The analytics module (switched on in the world below).
+    "api_analytics_scores": [Door("get", _c(ANA + "scores/"), obj("guest_score", "view"))],
+    "api_analytics_score": [
+        Door("get", _c(ANA + "scores/{scored_guest}/"), obj("guest_score", "view"))
+    ],
+    "api_analytics_churn_model": [
+        Door("get", _c(ANA + "churn-model/"), obj("churn_model", "view")),
+        Door(
+            "patch",
+            _c(ANA + "churn-model/"),
+            admin(write=True),
+            lambda c: {"churn_horizon_months": 9},
+        ),  # fmt: skip
+    ],
+    "api_analytics_refresh": [
+        Door("post", _c(ANA + "refresh/"), admin(write=True), lambda c: {})
+    ],
+    "api_analytics_report": [
+        Door("get", _c(ANA + "reports/cancellations/"), obj("analytics_report", "view")),
+        Door(
+            "get",
+            _c(ANA + "reports/bookings_by_month/?format=csv"),
+            obj("analytics_report", "export"),
+        ),  # fmt: skip
+    ],
     # Tenant-defined objects.
     "api_records": [
         Door("get", _c(THING), obj("mx_thing", "view")),
@@ -946,7 +972,7 @@ def _world(tenant) -> dict:
     from tenants.jobs.services import job_enqueue
     from tests.crm.factories import make_guest, make_property, make_reservation
 
-    for module in ("sales", "service", "loyalty"):
+    for module in ("sales", "service", "loyalty", "analytics"):
         module_set_enabled(key=module, enabled=True, actor=SYSTEM)
     hotel_a, hotel_b = make_property(code="MXA"), make_property(code="MXB")
     guest_a = make_guest(surname="Alpha", birth_date=date(1980, 5, 17))
@@ -986,7 +1012,11 @@ def _world(tenant) -> dict:
         ),
         answers={"nps": 9},
     )
+    from crm.analytics.services.scores import scores_refresh
+
+    scores_refresh(actor=SYSTEM)  # every guest has a score row (guest B's: hotel B's)
     return {
+        "scored_guest": guest_b.pk,
         "level": service_level_create(
             priority="low", first_response_minutes=60, resolution_minutes=600, actor=SYSTEM
         ).pk,
