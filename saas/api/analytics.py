@@ -362,7 +362,8 @@ class ReportApi(AnalyticsApi):
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="The columns, then one line per row"
             ),
-            **_errors(400, 401, 403, 404),
+            # Errors are JSON whatever format was asked (see handle_exception).
+            **{(code, "application/json"): r for code, r in _errors(400, 401, 403, 404).items()},
         },
         description="A report's figures, money in the base currency through the exchange "
         "rate valid on each arrival. As CSV with ?format=csv or Accept: text/csv.",
