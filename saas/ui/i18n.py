@@ -84,7 +84,14 @@ def languages(request) -> dict:
         actor = Principal.of(user)
         can = {
             name: actor.can(name, "view")
-            for name in ("guest", "reservation", "company", "case", "survey_response")
+            for name in (
+                "guest",
+                "reservation",
+                "company",
+                "case",
+                "survey_response",
+                "analytics_report",
+            )
         }
     return {
         "ui_languages": tenant_languages(),

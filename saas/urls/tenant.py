@@ -20,6 +20,7 @@ from saas.ui import (
     roles,
     workflows,
 )
+from saas.ui import analytics as analytics_views
 from saas.ui import platform as views
 from saas.ui import service as service_views
 
@@ -225,6 +226,8 @@ urlpatterns = [
     path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
     path("service/queue/", service_views.service_queue, name="service_queue"),
+    path("analytics/", analytics_views.analytics_reports, name="analytics_reports"),
+    path("analytics/churn-model/", analytics_views.analytics_churn, name="analytics_churn"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
     # A guest's survey, through its signed link (no sign-in).
     path("survey/<str:token>/", service_views.survey_answer_view, name="survey_answer"),

@@ -232,6 +232,12 @@ DOORS: dict[str, list[Door]] = {
     "unsubscribe": [Door("get", _c("/unsubscribe/not-a-token/"), public(), api=False)],
     "survey_answer": [Door("get", _c("/survey/not-a-token/"), public(), api=False)],
     "service_queue": [Door("get", _c("/service/queue/"), obj("case", "view"), api=False)],
+    "analytics_reports": [
+        Door("get", _c("/analytics/"), obj("analytics_report", "view"), api=False)
+    ],
+    "analytics_churn": [
+        Door("get", _c("/analytics/churn-model/"), obj("churn_model", "view"), api=False)
+    ],
     "service_satisfaction": [
         Door("get", _c("/service/satisfaction/"), obj("survey_response", "view"), api=False)
     ],
@@ -877,9 +883,7 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {"churn_horizon_months": 9},
         ),  # fmt: skip
     ],
-    "api_analytics_refresh": [
-        Door("post", _c(ANA + "refresh/"), admin(write=True), lambda c: {})
-    ],
+    "api_analytics_refresh": [Door("post", _c(ANA + "refresh/"), admin(write=True), lambda c: {})],
     "api_analytics_report": [
         Door("get", _c(ANA + "reports/cancellations/"), obj("analytics_report", "view")),
         Door(
