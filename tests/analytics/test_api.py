@@ -187,3 +187,19 @@ def test_rights_of_the_seeded_roles(scored, analytics_on, make_user):
     assert desk.get(BASE + "reports/cancellations/").status_code == 403
     refused = sales.post(BASE + "refresh/", "{}", content_type="application/json")
     assert refused.status_code == 403
+
+
+def test_the_tenant_schema_shows_the_analytics_routes_only_while_the_module_is_on(
+    analytics_on,
+):
+    admin = tenant_client(analytics_on)
+    paths = admin.get("/api/v1/schema/?format=json").json()["paths"]
+    report = paths["/api/v1/analytics/reports/{name}/"]["get"]
+    assert set(report["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert set(report["responses"]["400"]["content"]) == {"application/json"}
+
+    module_set_enabled(key="analytics", enabled=False, actor=SYSTEM)
+
+    paths = admin.get("/api/v1/schema/?format=json").json()["paths"]
+    assert not [p for p in paths if p.startswith("/api/v1/analytics/")]
+    assert "/api/v1/guests/" in paths
