@@ -40,6 +40,21 @@ class AnalyticsConfig(AppConfig):
         # the data stays.
         module_gate_register(_module_gate)
 
+        # Workflows start when a warning threshold is crossed: on the guest
+        # ({"type": "event", "event": "analytics_alert"}) or on the hotel.
+        from metadata.workflows.registry import event_trigger_register
+
+        event_trigger_register(
+            "analytics_alert",
+            object_api_name="guest",
+            label="A guest crossed an analytics warning threshold (churn risk)",
+        )
+        event_trigger_register(
+            "analytics_report_alert",
+            object_api_name="property",
+            label="A hotel's report measure crossed an analytics warning threshold",
+        )
+
 
 def module_on() -> bool:
     """Is the module switched on for the connection's tenant? (The switch is on the

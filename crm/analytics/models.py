@@ -114,3 +114,65 @@ class ChurnModel(models.Model):
 
     def __str__(self) -> str:
         return f"churn model v{self.version} ({self.status})"
+
+
+class WarningRule(models.Model):
+    """A threshold an administrator sets. ``guest_churn``: a guest whose churn risk
+    reaches ``threshold`` (and whose VIP level is at least ``min_vip_level``) raises
+    ``analytics_alert`` on the guest. ``report``: a measure of one hotel's reservations
+    arriving in the last ``window_days`` compared with the threshold (``above`` /
+    ``below``) or with the window before (``rise_pct`` / ``fall_pct``, in per cent) raises
+    ``analytics_report_alert`` on the hotel."""
+
+    class Kind(models.TextChoices):
+        GUEST_CHURN = "guest_churn", _("Guest churn risk")
+        REPORT = "report", _("Report measure")
+
+    class Comparison(models.TextChoices):
+        ABOVE = "above", _("Above")
+        BELOW = "below", _("Below")
+        RISE_PCT = "rise_pct", _("Rises by more than (%)")
+        FALL_PCT = "fall_pct", _("Falls by more than (%)")
+
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    measure = models.CharField(max_length=30, blank=True)
+    property_id = models.BigIntegerField(null=True, blank=True)
+    channel = models.CharField(max_length=40, blank=True)
+    market_code = models.CharField(max_length=20, blank=True)
+    comparison = models.CharField(max_length=10, choices=Comparison.choices, default="above")
+    threshold = models.DecimalField(max_digits=14, decimal_places=4)
+    window_days = models.PositiveSmallIntegerField(default=7)
+    min_vip_level = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Alert(models.Model):
+    """A rule crossed on a day for a record; one per rule, day and record, so a check
+    run twice raises nothing new."""
+
+    rule = models.ForeignKey(WarningRule, on_delete=models.CASCADE, related_name="alerts")
+    fired_on = models.DateField()
+    object_api_name = models.CharField(max_length=40)
+    record_id = models.BigIntegerField()
+    value = models.DecimalField(max_digits=18, decimal_places=4)
+    previous = models.DecimalField(max_digits=18, decimal_places=4, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-fired_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "fired_on", "record_id"], name="analytics_alert_once_a_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.fired_on}: {self.object_api_name} {self.record_id}"

@@ -303,3 +303,23 @@ def report_run(*, actor: Principal, name: str, filters: Filters) -> dict[str, An
         "rows": rows,
         "unconverted": unconverted,
     }
+
+
+# What a warning rule can watch: one figure of the filtered reservations.
+MEASURES = {
+    "bookings": "count(*)",
+    "room_nights": f"sum(nights) FILTER (WHERE {HAPPENS})",
+    "revenue": f"sum(value) FILTER (WHERE {HAPPENS})",
+    "adr": f"sum(value) FILTER (WHERE {HAPPENS}) / nullif(sum(nights) FILTER (WHERE {HAPPENS}), 0)",
+    "cancellation_rate": "(count(*) FILTER (WHERE status = 'cancelled'))::numeric "
+    "/ nullif(count(*), 0)",
+    "no_show_rate": "(count(*) FILTER (WHERE status = 'no_show'))::numeric / nullif(count(*), 0)",
+}
+
+
+def measure_value(*, measure: str, filters: Filters) -> Decimal | None:
+    """One measure of the reservations the filters select (None: nothing to measure)."""
+    params: dict[str, Any] = {"base": tenant_base_currency()}
+    base = _base(filters, params)
+    [(value,)] = _query(f"SELECT {MEASURES[measure]} FROM ({base}) r", params)
+    return Decimal(value).quantize(Decimal("0.0001")) if value is not None else None

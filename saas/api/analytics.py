@@ -6,6 +6,7 @@
     GET, PATCH  /api/v1/analytics/churn-model/              versions and training reports
     POST        /api/v1/analytics/refresh/                  retrain and rescore now (admins)
     GET         /api/v1/analytics/reports/{name}/?start=2026-01-01&format=csv
+    GET, POST   /api/v1/analytics/warnings/                 thresholds (admins set them)
 
 Each view parses its input, asks the principal for the right first, calls one selector
 or service and renders what the principal may see (``actor.mask``)."""
@@ -25,11 +26,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.analytics.apps import MODULE
-from crm.analytics.models import ChurnModel, ChurnSource, GuestScore, Lifecycle, Segment
-from crm.analytics.reports import NAMES, Filters, report_run
+from crm.analytics.models import (
+    ChurnModel,
+    ChurnSource,
+    GuestScore,
+    Lifecycle,
+    Segment,
+    WarningRule,
+)
+from crm.analytics.reports import MEASURES, NAMES, Filters, report_run
 from crm.analytics.selectors import ORDERINGS, churn_models_list, score_get, scores_list
 from crm.analytics.services.churn import settings_current, settings_update
 from crm.analytics.services.runs import analytics_refresh_request
+from crm.analytics.services.warnings import warning_rule_create
 from crm.analytics.texts import lifecycle_label, reason_text, segment_label
 from saas.api.loyalty import _errors, _page_of, _pk, _valid
 from saas.api.modules import PAGE_PARAMS, ModuleApi
@@ -72,6 +81,23 @@ def model_as_dict(model: ChurnModel) -> dict[str, Any]:
         "training_size": model.training_size,
         "positives": model.positives,
         "report": model.report,
+    }
+
+
+def rule_as_dict(rule: WarningRule) -> dict[str, Any]:
+    return {
+        "id": rule.pk,
+        "name": rule.name,
+        "kind": rule.kind,
+        "measure": rule.measure,
+        "property_id": rule.property_id,
+        "channel": rule.channel,
+        "market_code": rule.market_code,
+        "comparison": rule.comparison,
+        "threshold": str(rule.threshold),
+        "window_days": rule.window_days,
+        "min_vip_level": rule.min_vip_level,
+        "active": rule.active,
     }
 
 
@@ -148,6 +174,40 @@ class RefreshIn(StrictSerializer):
 
 class RefreshOut(serializers.Serializer):
     queued = serializers.BooleanField()
+
+
+class RuleIn(StrictSerializer):
+    name = serializers.CharField(max_length=100)
+    kind = serializers.ChoiceField(choices=WarningRule.Kind.values)
+    measure = serializers.ChoiceField(
+        choices=list(MEASURES), required=False, help_text="Report rules: the figure watched"
+    )
+    property_id = serializers.IntegerField(
+        min_value=1, max_value=2**62, required=False, help_text="Report rules: the hotel"
+    )
+    channel = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    market_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    comparison = serializers.ChoiceField(
+        choices=WarningRule.Comparison.values, required=False, help_text="Default: above"
+    )
+    threshold = serializers.DecimalField(max_digits=14, decimal_places=4)
+    window_days = serializers.IntegerField(min_value=1, max_value=366, required=False)
+    min_vip_level = serializers.IntegerField(min_value=0, max_value=100, required=False)
+
+
+class RuleOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    kind = serializers.ChoiceField(choices=WarningRule.Kind.values)
+    measure = serializers.CharField(allow_blank=True)
+    property_id = serializers.IntegerField(allow_null=True)
+    channel = serializers.CharField(allow_blank=True)
+    market_code = serializers.CharField(allow_blank=True)
+    comparison = serializers.ChoiceField(choices=WarningRule.Comparison.values)
+    threshold = serializers.CharField(help_text="A decimal string")
+    window_days = serializers.IntegerField()
+    min_vip_level = serializers.IntegerField()
+    active = serializers.BooleanField()
 
 
 class ReportOut(serializers.Serializer):
@@ -379,3 +439,34 @@ class ReportApi(AnalyticsApi):
             actor.require("analytics_report", "export")
         body = report_run(actor=actor, name=name, filters=Filters(**values))
         return Response(actor.mask("analytics_report", body))
+
+
+class WarningListApi(AnalyticsApi):
+    object_api_name = "analytics_report"
+
+    @extend_schema(
+        operation_id="analytics_warnings_list",
+        parameters=PAGE_PARAMS,
+        responses={200: _page_of("WarningRulePage", RuleOut), **_errors(400, 401, 403)},
+    )
+    def get(self, request):
+        self.actor.require("analytics_report", "view")
+        return self.page(request, WarningRule.objects.order_by("pk"), rule_as_dict)
+
+    @extend_schema(
+        operation_id="analytics_warning_create",
+        request=RuleIn,
+        responses={201: RuleOut, **_errors(400, 401, 403)},
+        description="A threshold (administrators). guest_churn: a guest's churn risk at "
+        "or above the threshold (VIP level at least min_vip_level) starts the workflows "
+        "on guests triggered by analytics_alert. report: a hotel's measure over the last "
+        "window_days (above / below the threshold, or rise_pct / fall_pct against the "
+        "window before) starts those on hotels triggered by analytics_report_alert. "
+        "Checked after each scoring run, once a day per rule and record.",
+    )
+    def post(self, request):
+        actor = self.actor
+        actor.require("analytics_report", "view")
+        actor.require_admin("set analytics warnings")
+        rule = warning_rule_create(actor=actor, **_valid(RuleIn, request))
+        return self.one(rule_as_dict(rule), status=201)

@@ -219,6 +219,9 @@ urlpatterns = [
     ),
     path("analytics/refresh/", api_analytics.RefreshApi.as_view(), name="api_analytics_refresh"),
     path(
+        "analytics/warnings/", api_analytics.WarningListApi.as_view(), name="api_analytics_warnings"
+    ),
+    path(
         "analytics/reports/<slug:name>/",
         api_analytics.ReportApi.as_view(),
         name="api_analytics_report",

@@ -884,6 +884,10 @@ DOORS: dict[str, list[Door]] = {
         ),  # fmt: skip
     ],
     "api_analytics_refresh": [Door("post", _c(ANA + "refresh/"), admin(write=True), lambda c: {})],
+    "api_analytics_warnings": [
+        Door("get", _c(ANA + "warnings/"), obj("analytics_report", "view")),
+        Door("post", _c(ANA + "warnings/"), admin(write=True), lambda c: {}),
+    ],
     "api_analytics_report": [
         Door("get", _c(ANA + "reports/cancellations/"), obj("analytics_report", "view")),
         Door(

@@ -203,3 +203,36 @@ def test_the_tenant_schema_shows_the_analytics_routes_only_while_the_module_is_o
     paths = admin.get("/api/v1/schema/?format=json").json()["paths"]
     assert not [p for p in paths if p.startswith("/api/v1/analytics/")]
     assert "/api/v1/guests/" in paths
+
+
+def test_administrators_set_warnings_and_readers_of_reports_list_them(
+    hotel, analytics_on, make_user
+):
+    admin = tenant_client(analytics_on)
+    body = {
+        "name": "OTA cancellations up",
+        "kind": "report",
+        "measure": "cancellation_rate",
+        "property_id": hotel.pk,
+        "channel": "OTA",
+        "comparison": "rise_pct",
+        "threshold": "20",
+    }
+
+    made = admin.post(BASE + "warnings/", json.dumps(body), content_type="application/json")
+    bad = admin.post(
+        BASE + "warnings/",
+        json.dumps({**body, "property_id": None}),
+        content_type="application/json",
+    )
+    sales = client_for(make_user("sales"), analytics_on)
+    listed = sales.get(BASE + "warnings/")
+    refused = sales.post(BASE + "warnings/", json.dumps(body), content_type="application/json")
+
+    assert made.status_code == 201, made.content
+    assert made.json()["threshold"] == "20.0000" and made.json()["window_days"] == 7
+    assert (bad.status_code, bad.json()["errors"][0]["field"]) == (400, "property_id")
+    assert listed.status_code == 200
+    assert [r["name"] for r in listed.json()["results"]] == ["OTA cancellations up"]
+    assert listed.json()["results"][0]["comparison"] == "rise_pct"
+    assert refused.status_code == 403
