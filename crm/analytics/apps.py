@@ -40,6 +40,12 @@ class AnalyticsConfig(AppConfig):
         # the data stays.
         module_gate_register(_module_gate)
 
+        # Reservation writes keep the reports' rollup current.
+        from crm.analytics import events
+        from metadata.events import record_event_subscribe
+
+        record_event_subscribe(events.on_record_event)
+
         # Workflows start when a warning threshold is crossed: on the guest
         # ({"type": "event", "event": "analytics_alert"}) or on the hotel.
         from metadata.workflows.registry import event_trigger_register

@@ -176,3 +176,33 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} on {self.fired_on}: {self.object_api_name} {self.record_id}"
+
+
+class Rollup(models.Model):
+    """Reservations summed per arrival day, hotel, channel, market, source, room type,
+    rate plan, status, booking-window and length-of-stay bucket: what the reservation
+    reports read. Kept current by the reservation events (the rows of the day and hotel a
+    write touches are recomputed in its transaction) and rebuilt nightly (exchange rates
+    entered late change values)."""
+
+    arrival = models.DateField()
+    property_id = models.BigIntegerField()
+    channel = models.CharField(max_length=40, blank=True)
+    market_code = models.CharField(max_length=20, blank=True)
+    source_of_business = models.CharField(max_length=40, blank=True)
+    room_type_id = models.BigIntegerField(null=True, blank=True)
+    rate_plan_id = models.BigIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20)
+    window_bucket = models.CharField(max_length=10)
+    los_bucket = models.CharField(max_length=10)
+    bookings = models.PositiveIntegerField()
+    room_nights = models.PositiveIntegerField()
+    # Base currency; NULL when no reservation of the row could be converted.
+    value = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)
+    unconverted = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["arrival", "property_id"], name="analytics_rollup_day")]
+
+    def __str__(self) -> str:
+        return f"{self.arrival} @ {self.property_id}: {self.bookings}"

@@ -74,15 +74,57 @@ def _where(filters: Filters, params: dict[str, Any]) -> str:
     return " AND ".join(clauses)
 
 
+def _bucket_case(expression: str, buckets) -> str:
+    whens = " ".join(
+        f"WHEN {expression} >= {low}"
+        + (f" AND {expression} <= {high}" if high is not None else "")
+        + f" THEN '{name}'"
+        for low, high, name in buckets
+    )
+    return f"CASE {whens} END"
+
+
 def _base(filters: Filters, params: dict[str, Any]) -> str:
-    """The filtered reservations with their value, nights, guest and segment."""
+    """The filtered reservations, one row each, in the shape the rollup has (so a report
+    reads either): its value in the base currency, nights, buckets, guest and segment.
+    The booking window is the days between the record's creation (UTC) and arrival; a
+    booking recorded after its arrival (a walk-in entered late) counts as 0."""
     return f"""
-        SELECT r.*, ({VALUE}) AS value, r.departure - r.arrival AS nights,
-               g.nationality, g.language, coalesce(s.segment, '') AS segment
-        FROM crm_reservation r
-        JOIN crm_guest g ON g.id = r.guest_id
-        LEFT JOIN analytics_guestscore s ON s.guest_id = r.guest_id
-        WHERE {_where(filters, params)}
+        SELECT b.*, 1 AS bookings, b.nights AS room_nights,
+               (b.value IS NULL)::int AS unconverted,
+               {_bucket_case("greatest(b.arrival - b.created::date, 0)", WINDOWS)}
+                   AS window_bucket,
+               {_bucket_case("b.nights", STAY_LENGTHS)} AS los_bucket
+        FROM (
+            SELECT r.*, ({VALUE}) AS value, r.departure - r.arrival AS nights,
+                   g.nationality, g.language, coalesce(s.segment, '') AS segment
+            FROM crm_reservation r
+            JOIN crm_guest g ON g.id = r.guest_id
+            LEFT JOIN analytics_guestscore s ON s.guest_id = r.guest_id
+            WHERE {_where(filters, params)}
+        ) b
+    """
+
+
+ROLLUP_KEYS = (
+    "arrival, property_id, channel, market_code, source_of_business, room_type_id, "
+    "rate_plan_id, status, window_bucket, los_bucket"
+)
+
+
+def _rollup(filters: Filters, params: dict[str, Any]) -> str:
+    """The same shape from the rollup (filters on the guest are not in it)."""
+    return f"""
+        SELECT {ROLLUP_KEYS}, bookings, room_nights, value, unconverted
+        FROM analytics_rollup r WHERE {_where(filters, params)}
+    """
+
+
+def rollup_select(filters: Filters, params: dict[str, Any]) -> str:
+    """What the rollup holds for the reservations ``filters`` select, grouped."""
+    return f"""
+        SELECT {ROLLUP_KEYS}, sum(bookings), sum(room_nights), sum(value), sum(unconverted)
+        FROM ({_base(filters, params)}) b GROUP BY {ROLLUP_KEYS}
     """
 
 
@@ -103,8 +145,8 @@ def _query(sql: str, params: dict[str, Any]) -> list[tuple]:
 def _bookings_by_month(base: str, params: dict) -> tuple[list[str], list[list]]:
     rows = _query(
         f"""
-        SELECT to_char(date_trunc('month', arrival), 'YYYY-MM') AS month, count(*),
-               coalesce(sum(nights) FILTER (WHERE {HAPPENS}), 0),
+        SELECT to_char(date_trunc('month', arrival), 'YYYY-MM') AS month, sum(bookings),
+               coalesce(sum(room_nights) FILTER (WHERE {HAPPENS}), 0),
                sum(value) FILTER (WHERE {HAPPENS})
         FROM ({base}) r GROUP BY 1 ORDER BY 1
         """,
@@ -118,9 +160,9 @@ def _bookings_by_month(base: str, params: dict) -> tuple[list[str], list[list]]:
 def _cancellations(base: str, params: dict) -> tuple[list[str], list[list]]:
     rows = _query(
         f"""
-        SELECT to_char(date_trunc('month', arrival), 'YYYY-MM'), count(*),
-               count(*) FILTER (WHERE status = 'cancelled'),
-               count(*) FILTER (WHERE status = 'no_show')
+        SELECT to_char(date_trunc('month', arrival), 'YYYY-MM'), sum(bookings),
+               coalesce(sum(bookings) FILTER (WHERE status = 'cancelled'), 0),
+               coalesce(sum(bookings) FILTER (WHERE status = 'no_show'), 0)
         FROM ({base}) r GROUP BY 1 ORDER BY 1
         """,
         params,
@@ -133,7 +175,7 @@ def _cancellations(base: str, params: dict) -> tuple[list[str], list[list]]:
 def _revenue_by_segment(base: str, params: dict) -> tuple[list[str], list[list]]:
     rows = _query(
         f"""
-        SELECT market_code, count(*), sum(nights), sum(value)
+        SELECT market_code, sum(bookings), sum(room_nights), sum(value)
         FROM ({base}) r WHERE {HAPPENS} GROUP BY 1 ORDER BY 1
         """,
         params,
@@ -148,15 +190,10 @@ WINDOWS = ((0, 0, "0"), (1, 7, "1-7"), (8, 30, "8-30"), (31, 90, "31-90"), (91, 
 STAY_LENGTHS = ((1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 6, "4-6"), (7, None, "7+"))
 
 
-def _buckets(expression: str, buckets, base: str, params: dict, label: str):
-    cases = " ".join(
-        f"WHEN {expression} >= {low}" + (f" AND {expression} <= {high}" if high is not None else "")
-        + f" THEN '{name}'"
-        for low, high, name in buckets
-    )  # fmt: skip
+def _buckets(column: str, buckets, base: str, params: dict, label: str):
     rows = dict(
         _query(
-            f"SELECT CASE {cases} END, count(*) FROM ({base}) r WHERE {HAPPENS} GROUP BY 1",
+            f"SELECT {column}, sum(bookings) FROM ({base}) r WHERE {HAPPENS} GROUP BY 1",
             params,
         )
     )
@@ -167,15 +204,11 @@ def _buckets(expression: str, buckets, base: str, params: dict, label: str):
 
 
 def _booking_window(base: str, params: dict):
-    # Days between booking (the record's creation, in UTC) and arrival; a booking recorded
-    # after its arrival (a walk-in entered late) counts as 0.
-    return _buckets(
-        "greatest(arrival - created::date, 0)", WINDOWS, base, params, "days_before_arrival"
-    )
+    return _buckets("window_bucket", WINDOWS, base, params, "days_before_arrival")
 
 
 def _length_of_stay(base: str, params: dict):
-    return _buckets("nights", STAY_LENGTHS, base, params, "nights")
+    return _buckets("los_bucket", STAY_LENGTHS, base, params, "nights")
 
 
 def _repeat_guests(base: str, params: dict):
@@ -262,6 +295,12 @@ def _churn_risk(filters: Filters, params: dict):
     ]
 
 
+# Reports the rollup can answer (no distinct guests), unless a filter is on the guest.
+FROM_ROLLUP = frozenset(
+    {"bookings_by_month", "cancellations", "revenue_by_segment", "booking_window",
+     "length_of_stay"}
+)  # fmt: skip
+
 _ON_RESERVATIONS = {
     "bookings_by_month": _bookings_by_month,
     "cancellations": _cancellations,
@@ -275,7 +314,11 @@ _ON_SCORES = {"rfm_segments": _rfm_segments, "churn_risk": _churn_risk}
 NAMES = tuple(_ON_RESERVATIONS) + tuple(_ON_SCORES)
 
 
-def report_run(*, actor: Principal, name: str, filters: Filters) -> dict[str, Any]:
+def report_run(
+    *, actor: Principal, name: str, filters: Filters, source: str = "auto"
+) -> dict[str, Any]:
+    """``source``: ``rollup`` or ``base`` (the raw tables), or ``auto``: the rollup
+    whenever it can answer."""
     actor.require("analytics_report", "view")
     if name not in NAMES:
         from tenants.errors import NotFound
@@ -290,9 +333,15 @@ def report_run(*, actor: Principal, name: str, filters: Filters) -> dict[str, An
     params: dict[str, Any] = {"base": base_currency}
     unconverted = 0
     if name in _ON_RESERVATIONS:
-        base = _base(filters, params)
+        rollup = (
+            name in FROM_ROLLUP
+            and filters.nationality is None
+            and filters.segment is None
+            and source != "base"
+        )
+        base = _rollup(filters, params) if rollup else _base(filters, params)
         columns, rows = _ON_RESERVATIONS[name](base, params)
-        unconverted = _query(f"SELECT count(*) FROM ({base}) r WHERE value IS NULL", params)[0][0]
+        [(unconverted,)] = _query(f"SELECT coalesce(sum(unconverted), 0) FROM ({base}) r", params)
     else:
         columns, rows = _ON_SCORES[name](filters, params)
     return {

@@ -15,6 +15,7 @@ from django_tenants.utils import tenant_context
 )
 def analytics_refresh(schema_name: str, train: bool = True) -> dict:
     from crm.analytics.services.churn import churn_model_train
+    from crm.analytics.services.rollup import rollup_rebuild
     from crm.analytics.services.scores import scores_refresh
     from crm.analytics.services.warnings import warnings_check
     from metadata.services.modules import module_enabled
@@ -32,6 +33,7 @@ def analytics_refresh(schema_name: str, train: bool = True) -> dict:
         if train:
             model = churn_model_train(actor=actor)
             out["churn_model"] = {"version": model.version, "status": model.status}
+        out["rollup_rows"] = rollup_rebuild()
         out.update(scores_refresh(actor=actor))
         out["alerts"] = warnings_check(actor=actor)
         return out

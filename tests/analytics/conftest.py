@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import tenant_context
 
+from crm.analytics.services.rollup import rollup_rebuild
 from crm.models import Guest, Property, RatePlan, Reservation, ReservationGuest, RoomType
 from crm.services.guests import guest_statistics_refresh
 from metadata.services.modules import module_set_enabled
@@ -43,7 +44,9 @@ def guests_bulk(count: int, **fields) -> list[Guest]:
 
 def stays_bulk(rows: list[dict]) -> list[Reservation]:
     """Reservations (and their primary stay rows) from dicts of Reservation fields;
-    ``nights`` stands for the departure. Guest statistics are refreshed after."""
+    ``nights`` stands for the departure. Written in bulk, they announce no record event,
+    so guest statistics are refreshed and the reports' rollup rebuilt after (as the
+    nightly run would)."""
     made = Reservation.objects.bulk_create(
         [
             Reservation(
@@ -61,6 +64,7 @@ def stays_bulk(rows: list[dict]) -> list[Reservation]:
         [ReservationGuest(reservation=r, guest_id=r.guest_id, is_primary=True) for r in made]
     )
     guest_statistics_refresh(guest_ids={r.guest_id for r in made})
+    rollup_rebuild()
     return made
 
 
