@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -221,9 +222,19 @@ class ReportOut(serializers.Serializer):
     )
 
 
+class FullDateField(serializers.DateField):
+    """A date written as YYYY-MM-DD only, the OpenAPI ``date`` format (Python's
+    ``fromisoformat`` also takes 20260131 and 2026-W05-6)."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)
+
+
 class ReportFiltersIn(serializers.Serializer):
-    start = serializers.DateField(required=False)
-    end = serializers.DateField(required=False)
+    start = FullDateField(required=False)
+    end = FullDateField(required=False)
     property = serializers.IntegerField(min_value=1, max_value=2**62, required=False)
     channel = serializers.CharField(max_length=40, required=False)
     market_code = serializers.CharField(max_length=20, required=False)

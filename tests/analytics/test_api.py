@@ -155,6 +155,8 @@ def test_reports_as_json_and_csv(scored, analytics_on):
     ("query", "field"),
     [
         ("start=2026-13-01", "start"),
+        ("start=20260301", "start"),
+        ("end=2026-W05-6", "end"),
         ("start=2026-05-01&end=2026-04-01", "end"),
         ("property=abc", "property"),
         ("nationality=china", "nationality"),
