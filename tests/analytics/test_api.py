@@ -238,3 +238,44 @@ def test_administrators_set_warnings_and_readers_of_reports_list_them(
     assert [r["name"] for r in listed.json()["results"]] == ["OTA cancellations up"]
     assert listed.json()["results"][0]["comparison"] == "rise_pct"
     assert refused.status_code == 403
+
+
+def test_a_hidden_field_is_left_out_and_cannot_be_filtered_or_ordered_on(
+    scored, analytics_on, make_user
+):
+    from tenants.access.models import Role
+    from tenants.access.services import role_field_permission_set
+
+    role_field_permission_set(
+        role=Role.objects.get(key="front_office"), object_api_name="guest_score",
+        field_api_name="churn_risk", access="hidden", actor=SYSTEM,
+    )  # fmt: skip
+    desk = client_for(make_user("front_office"), analytics_on)
+
+    rows = desk.get(BASE + "scores/").json()["results"]
+    ordered = desk.get(BASE + "scores/?ordering=-churn_risk")
+    filtered = desk.get(BASE + "scores/?min_churn_risk=0.5")
+
+    assert len(rows) == 2 and all("churn_risk" not in r and "segment" in r for r in rows)
+    assert (ordered.status_code, ordered.json()["errors"][0]["field"]) == (400, "churn_risk")
+    assert (filtered.status_code, filtered.json()["errors"][0]["field"]) == (400, "churn_risk")
+
+
+def test_a_hotel_scoped_reader_sees_the_scores_of_their_hotels_guests_only(
+    scored, analytics_on, make_user
+):
+    from tenants.access.services import user_property_scope_set
+    from tests.crm.factories import make_property
+
+    elsewhere = make_property(code="ANA9")
+    [stranger] = guests_bulk(1)
+    stays_bulk([{"property": elsewhere, "guest": stranger, "arrival": TODAY}])
+    scores_refresh(actor=SYSTEM, today=TODAY)
+    user = make_user("front_office")
+    user_property_scope_set(user=user, property_ids=[elsewhere.pk], actor=SYSTEM)
+    desk = client_for(user, analytics_on)
+
+    listed = [r["guest"] for r in desk.get(BASE + "scores/").json()["results"]]
+
+    assert stranger.pk in listed and scored["old"].pk not in listed
+    assert desk.get(BASE + f"scores/{scored['old'].pk}/").status_code == 404
