@@ -228,6 +228,7 @@ urlpatterns = [
     path("service/queue/", service_views.service_queue, name="service_queue"),
     path("analytics/", analytics_views.analytics_reports, name="analytics_reports"),
     path("analytics/churn-model/", analytics_views.analytics_churn, name="analytics_churn"),
+    path("analytics/warnings/", analytics_views.analytics_warnings, name="analytics_warnings"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
     # A guest's survey, through its signed link (no sign-in).
     path("survey/<str:token>/", service_views.survey_answer_view, name="survey_answer"),

@@ -235,6 +235,10 @@ DOORS: dict[str, list[Door]] = {
     "analytics_reports": [
         Door("get", _c("/analytics/"), obj("analytics_report", "view"), api=False)
     ],
+    "analytics_warnings": [
+        Door("get", _c("/analytics/warnings/"), obj("analytics_report", "view"), api=False),
+        Door("post", _c("/analytics/warnings/"), admin(write=True), lambda c: {}, api=False),
+    ],
     "analytics_churn": [
         Door("get", _c("/analytics/churn-model/"), obj("churn_model", "view"), api=False)
     ],

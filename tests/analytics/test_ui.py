@@ -103,3 +103,25 @@ def test_charts_escape_their_text_and_scale_to_a_round_top():
     assert ">10</text>" in svg  # axis top: 7 rounded up to 10
     line = line_chart(title="t", labels=["x", "y"], series={"s": [0, 0]})
     assert "<polyline" in line and ">1</text>" in line
+
+
+def test_an_administrator_adds_a_warning_on_the_screen(hotel, analytics_on, make_user):
+    admin = tenant_client(analytics_on)
+    form = {
+        "name": "VIP at risk", "kind": "guest_churn", "comparison": "above",
+        "threshold": "0.7", "window_days": "7", "min_vip_level": "1",
+    }  # fmt: skip
+
+    added = admin.post("/analytics/warnings/", form)
+    bad = admin.post("/analytics/warnings/", {**form, "threshold": "NaN"})
+    worse = admin.post("/analytics/warnings/", {**form, "kind": "report", "measure": "adr"})
+    page = admin.get("/analytics/warnings/").content.decode()
+    sales = client_for(make_user("sales"), analytics_on)
+
+    assert added.status_code == 302
+    assert "<td>VIP at risk</td>" in page and "VIP ≥ 1" in page
+    assert bad.status_code == 400 and 'data-error="threshold"' in bad.content.decode()
+    assert worse.status_code == 400 and 'data-error="property_id"' in worse.content.decode()
+    assert sales.get("/analytics/warnings/").status_code == 200
+    assert 'name="threshold"' not in sales.get("/analytics/warnings/").content.decode()
+    assert sales.post("/analytics/warnings/", form).status_code == 403

@@ -145,6 +145,78 @@ def analytics_churn(request):
     )
 
 
+@login_required
+def analytics_warnings(request):
+    """The warning rules (readers of reports) and, for administrators, a form adding
+    one; the latest alerts under them."""
+    from crm.analytics.models import Alert, WarningRule
+    from crm.analytics.reports import MEASURES
+    from crm.analytics.services.warnings import warning_rule_create
+    from crm.selectors.operations import properties_list
+    from saas.ui.errors import errors_by_field
+
+    actor = Principal.from_request(request)
+    actor.require("analytics_report", "view")
+    errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        actor.require_admin("set analytics warnings")
+        form = request.POST
+        try:
+            threshold = Decimal(form.get("threshold") or "")
+        except ArithmeticError:
+            threshold = Decimal("NaN")
+        if not threshold.is_finite():
+            errors["threshold"] = [_("Give a number.")]
+        raw_property = form.get("property_id") or ""
+        raw_window = form.get("window_days") or "7"
+        raw_vip = form.get("min_vip_level") or "0"
+        if raw_property and not raw_property.isdigit():
+            errors["property_id"] = [_("Pick a hotel from the list.")]
+        if not raw_window.isdigit() or not raw_vip.isdigit():
+            errors["window_days"] = [_("Give a whole number.")]
+        if not (form.get("name") or "").strip():
+            errors["name"] = [_("Give the warning a name.")]
+        if not errors:
+            try:
+                warning_rule_create(
+                    actor=actor,
+                    name=form["name"].strip()[:100],
+                    kind=form.get("kind") or "",
+                    measure=form.get("measure") or "",
+                    property_id=int(raw_property) if raw_property else None,
+                    channel=(form.get("channel") or "")[:40],
+                    market_code=(form.get("market_code") or "")[:20],
+                    comparison=form.get("comparison") or WarningRule.Comparison.ABOVE,
+                    threshold=threshold,
+                    window_days=int(raw_window[:4]),
+                    min_vip_level=int(raw_vip[:4]),
+                )
+            except ValidationError as exc:
+                errors = errors_by_field(exc)
+        if not errors:
+            from django.shortcuts import redirect
+
+            return redirect("analytics_warnings")
+        status = 400
+    return render(
+        request,
+        "analytics/warnings.html",
+        {
+            "rules": WarningRule.objects.order_by("pk"),
+            "alerts": Alert.objects.select_related("rule")[:50],
+            "errors": errors,
+            "values": request.POST,
+            "kinds": WarningRule.Kind.choices,
+            "comparisons": WarningRule.Comparison.choices,
+            "measures": list(MEASURES),
+            "properties": properties_list(actor=actor),
+            "can_set": actor.is_admin,
+        },
+        status=status,
+    )
+
+
 def guest_analytics_panel(*, actor: Principal, guest_id: int) -> dict[str, Any] | None:
     """What the guest profile shows of the scores, or None (module off, no right to view
     scores, or not scored yet)."""
