@@ -206,3 +206,21 @@ class Rollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.arrival} @ {self.property_id}: {self.bookings}"
+
+
+class SegmentSnapshot(models.Model):
+    """A guest's RFM segment as of a month (the last scoring run of that month wins):
+    what the movement between months is counted from."""
+
+    guest = models.ForeignKey("crm.Guest", on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(help_text="The first day of the month")
+    segment = models.CharField(max_length=20, choices=Segment.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["guest", "month"], name="analytics_snapshot_once"),
+        ]
+        indexes = [models.Index(fields=["month", "segment"], name="analytics_snapshot_month")]
+
+    def __str__(self) -> str:
+        return f"{self.guest_id} {self.month:%Y-%m}: {self.segment}"

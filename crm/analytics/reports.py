@@ -277,6 +277,32 @@ def _rfm_segments(filters: Filters, params: dict):
     ]
 
 
+def _rfm_movement(filters: Filters, params: dict):
+    # The month of ``end`` (or the latest month scored) against the month before: how
+    # many guests went from each segment to each other ("" from: not scored before).
+    month_sql = "date_trunc('month', %(end)s::date)::date" if filters.end else (
+        "(SELECT max(month) FROM analytics_segmentsnapshot)"
+    )  # fmt: skip
+    if filters.end:
+        params["end"] = filters.end
+    where = _score_where(Filters(nationality=filters.nationality, hotels=filters.hotels), params)
+    rows = _query(
+        f"""
+        WITH m AS (SELECT {month_sql} AS month)
+        SELECT to_char(m.month, 'YYYY-MM'), coalesce(p.segment, ''), s.segment, count(*)
+        FROM m
+        JOIN analytics_segmentsnapshot s ON s.month = m.month
+        JOIN crm_guest g ON g.id = s.guest_id
+        LEFT JOIN analytics_segmentsnapshot p
+            ON p.guest_id = s.guest_id AND p.month = (m.month - interval '1 month')::date
+        WHERE {where}
+        GROUP BY 1, 2, 3 ORDER BY 2, 3
+        """,
+        params,
+    )
+    return ["month", "from", "to", "guests"], [list(r) for r in rows]
+
+
 RISK_BUCKETS = ((0, "0.0-0.2"), (1, "0.2-0.4"), (2, "0.4-0.6"), (3, "0.6-0.8"), (4, "0.8-1.0"))
 
 
@@ -310,7 +336,11 @@ _ON_RESERVATIONS = {
     "repeat_guests": _repeat_guests,
     "guest_mix": _guest_mix,
 }
-_ON_SCORES = {"rfm_segments": _rfm_segments, "churn_risk": _churn_risk}
+_ON_SCORES = {
+    "rfm_segments": _rfm_segments,
+    "rfm_movement": _rfm_movement,
+    "churn_risk": _churn_risk,
+}
 NAMES = tuple(_ON_RESERVATIONS) + tuple(_ON_SCORES)
 
 

@@ -5,7 +5,7 @@ scope of the reader."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -222,3 +222,40 @@ def test_reservation_writes_keep_the_rollup_current_without_a_rebuild(history):
     assert from_rollup == report_run(
         actor=SYSTEM, name="cancellations", filters=Filters(), source="base"
     )
+
+
+def test_rfm_movement_counts_each_guests_move_since_last_month(hotel):
+    from collections import Counter
+
+    from crm.analytics.models import SegmentSnapshot
+
+    early, late = guests_bulk(2)
+    stays_bulk(
+        [{"property": hotel, "guest": early, "arrival": date(2026, 10, 1) - timedelta(days=d)}
+         for d in (10, 60, 120)]
+        + [{"property": hotel, "guest": late, "arrival": date(2026, 3, 1)}]
+    )  # fmt: skip
+    scores_refresh(actor=SYSTEM, today=date(2026, 10, 15))
+    [newcomer] = guests_bulk(1)
+    stays_bulk(
+        [{"property": hotel, "guest": g, "arrival": date(2026, 11, 10)} for g in (late, newcomer)]
+    )
+    scores_refresh(actor=SYSTEM, today=date(2026, 11, 20))
+    scores_refresh(actor=SYSTEM, today=date(2026, 11, 21))  # the month's last run counts
+
+    report = run("rfm_movement")
+
+    before = dict(
+        SegmentSnapshot.objects.filter(month=date(2026, 10, 1)).values_list("guest", "segment")
+    )
+    now = SegmentSnapshot.objects.filter(month=date(2026, 11, 1)).values_list("guest", "segment")
+    expected = Counter((before.get(g, ""), s) for g, s in now)
+    assert report["columns"] == ["month", "from", "to", "guests"]
+    assert {(r[1], r[2]): r[3] for r in report["rows"]} == dict(expected)
+    assert {r[0] for r in report["rows"]} == {"2026-11"} and sum(expected.values()) == 3
+    assert ("", now.get(guest=newcomer.pk)[1]) in expected  # new this month
+    assert before[late.pk] != now.get(guest=late.pk)[1]  # came back: a move
+    october = run("rfm_movement", end=date(2026, 10, 31))["rows"]
+    first = Counter(("", s) for s in before.values())  # nothing scored in September
+    assert {(r[1], r[2]): r[3] for r in october} == dict(first)
+    assert {r[0] for r in october} == {"2026-10"}

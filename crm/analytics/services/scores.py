@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from crm.analytics.features import FEATURES, observations
-from crm.analytics.models import ChurnSource, GuestScore, Lifecycle, Segment
+from crm.analytics.models import ChurnSource, GuestScore, Lifecycle, Segment, SegmentSnapshot
 from crm.analytics.offers import CoOccurrence, item_labels, stays_by_guest
 from crm.analytics.services.churn import churn_model_usable, months_before, settings_current
 from crm.models import Guest
@@ -176,6 +176,14 @@ def scores_refresh(*, actor: Principal, today: date | None = None) -> dict[str, 
             "lifecycle", "churn_risk", "churn_source", "churn_reasons",
             "churn_model_version", "offers", "computed_at",
         ],
+    )  # fmt: skip
+    # This month's segments (a later run in the month replaces them).
+    month = today.replace(day=1)
+    SegmentSnapshot.objects.filter(month=month).delete()
+    SegmentSnapshot.objects.bulk_create(
+        [SegmentSnapshot(guest_id=r.guest_id, month=month, segment=r.segment) for r in rows
+         if r.segment],
+        batch_size=2000,
     )  # fmt: skip
     return {
         "guests": len(rows),

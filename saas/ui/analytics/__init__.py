@@ -39,6 +39,9 @@ CHARTS: dict[str, tuple[Any, str, str, tuple[str, ...]]] = {
     ),
     "guest_mix": (gettext_lazy("Guest mix by nationality"), "bar", "nationality", ("guests",)),
     "rfm_segments": (gettext_lazy("RFM segments"), "bar", "label", ("guests",)),
+    "rfm_movement": (
+        gettext_lazy("RFM segment movement since last month"), "bar", "move", ("guests",),
+    ),
     "churn_risk": (gettext_lazy("Churn risk"), "bar", "risk", ("model", "rules")),
 }  # fmt: skip
 
@@ -54,6 +57,12 @@ def _chart(name: str, report: dict):
             title=str(title),
             labels=[_("Guests who stayed"), _("Repeat guests")],
             values=[row[0], row[1]],
+        )
+    if name == "rfm_movement":  # one bar per move, "from → to"
+        return bar_chart(
+            title=str(title),
+            labels=[f"{r[1] or '—'} → {r[2]}" for r in rows],
+            values=[r[3] for r in rows],
         )
     labels = [str(r[columns.index(label_column)] or "—") for r in rows]
     values = {c: [r[columns.index(c)] or 0 for r in rows] for c in value_columns}
