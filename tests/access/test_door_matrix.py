@@ -240,7 +240,8 @@ DOORS: dict[str, list[Door]] = {
         Door("post", _c("/analytics/warnings/"), admin(write=True), lambda c: {}, api=False),
     ],
     "analytics_churn": [
-        Door("get", _c("/analytics/churn-model/"), obj("churn_model", "view"), api=False)
+        Door("get", _c("/analytics/churn-model/"), obj("churn_model", "view"), api=False),
+        Door("post", _c("/analytics/churn-model/"), admin(write=True), lambda c: {}, api=False),
     ],
     "service_satisfaction": [
         Door("get", _c("/service/satisfaction/"), obj("survey_response", "view"), api=False)

@@ -125,3 +125,28 @@ def test_an_administrator_adds_a_warning_on_the_screen(hotel, analytics_on, make
     assert sales.get("/analytics/warnings/").status_code == 200
     assert 'name="threshold"' not in sales.get("/analytics/warnings/").content.decode()
     assert sales.post("/analytics/warnings/", form).status_code == 403
+
+
+def test_an_administrator_sets_the_horizon_and_asks_for_a_retraining(
+    analytics_on, make_user, django_capture_on_commit_callbacks
+):
+    from unittest import mock
+
+    from crm.analytics.services.churn import settings_current
+
+    admin = tenant_client(analytics_on)
+
+    saved = admin.post("/analytics/churn-model/", {"churn_horizon_months": "6"})
+    bad = admin.post("/analytics/churn-model/", {"churn_horizon_months": "0"})
+    with (
+        mock.patch("crm.analytics.tasks.analytics_refresh.delay") as delay,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        started = admin.post("/analytics/churn-model/", {"refresh": "1"})
+    manager = client_for(make_user("general_manager"), analytics_on)
+
+    assert saved.status_code == 200 and settings_current().churn_horizon_months == 6
+    assert bad.status_code == 400 and "from 1 to 60" in bad.content.decode()
+    assert started.status_code == 200 and delay.call_count == 1
+    assert manager.get("/analytics/churn-model/").status_code == 200
+    assert manager.post("/analytics/churn-model/", {"refresh": "1"}).status_code == 403

@@ -124,11 +124,34 @@ def analytics_reports(request):
 
 @login_required
 def analytics_churn(request):
-    """The churn model's latest training report and its history."""
+    """The churn model's latest training report and its history; administrators set the
+    horizon (POST ``churn_horizon_months``) or ask for a retraining now (POST
+    ``refresh``)."""
     from crm.analytics.selectors import churn_models_list
-    from crm.analytics.services.churn import settings_current
+    from crm.analytics.services.churn import settings_current, settings_update
+    from crm.analytics.services.runs import analytics_refresh_request
 
     actor = Principal.from_request(request)
+    actor.require("churn_model", "view")
+    errors: list[str] = []
+    notice = ""
+    if request.method == "POST":
+        actor.require_admin("change the analytics settings")
+        if "refresh" in request.POST:
+            analytics_refresh_request(actor=actor)
+            notice = _(
+                "Retraining and rescoring have started; this page shows the new version "
+                "when they are done."
+            )
+        else:
+            raw = request.POST.get("churn_horizon_months") or ""
+            try:
+                if not raw.isdigit() or len(raw) > 3:
+                    raise ValidationError({"churn_horizon_months": _("Give a whole number.")})
+                settings_update(actor=actor, churn_horizon_months=int(raw))
+                notice = _("Saved. The next training run uses the new horizon.")
+            except ValidationError as exc:
+                errors += [" ".join(v) for v in exc.message_dict.values()]
     versions = list(churn_models_list(actor=actor)[:20])
     latest = versions[0] if versions else None
     importances = None
@@ -150,7 +173,11 @@ def analytics_churn(request):
             "importances": importances,
             "calibration": calibration,
             "horizon": settings_current().churn_horizon_months,
+            "errors": errors,
+            "notice": notice,
+            "can_change": actor.is_admin,
         },
+        status=400 if errors else 200,
     )
 
 
