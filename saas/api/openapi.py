@@ -37,6 +37,7 @@ GENERIC = (
 # answer 403 module_disabled then).
 MODULE_PATHS = {
     "/api/v1/loyalty/": "loyalty",
+    "/api/v1/analytics/": "analytics",
     "/api/v1/service-levels/": "service",
     "/api/v1/service-calendars/": "service",
     "/api/v1/service-measures/": "service",

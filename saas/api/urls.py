@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from saas.api import access as access_api
 from saas.api import activities as api_activities
+from saas.api import analytics as api_analytics
 from saas.api import grants as api_grants
 from saas.api import guest_profile as api_guest
 from saas.api import loyalty as api_loyalty
@@ -204,6 +205,27 @@ urlpatterns = [
         "loyalty/redemptions/<int:pk>/cancel/",
         api_loyalty.RedemptionCancelApi.as_view(),
         name="api_loyalty_redemption_cancel",
+    ),
+    # The analytics module (before the generic collections, as loyalty).
+    path("analytics/scores/", api_analytics.ScoreListApi.as_view(), name="api_analytics_scores"),
+    path(
+        "analytics/scores/<int:guest_id>/",
+        api_analytics.ScoreDetailApi.as_view(),
+        name="api_analytics_score",
+    ),
+    path(
+        "analytics/churn-model/",
+        api_analytics.ChurnModelApi.as_view(),
+        name="api_analytics_churn_model",
+    ),
+    path("analytics/refresh/", api_analytics.RefreshApi.as_view(), name="api_analytics_refresh"),
+    path(
+        "analytics/warnings/", api_analytics.WarningListApi.as_view(), name="api_analytics_warnings"
+    ),
+    path(
+        "analytics/reports/<slug:name>/",
+        api_analytics.ReportApi.as_view(),
+        name="api_analytics_report",
     ),
     # The service desk module (before the generic collections, as loyalty).
     path("service-levels/", api_service.ServiceLevelListApi.as_view(), name="api_service_levels"),

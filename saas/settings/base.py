@@ -63,6 +63,7 @@ TENANT_APPS = [
     # Domain modules of crm, each switchable per tenant (their tables stay when off).
     "crm.loyalty",
     "crm.service",
+    "crm.analytics",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -453,6 +454,12 @@ CELERY_BEAT_SCHEDULE = {
     "service-survey-reminders": {
         "task": "crm.service.tasks.survey_reminders_everywhere",
         "schedule": 60 * 60,
+    },
+    # Analytics: retrain the churn model and rescore every guest (tenants with the module
+    # on). The run replaces each guest's scores, so a repeated run is harmless.
+    "analytics-nightly": {
+        "task": "crm.analytics.tasks.analytics_nightly_everywhere",
+        "schedule": crontab(minute=15, hour=3),
     },
 }
 # Outbound webhooks: an endpoint failing this many attempts in a row is disabled. URLs

@@ -33,6 +33,7 @@ from metadata.selectors.definitions import object_describe
 from metadata.selectors.records import record_for, records_list
 from metadata.selectors.saved_views import saved_view_get, saved_views_for
 from metadata.services.saved_views import saved_view_create, saved_view_delete
+from saas.ui.analytics import guest_analytics_panel
 from saas.ui.errors import errors_by_field
 from saas.ui.loyalty import guest_loyalty_panel
 from saas.ui.records import (
@@ -291,6 +292,7 @@ def guest_detail(request, guest_id: int):
             "base_currency": getattr(current_tenant(), "base_currency", ""),
             "can_edit": actor.can("guest", "edit"),
             "loyalty": guest_loyalty_panel(actor=actor, guest_id=guest.pk),
+            "analytics": guest_analytics_panel(actor=actor, guest_id=guest.pk),
             **_profile_lists(actor, guest),
             "history": record_history(actor=actor, object_api_name="guest", record_id=guest.pk),
         },

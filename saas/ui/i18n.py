@@ -91,6 +91,7 @@ def languages(request) -> dict:
                 "case",
                 "survey_response",
                 "loyalty_account",
+                "analytics_report",
             )
         }
         if can["loyalty_account"]:

@@ -21,6 +21,7 @@ from saas.ui import (
     roles,
     workflows,
 )
+from saas.ui import analytics as analytics_views
 from saas.ui import platform as views
 from saas.ui import service as service_views
 from saas.ui.loyalty import views as loyalty_views
@@ -238,6 +239,9 @@ urlpatterns = [
     ),
     path("guests/<int:guest_id>/enrol/", loyalty_views.guest_enrol, name="loyalty_guest_enrol"),
     path("service/queue/", service_views.service_queue, name="service_queue"),
+    path("analytics/", analytics_views.analytics_reports, name="analytics_reports"),
+    path("analytics/churn-model/", analytics_views.analytics_churn, name="analytics_churn"),
+    path("analytics/warnings/", analytics_views.analytics_warnings, name="analytics_warnings"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
     path("service/cases/new/", service_cases.case_new, name="service_case_new"),
     path("service/cases/<int:case_id>/", service_cases.case_page, name="service_case"),

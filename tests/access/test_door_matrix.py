@@ -213,6 +213,7 @@ def _collection_doors() -> dict[str, list[Door]]:
 
 THING = "/api/v1/objects/mx_thing/records/"
 LOY = "/api/v1/loyalty/"
+ANA = "/api/v1/analytics/"
 SVC = "/api/v1/"
 WF = "/api/v1/workflows/"
 MD = "/api/v1/metadata/objects/"
@@ -284,6 +285,17 @@ DOORS: dict[str, list[Door]] = {
     "service_case_new": [
         Door("get", _c("/service/cases/new/"), obj("case", "create"), api=False)
     ],  # fmt: skip
+    "analytics_reports": [
+        Door("get", _c("/analytics/"), obj("analytics_report", "view"), api=False)
+    ],
+    "analytics_warnings": [
+        Door("get", _c("/analytics/warnings/"), obj("analytics_report", "view"), api=False),
+        Door("post", _c("/analytics/warnings/"), admin(write=True), lambda c: {}, api=False),
+    ],
+    "analytics_churn": [
+        Door("get", _c("/analytics/churn-model/"), obj("churn_model", "view"), api=False),
+        Door("post", _c("/analytics/churn-model/"), admin(write=True), lambda c: {}, api=False),
+    ],
     "service_satisfaction": [
         Door("get", _c("/service/satisfaction/"), obj("survey_response", "view"), api=False)
     ],
@@ -971,6 +983,33 @@ DOORS: dict[str, list[Door]] = {
             lambda c: {},
         )  # fmt: skip
     ],
+    # The analytics module (switched on in the world below).
+    "api_analytics_scores": [Door("get", _c(ANA + "scores/"), obj("guest_score", "view"))],
+    "api_analytics_score": [
+        Door("get", _c(ANA + "scores/{scored_guest}/"), obj("guest_score", "view"))
+    ],
+    "api_analytics_churn_model": [
+        Door("get", _c(ANA + "churn-model/"), obj("churn_model", "view")),
+        Door(
+            "patch",
+            _c(ANA + "churn-model/"),
+            admin(write=True),
+            lambda c: {"churn_horizon_months": 9},
+        ),  # fmt: skip
+    ],
+    "api_analytics_refresh": [Door("post", _c(ANA + "refresh/"), admin(write=True), lambda c: {})],
+    "api_analytics_warnings": [
+        Door("get", _c(ANA + "warnings/"), obj("analytics_report", "view")),
+        Door("post", _c(ANA + "warnings/"), admin(write=True), lambda c: {}),
+    ],
+    "api_analytics_report": [
+        Door("get", _c(ANA + "reports/cancellations/"), obj("analytics_report", "view")),
+        Door(
+            "get",
+            _c(ANA + "reports/bookings_by_month/?format=csv"),
+            obj("analytics_report", "export"),
+        ),  # fmt: skip
+    ],
     # Tenant-defined objects.
     "api_records": [
         Door("get", _c(THING), obj("mx_thing", "view")),
@@ -1055,7 +1094,7 @@ def _world(tenant) -> dict:
     from tenants.jobs.services import job_enqueue
     from tests.crm.factories import make_guest, make_property, make_reservation
 
-    for module in ("sales", "service", "loyalty"):
+    for module in ("sales", "service", "loyalty", "analytics"):
         module_set_enabled(key=module, enabled=True, actor=SYSTEM)
     hotel_a, hotel_b = make_property(code="MXA"), make_property(code="MXB")
     guest_a = make_guest(surname="Alpha", birth_date=date(1980, 5, 17))
@@ -1095,10 +1134,12 @@ def _world(tenant) -> dict:
         ),
         answers={"nps": 9},
     )
+    from crm.analytics.services.scores import scores_refresh
     from crm.service.services.desk import assignment_rule_create, compensation_request
 
     troubled = case_create(subject="Matrix compensation", property=hotel_a, actor=SYSTEM)
     some_agent = User.objects.filter(is_active=True).order_by("pk").first()
+    scores_refresh(actor=SYSTEM)  # every guest has a score row (guest B's: hotel B's)
     return {
         "compensation": compensation_request(
             case=troubled, kind="voucher", amount="10", actor=SYSTEM
@@ -1106,6 +1147,7 @@ def _world(tenant) -> dict:
         "rule": assignment_rule_create(
             values={"name": "Matrix", "agents": [some_agent.pk]}, actor=SYSTEM
         ).pk,
+        "scored_guest": guest_b.pk,
         "level": service_level_create(
             priority="low", first_response_minutes=60, resolution_minutes=600, actor=SYSTEM
         ).pk,
