@@ -63,6 +63,7 @@ TENANT_APPS = [
     # Domain modules of crm, each switchable per tenant (their tables stay when off).
     "crm.loyalty",
     "crm.service",
+    "crm.marketing",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
