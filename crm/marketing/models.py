@@ -230,6 +230,13 @@ class Campaign(models.Model):
     subject_b = models.JSONField(default=dict, blank=True)
     ab_sample_percent = models.PositiveSmallIntegerField(default=0)
     ab_winner = models.CharField(max_length=1, blank=True)
+    # When the sample's result is read and the winner goes to the rest.
+    ab_wait_minutes = models.PositiveIntegerField(default=240)
+    ab_decide_at = models.DateTimeField(null=True, blank=True)
+    # What was sent, per language ({"en": {"subject", "preheader", "body"}}), frozen when
+    # the campaign starts: a click is checked against these links even if the template
+    # changes afterwards.
+    content = models.JSONField(default=dict, blank=True)
     holdout_percent = models.PositiveSmallIntegerField(default=0)
     frequency_cap_days = models.PositiveSmallIntegerField(default=0)
     attribution_days = models.PositiveSmallIntegerField(default=14)

@@ -432,6 +432,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.loyalty.tasks.loyalty_nightly_everywhere",
         "schedule": crontab(minute=30, hour=2),
     },
+    # Marketing: start due campaigns, send A/B winners, queue again chunks a dead worker
+    # lost (a chunk takes unlocked queued rows only, so nothing is sent twice).
+    "marketing-sweep": {
+        "task": "crm.marketing.tasks.marketing_sweep_everywhere",
+        "schedule": 60,
+    },
     # Service desk: record cases past their first-response or resolution due time.
     "service-sla-sweep": {
         "task": "crm.service.tasks.sla_sweep_everywhere",

@@ -22,6 +22,7 @@ from saas.ui import (
 )
 from saas.ui import platform as views
 from saas.ui import service as service_views
+from saas.ui.marketing import public as marketing_public
 
 password_reset = [
     path("password/reset/", access_views.PasswordResetView.as_view(), name="password_reset"),
@@ -224,6 +225,10 @@ urlpatterns = [
     path("billing/checkout/", billing_views.tenant_checkout, name="billing_checkout"),
     path("billing/portal/", billing_views.tenant_portal, name="billing_portal"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    # A campaign's recipients, through signed links (no sign-in).
+    path("m/o/<str:token>.gif", marketing_public.open_pixel, name="marketing_open"),
+    path("m/c/<str:token>/", marketing_public.click, name="marketing_click"),
+    path("m/u/<str:token>/", marketing_public.unsubscribe_page, name="marketing_unsubscribe"),
     path("service/queue/", service_views.service_queue, name="service_queue"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
     # A guest's survey, through its signed link (no sign-in).

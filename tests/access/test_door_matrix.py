@@ -230,6 +230,13 @@ DOORS: dict[str, list[Door]] = {
     "set_language": [Door("post", _c("/i18n/language/"), public(), lambda c: {}, api=False)],
     "unsubscribe": [Door("get", _c("/unsubscribe/not-a-token/"), public(), api=False)],
     "survey_answer": [Door("get", _c("/survey/not-a-token/"), public(), api=False)],
+    # A marketing campaign's open pixel, click redirect and unsubscribe page.
+    "marketing_open": [Door("get", _c("/m/o/not-a-token.gif"), public(), api=False)],
+    "marketing_click": [Door("get", _c("/m/c/not-a-token/"), public(), api=False)],
+    "marketing_unsubscribe": [
+        Door("get", _c("/m/u/not-a-token/"), public(), api=False),
+        Door("post", _c("/m/u/not-a-token/"), public(), api=False),
+    ],
     "service_queue": [Door("get", _c("/service/queue/"), obj("case", "view"), api=False)],
     "service_satisfaction": [
         Door("get", _c("/service/satisfaction/"), obj("survey_response", "view"), api=False)

@@ -1,0 +1,60 @@
+"""The doors a campaign's recipients reach without signing in, each through a token
+signed for this hotel group's schema: a forged token, or one of another hotel group, is
+a 404 that says nothing of any guest or campaign.
+
+* ``GET /m/o/<token>.gif``: the open pixel (a 1x1 GIF, whatever the token).
+* ``GET /m/c/<token>/``: a click; redirects only to a link of the message the token's
+  recipient was sent (never an open redirect).
+* ``GET /m/u/<token>/``: asks to confirm (mail scanners follow links, they do not post);
+  ``POST`` unsubscribes: the page's button and RFC 8058 one-click
+  (``List-Unsubscribe=One-Click``, sent by mail providers without a CSRF token)."""
+
+from __future__ import annotations
+
+import base64
+
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+
+from crm.marketing.services.delivery import click_record, open_record, token_read, unsubscribe
+
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+
+
+@never_cache
+@require_GET
+def open_pixel(request, token: str):
+    data = token_read(token, "o")
+    if data is not None:
+        open_record(recipient_id=data["r"])
+    return HttpResponse(PIXEL, content_type="image/gif")
+
+
+@never_cache
+@require_GET
+def click(request, token: str):
+    data = token_read(token, "c")
+    url = click_record(recipient_id=data["r"], url=str(data.get("u") or "")) if data else None
+    if url is None:
+        raise Http404("This link is not valid.")
+    return HttpResponseRedirect(url)
+
+
+@never_cache
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe_page(request, token: str):
+    data = token_read(token, "u")
+    if data is None:
+        return render(request, "unsubscribe.html", {"invalid": True}, status=404)
+    done = False
+    if request.method == "POST":
+        if unsubscribe(recipient_id=data["r"]) is None:
+            return render(request, "unsubscribe.html", {"invalid": True}, status=404)
+        done = True
+    return render(
+        request, "unsubscribe.html", {"done": done, "purpose": "marketing", "channel": "e-mail"}
+    )
