@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,6 +22,7 @@ from django.utils import timezone
 from crm.marketing.models import CodeRedemption, Offer, PromoCode
 from crm.models import RecordChange
 from crm.services.audit import changes_record
+from crm.services.common import money_round, tenant_base_currency
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, Conflict, NotFound
 
@@ -193,16 +194,6 @@ class Quote:
     currency: str
 
 
-def _minor(amount: Decimal, currency: str) -> Decimal:
-    from babel.numbers import get_currency_precision
-
-    try:
-        digits = get_currency_precision(currency)
-    except Exception:
-        digits = 2
-    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
-
-
 def code_check(
     *,
     code: str,
@@ -241,10 +232,11 @@ def code_check(
             field="rate_plan_id",
         )
     currency = (currency or "").upper()
+    base = tenant_base_currency()
     discount = Decimal(0)
     if amount is not None:
         if offer.discount_kind == Offer.DiscountKind.PERCENT:
-            discount = _minor(amount * offer.discount_value / Decimal(100), currency or "EUR")
+            discount = money_round(amount * offer.discount_value / Decimal(100), currency or base)
         else:
             if currency and currency != offer.currency:
                 raise CodeRefused(
