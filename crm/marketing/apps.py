@@ -19,12 +19,16 @@ FIELDS = {
         "name", "channel", "status", "segment", "template", "offer", "scheduled_at",
         "started_at", "finished_at", "frequency_cap_days", "holdout_percent",
         "attribution_days", "report", "created_at",
+        # Of its recipients (one row per guest).
+        "guest", "variant", "reason", "language", "sent_at", "opened_at", "clicked_at",
     ),
     "marketing_template": ("key", "name", "contents", "created_at", "updated_at"),
     "offer": (
         "key", "name", "description", "starts_at", "ends_at", "property_ids",
         "rate_plan_ids", "discount_kind", "discount_value", "currency", "active", "codes",
         "created_at",
+        # Of its promo codes.
+        "code", "kind", "max_uses", "uses", "campaign",
     ),
 }  # fmt: skip
 

@@ -46,6 +46,8 @@ MODULE_PATHS = {
     "/api/v1/cases/{id}/sla/": "service",
     "/api/v1/cases/{id}/messages/": "service",
     "/api/v1/cases/inbound-email/": "service",
+    "/api/v1/offers/": "marketing",
+    "/api/v1/marketing/": "marketing",
 }
 
 ERRORS: dict[str, Any] = {

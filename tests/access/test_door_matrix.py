@@ -214,6 +214,8 @@ def _collection_doors() -> dict[str, list[Door]]:
 THING = "/api/v1/objects/mx_thing/records/"
 LOY = "/api/v1/loyalty/"
 SVC = "/api/v1/"
+MK = "/api/v1/marketing/"
+OFF = "/api/v1/offers/"
 WF = "/api/v1/workflows/"
 MD = "/api/v1/metadata/objects/"
 
@@ -802,6 +804,111 @@ DOORS: dict[str, list[Door]] = {
             obj("survey_response", "view"),
         )
     ],
+    # The marketing module (switched on in the world below).
+    "api_offers": [
+        Door("get", _c(OFF), obj("offer", "view")),
+        Door("post", _c(OFF), obj("offer", "create"), lambda c: {}),
+    ],
+    "api_offer": [Door("get", _c(OFF + "{offer}/"), obj("offer", "view"))],
+    "api_offer_codes": [
+        Door("get", _c(OFF + "{offer}/codes/"), obj("offer", "view")),
+        Door("post", _c(OFF + "{offer}/codes/"), obj("offer", "edit"), lambda c: {}),
+    ],
+    "api_offer_validate": [
+        Door("post", _c(OFF + "validate/"), obj("offer", "view"), lambda c: {"code": "MXCODE"})
+    ],
+    "api_offer_redeem": [Door("post", _c(OFF + "redeem/"), obj("offer", "edit"), lambda c: {})],
+    "api_marketing_segments": [
+        Door("get", _c(MK + "segments/"), obj("segment", "view")),
+        Door("post", _c(MK + "segments/"), obj("segment", "create"), lambda c: {}),
+    ],
+    "api_marketing_segment_count": [
+        Door(
+            "post",
+            _c(MK + "segments/count/"),
+            obj("segment", "view"),
+            lambda c: {"definition": {}},
+        )
+    ],  # fmt: skip
+    "api_marketing_segment": [
+        Door("get", _c(MK + "segments/{segment}/"), obj("segment", "view")),
+        Door("patch", _c(MK + "segments/{segment}/"), obj("segment", "edit"), lambda c: {}),
+        # The campaign uses it: an allowed delete is a 409, so the world stays.
+        Door("delete", _c(MK + "segments/{segment}/"), obj("segment", "delete")),
+    ],
+    "api_marketing_segment_members": [
+        Door("get", _c(MK + "segments/{segment}/members/"), obj("segment", "view")),
+        Door("post", _c(MK + "segments/{segment}/members/"), obj("segment", "edit"), lambda c: {}),
+    ],  # fmt: skip
+    "api_marketing_segment_snapshot": [
+        Door(
+            "post",
+            _c(MK + "segments/{segment}/snapshot/"),
+            obj("segment", "create"),
+            lambda c: {},
+        )
+    ],  # fmt: skip
+    "api_marketing_templates": [
+        Door("get", _c(MK + "templates/"), obj("marketing_template", "view")),
+        Door("post", _c(MK + "templates/"), obj("marketing_template", "create"), lambda c: {}),
+    ],
+    "api_marketing_template": [
+        Door("get", _c(MK + "templates/{mtemplate}/"), obj("marketing_template", "view")),
+        Door(
+            "patch",
+            _c(MK + "templates/{mtemplate}/"),
+            obj("marketing_template", "edit"),
+            lambda c: {"name": "Matrix"},
+        ),
+    ],  # fmt: skip
+    "api_marketing_template_preview": [
+        Door(
+            "post",
+            _c(MK + "templates/{mtemplate}/preview/"),
+            obj("marketing_template", "view"),
+            lambda c: {"language": "en"},
+        )
+    ],  # fmt: skip
+    "api_marketing_template_test": [
+        Door(
+            "post",
+            _c(MK + "templates/{mtemplate}/test/"),
+            obj("marketing_template", "edit"),
+            lambda c: {},
+        )
+    ],  # fmt: skip
+    "api_marketing_campaigns": [
+        Door("get", _c(MK + "campaigns/"), obj("campaign", "view")),
+        Door("post", _c(MK + "campaigns/"), obj("campaign", "create"), lambda c: {}),
+    ],
+    "api_marketing_campaign": [
+        Door("get", _c(MK + "campaigns/{campaign}/"), obj("campaign", "view"))
+    ],
+    "api_marketing_campaign_schedule": [
+        Door(
+            "post",
+            _c(MK + "campaigns/{campaign}/schedule/"),
+            obj("campaign", "edit"),
+            lambda c: {"at": "2030-01-01T00:00:00Z"},
+        )
+    ],  # fmt: skip
+    "api_marketing_campaign_pause": [
+        Door("post", _c(MK + "campaigns/{campaign}/pause/"), obj("campaign", "edit"), lambda c: {})
+    ],
+    "api_marketing_campaign_resume": [
+        Door("post", _c(MK + "campaigns/{campaign}/resume/"), obj("campaign", "edit"), lambda c: {})
+    ],
+    "api_marketing_campaign_cancel": [
+        # Asked last in the matrix's order is not guaranteed: a cancelled campaign answers
+        # 409 to the other changes, which is still not a refusal.
+        Door("post", _c(MK + "campaigns/{campaign}/cancel/"), obj("campaign", "edit"), lambda c: {})
+    ],
+    "api_marketing_campaign_report": [
+        Door("get", _c(MK + "campaigns/{campaign}/report/"), obj("campaign", "view"))
+    ],
+    "api_marketing_campaign_recipients": [
+        Door("get", _c(MK + "campaigns/{campaign}/recipients/"), obj("campaign", "view"))
+    ],
     # The loyalty module (switched on in the world below).
     "api_loyalty_programme": [
         Door("get", _c(LOY + "programme/"), obj("loyalty_account", "view")),
@@ -953,7 +1060,7 @@ def _world(tenant) -> dict:
     from tenants.jobs.services import job_enqueue
     from tests.crm.factories import make_guest, make_property, make_reservation
 
-    for module in ("sales", "service", "loyalty"):
+    for module in ("sales", "service", "loyalty", "marketing"):
         module_set_enabled(key=module, enabled=True, actor=SYSTEM)
     hotel_a, hotel_b = make_property(code="MXA"), make_property(code="MXB")
     guest_a = make_guest(surname="Alpha", birth_date=date(1980, 5, 17))
@@ -993,7 +1100,28 @@ def _world(tenant) -> dict:
         ),
         answers={"nps": 9},
     )
+    from crm.marketing.services.campaigns import campaign_create
+    from crm.marketing.services.offers import code_create_shared, offer_create
+    from crm.marketing.services.segments import segment_create
+    from crm.marketing.services.templates import template_create
+
+    offer = offer_create(
+        key="mx-offer", name="Offer", discount_kind="percent", discount_value=10, actor=SYSTEM
+    )
+    code_create_shared(offer=offer, code="MXCODE", max_uses=None, actor=SYSTEM)
+    segment = segment_create(name="Matrix", actor=SYSTEM)
+    mtemplate = template_create(
+        key="mx-template",
+        name="Matrix",
+        contents={"en": {"subject": "Hello", "body": "Dear {{ guest.first_name }}"}},
+        actor=SYSTEM,
+    )
+    campaign = campaign_create(name="Matrix", segment=segment, template=mtemplate, actor=SYSTEM)
     return {
+        "offer": offer.pk,
+        "segment": segment.pk,
+        "mtemplate": mtemplate.pk,
+        "campaign": campaign.pk,
         "level": service_level_create(
             priority="low", first_response_minutes=60, resolution_minutes=600, actor=SYSTEM
         ).pk,
