@@ -53,6 +53,10 @@ class MarketingConfig(AppConfig):
 
         events.webhook_event_types_register()
 
+        from anymail.signals import tracking
+
+        tracking.connect(events.on_provider_event, dispatch_uid="marketing.provider_event")
+
 
 def module_on() -> bool:
     from tenants.context import current_tenant

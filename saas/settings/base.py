@@ -64,6 +64,8 @@ TENANT_APPS = [
     "crm.loyalty",
     "crm.service",
     "crm.marketing",
+    # E-mail providers' backends and tracking webhooks (no tables).
+    "anymail",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -496,6 +498,27 @@ ATRIUM_SMS_PROVIDER = env_str(
 )
 # Links in messages (unsubscribe) point at the tenant's domain with this scheme.
 ATRIUM_URL_SCHEME = env_str("ATRIUM_URL_SCHEME", "https")
+
+# --- Marketing e-mail providers ------------------------------------------------------------
+# Campaign mail leaves through EMAIL_BACKEND (an anymail backend for a real provider, e.g.
+# "anymail.backends.mailgun.EmailBackend"). The provider's delivery reports come back to
+# https://<hotel group's domain>/webhooks/mail/<provider>/tracking/, verified by the
+# provider's signature (Mailgun, SendGrid, Postmark...) and/or basic auth with
+# ANYMAIL_WEBHOOK_SECRET ("user:password"); bounces and complaints suppress the address.
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", ""),
+        "MAILGUN_API_KEY": env_str("MAILGUN_API_KEY", ""),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+        "POSTMARK_SERVER_TOKEN": env_str("POSTMARK_SERVER_TOKEN", ""),
+        "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY", ""),
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env_str(
+            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", ""
+        ),
+    }.items()
+    if value
+}
 
 LOGGING = {
     "version": 1,

@@ -84,7 +84,7 @@ def languages(request) -> dict:
         actor = Principal.of(user)
         can = {
             name: actor.can(name, "view")
-            for name in ("guest", "reservation", "company", "case", "survey_response")
+            for name in ("guest", "reservation", "company", "case", "survey_response", "segment")
         }
     return {
         "ui_languages": tenant_languages(),

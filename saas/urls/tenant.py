@@ -23,6 +23,7 @@ from saas.ui import (
 from saas.ui import platform as views
 from saas.ui import service as service_views
 from saas.ui.marketing import public as marketing_public
+from saas.ui.marketing import screens as marketing_screens
 
 password_reset = [
     path("password/reset/", access_views.PasswordResetView.as_view(), name="password_reset"),
@@ -229,6 +230,30 @@ urlpatterns = [
     path("m/o/<str:token>.gif", marketing_public.open_pixel, name="marketing_open"),
     path("m/c/<str:token>/", marketing_public.click, name="marketing_click"),
     path("m/u/<str:token>/", marketing_public.unsubscribe_page, name="marketing_unsubscribe"),
+    # E-mail providers' delivery reports (bounces, complaints), verified by signature.
+    path(
+        "webhooks/mail/<slug:esp>/tracking/",
+        marketing_public.esp_tracking,
+        name="marketing_esp_tracking",
+    ),
+    path("marketing/segments/", marketing_screens.segment_list, name="marketing_segments"),
+    path(
+        "marketing/segments/count/",
+        marketing_screens.segment_count,
+        name="marketing_segment_count",
+    ),
+    path("marketing/templates/", marketing_screens.template_list, name="marketing_templates"),
+    path(
+        "marketing/templates/<int:template_id>/",
+        marketing_screens.template_preview,
+        name="marketing_template",
+    ),
+    path("marketing/campaigns/", marketing_screens.campaign_list, name="marketing_campaigns"),
+    path(
+        "marketing/campaigns/<int:campaign_id>/",
+        marketing_screens.campaign_report_view,
+        name="marketing_campaign",
+    ),
     path("service/queue/", service_views.service_queue, name="service_queue"),
     path("service/satisfaction/", service_views.service_satisfaction, name="service_satisfaction"),
     # A guest's survey, through its signed link (no sign-in).

@@ -235,6 +235,33 @@ DOORS: dict[str, list[Door]] = {
     # A marketing campaign's open pixel, click redirect and unsubscribe page.
     "marketing_open": [Door("get", _c("/m/o/not-a-token.gif"), public(), api=False)],
     "marketing_click": [Door("get", _c("/m/c/not-a-token/"), public(), api=False)],
+    "marketing_segments": [
+        Door("get", _c("/marketing/segments/"), obj("segment", "view"), api=False),
+        Door("post", _c("/marketing/segments/"), obj("segment", "create"), api=False),
+    ],
+    "marketing_segment_count": [
+        Door("post", _c("/marketing/segments/count/"), obj("segment", "view"), api=False)
+    ],
+    "marketing_templates": [
+        Door("get", _c("/marketing/templates/"), obj("marketing_template", "view"), api=False)
+    ],
+    "marketing_template": [
+        Door(
+            "get",
+            _c("/marketing/templates/{mtemplate}/"),
+            obj("marketing_template", "view"),
+            api=False,
+        )
+    ],  # fmt: skip
+    "marketing_campaigns": [
+        Door("get", _c("/marketing/campaigns/"), obj("campaign", "view"), api=False)
+    ],
+    "marketing_campaign": [
+        Door("get", _c("/marketing/campaigns/{campaign}/"), obj("campaign", "view"), api=False)
+    ],
+    "marketing_esp_tracking": [
+        Door("post", _c("/webhooks/mail/mailgun/tracking/"), public(), api=False)
+    ],
     "marketing_unsubscribe": [
         Door("get", _c("/m/u/not-a-token/"), public(), api=False),
         Door("post", _c("/m/u/not-a-token/"), public(), api=False),

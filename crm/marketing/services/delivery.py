@@ -400,6 +400,20 @@ def provider_event_apply(*, event: str, message_id: str = "", address: str = "")
     return changed
 
 
+def provider_unsubscribe(*, message_id: str = "", address: str = "") -> None:
+    """An unsubscribe the provider took (its own link or the mailbox's button)."""
+    rows = Recipient.objects.exclude(sent_at=None)
+    found = (
+        rows.filter(message_id=message_id.strip()).first()
+        if message_id
+        else rows.filter(address=address.strip().lower()).order_by("-sent_at").first()
+    )
+    if found is not None:
+        unsubscribe(recipient_id=found.pk)
+    elif address:
+        suppress(channel="email", address=address, reason=Suppression.Reason.UNSUBSCRIBED)
+
+
 def stale_sending(*, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
     """Campaigns sending with queued rows none of which moved lately: a lost or killed
     chunk; the sweeper queues them again (a chunk takes unlocked rows only, so a live

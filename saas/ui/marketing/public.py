@@ -58,3 +58,30 @@ def unsubscribe_page(request, token: str):
     return render(
         request, "unsubscribe.html", {"done": done, "purpose": "marketing", "channel": "e-mail"}
     )
+
+
+# Providers whose tracking webhooks are accepted, by the name in the URL.
+ESP_TRACKING_VIEWS = {
+    "mailgun": "anymail.webhooks.mailgun.MailgunTrackingWebhookView",
+    "postmark": "anymail.webhooks.postmark.PostmarkTrackingWebhookView",
+    "sendgrid": "anymail.webhooks.sendgrid.SendGridTrackingWebhookView",
+    "amazon_ses": "anymail.webhooks.amazon_ses.AmazonSESTrackingWebhookView",
+    "brevo": "anymail.webhooks.brevo.BrevoTrackingWebhookView",
+}
+
+
+@csrf_exempt
+def esp_tracking(request, esp: str):
+    """A provider's delivery report, through anymail's view for that provider (which
+    verifies its signature or basic auth: a forged report is a 400 and changes nothing).
+    A provider the platform is not configured for is a 404."""
+    from anymail.exceptions import AnymailConfigurationError
+    from django.utils.module_loading import import_string
+
+    path = ESP_TRACKING_VIEWS.get(esp)
+    if path is None:
+        raise Http404("No such provider.")
+    try:
+        return import_string(path).as_view()(request)
+    except AnymailConfigurationError:
+        raise Http404("This provider is not configured.") from None
