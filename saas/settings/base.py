@@ -505,6 +505,9 @@ ATRIUM_URL_SCHEME = env_str("ATRIUM_URL_SCHEME", "https")
 # https://<hotel group's domain>/webhooks/mail/<provider>/tracking/, verified by the
 # provider's signature (Mailgun, SendGrid, Postmark...) and/or basic auth with
 # ANYMAIL_WEBHOOK_SECRET ("user:password"); bounces and complaints suppress the address.
+# A sending campaign whose queued recipients nobody touched for this long lost its chunk
+# (a dead worker): the sweeper queues it again.
+ATRIUM_MARKETING_STALE_SECONDS = env_int("ATRIUM_MARKETING_STALE_SECONDS", 600)
 ANYMAIL = {
     key: value
     for key, value in {

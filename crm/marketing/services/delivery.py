@@ -414,10 +414,12 @@ def provider_unsubscribe(*, message_id: str = "", address: str = "") -> None:
         suppress(channel="email", address=address, reason=Suppression.Reason.UNSUBSCRIBED)
 
 
-def stale_sending(*, older_than: timedelta = timedelta(minutes=10)) -> list[int]:
+def stale_sending(*, older_than: timedelta | None = None) -> list[int]:
     """Campaigns sending with queued rows none of which moved lately: a lost or killed
     chunk; the sweeper queues them again (a chunk takes unlocked rows only, so a live
     worker's rows are never sent twice)."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.ATRIUM_MARKETING_STALE_SECONDS)
     since = timezone.now() - older_than
     ids = (
         Campaign.objects.filter(status="sending")
