@@ -18,9 +18,10 @@ FIELDS = {
     "campaign": (
         "name", "channel", "status", "segment", "template", "offer", "scheduled_at",
         "started_at", "finished_at", "frequency_cap_days", "holdout_percent",
-        "attribution_days", "report", "created_at",
-        # Of its recipients (one row per guest).
+        "attribution_days", "created_at",
+        # Of its recipients (one row per guest) and of the suppression list.
         "guest", "variant", "reason", "language", "sent_at", "opened_at", "clicked_at",
+        "address",
     ),
     "marketing_template": ("key", "name", "contents", "created_at", "updated_at"),
     "offer": (

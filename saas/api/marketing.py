@@ -20,6 +20,7 @@
     POST       /api/v1/marketing/campaigns/{id}/{schedule,pause,resume,cancel}/
     GET        /api/v1/marketing/campaigns/{id}/report/
     GET        /api/v1/marketing/campaigns/{id}/recipients/
+    GET, POST  /api/v1/marketing/suppressions/              {"channel", "address"}
 
 Each view asks the principal for the right first (a refusal is a 403 before any 400 or
 404), calls one selector or service and renders what the principal may see. Errors are
@@ -41,11 +42,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.marketing.apps import MODULE
-from crm.marketing.models import Campaign, EmailTemplate, Offer, PromoCode, Recipient, Segment
+from crm.marketing.models import (
+    Campaign,
+    EmailTemplate,
+    Offer,
+    PromoCode,
+    Recipient,
+    Segment,
+    Suppression,
+)
 from crm.marketing.selectors import marketing as selectors
 from crm.marketing.selectors.reports import campaign_report
 from crm.marketing.selectors.segments import definition_guests, guest_segments, segment_guests
 from crm.marketing.services import campaigns as campaign_services
+from crm.marketing.services import delivery as delivery_services
 from crm.marketing.services import offers as offer_services
 from crm.marketing.services import segments as segment_services
 from crm.marketing.services import templates as template_services
@@ -1009,3 +1019,59 @@ class CampaignRecipientsApi(MarketingApi):
         actor = self.actor
         campaign = selectors.campaign_get(actor=actor, campaign_id=_pk(pk))
         return self.page(request, campaign.recipients.order_by("pk"), recipient_as_dict)
+
+
+def suppression_as_dict(suppression: Suppression) -> dict[str, Any]:
+    return {
+        "id": suppression.pk,
+        "channel": suppression.channel,
+        "address": suppression.address,
+        "reason": suppression.reason,
+        "created_at": suppression.created_at,
+    }
+
+
+class SuppressionOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    channel = serializers.ChoiceField(choices=Campaign.Channel.choices)
+    address = serializers.CharField()
+    reason = serializers.ChoiceField(choices=Suppression.Reason.choices)
+    created_at = serializers.DateTimeField()
+
+
+class SuppressionIn(StrictSerializer):
+    channel = serializers.ChoiceField(choices=Campaign.Channel.choices)
+    address = serializers.CharField(max_length=254)
+
+
+class SuppressionListApi(MarketingApi):
+    object_api_name = "campaign"
+
+    @extend_schema(
+        operation_id="marketing_suppressions_list",
+        parameters=[
+            *PAGE_PARAMS,
+            OpenApiParameter("channel", str, enum=["email", "sms"], description="Only this"),
+        ],
+        responses={200: _page_of("SuppressionPage", SuppressionOut), **_errors(400, 401, 403)},
+        description="Addresses no campaign reaches: bounced, complained, unsubscribed, "
+        "or added by staff. Keyed by address, so they outlive a guest's profile.",
+    )
+    def get(self, request):
+        channel = request.query_params.get("channel") or ""
+        if channel not in ("", "email", "sms"):
+            raise serializers.ValidationError({"channel": "The channel is email or sms."})
+        queryset = selectors.suppressions_list(actor=self.actor, channel=channel)
+        return self.page(request, queryset, suppression_as_dict)
+
+    @extend_schema(
+        operation_id="marketing_suppression_add",
+        request=SuppressionIn,
+        responses={201: SuppressionOut, **_errors(400, 401, 403)},
+    )
+    def post(self, request):
+        actor = self.actor
+        actor.require("campaign", "edit")
+        values = _valid(SuppressionIn, request)
+        suppression = delivery_services.suppression_add(actor=actor, **values)
+        return self.one(suppression_as_dict(suppression), status=201)

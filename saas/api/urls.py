@@ -316,6 +316,11 @@ urlpatterns = [
         api_marketing.CampaignRecipientsApi.as_view(),
         name="api_marketing_campaign_recipients",
     ),
+    path(
+        "marketing/suppressions/",
+        api_marketing.SuppressionListApi.as_view(),
+        name="api_marketing_suppressions",
+    ),
     # The service desk module (before the generic collections, as loyalty).
     path("service-levels/", api_service.ServiceLevelListApi.as_view(), name="api_service_levels"),
     path(

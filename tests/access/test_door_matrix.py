@@ -933,6 +933,10 @@ DOORS: dict[str, list[Door]] = {
     "api_marketing_campaign_report": [
         Door("get", _c(MK + "campaigns/{campaign}/report/"), obj("campaign", "view"))
     ],
+    "api_marketing_suppressions": [
+        Door("get", _c(MK + "suppressions/"), obj("campaign", "view")),
+        Door("post", _c(MK + "suppressions/"), obj("campaign", "edit"), lambda c: {}),
+    ],
     "api_marketing_campaign_recipients": [
         Door("get", _c(MK + "campaigns/{campaign}/recipients/"), obj("campaign", "view"))
     ],

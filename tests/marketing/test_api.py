@@ -159,3 +159,16 @@ def test_roles_and_the_module_switch_decide(marketing, make_user):
     closed = admin.get("/api/v1/marketing/campaigns/")
     assert closed.status_code == 403
     assert closed.json()["errors"][0]["code"] == "module_disabled"
+
+
+def test_staff_suppress_an_address_by_hand(marketing):
+    admin = tenant_client(marketing)
+    added = post(
+        admin, "/api/v1/marketing/suppressions/", {"channel": "email", "address": "No@Guest.test"}
+    )
+    assert added.status_code == 201, added.content
+    assert (added.json()["address"], added.json()["reason"]) == ("no@guest.test", "manual")
+    bad = post(admin, "/api/v1/marketing/suppressions/", {"channel": "sms", "address": "123"})
+    assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "address"
+    listed = admin.get("/api/v1/marketing/suppressions/?channel=email").json()["results"]
+    assert [s["address"] for s in listed] == ["no@guest.test"]

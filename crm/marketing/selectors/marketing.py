@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from crm.marketing.models import Campaign, EmailTemplate, Offer, Segment
+from crm.marketing.models import Campaign, EmailTemplate, Offer, Segment, Suppression
 from tenants.access.principal import Principal
 from tenants.errors import NotFound
 
@@ -57,3 +57,9 @@ def campaign_get(*, actor: Principal, campaign_id: int) -> Campaign:
     if found is None:
         raise NotFound("There is no such campaign.", field="campaign")
     return found
+
+
+def suppressions_list(*, actor: Principal, channel: str = "") -> QuerySet[Suppression]:
+    actor.require("campaign", "view")
+    queryset = Suppression.objects.order_by("-created_at", "-pk")
+    return queryset.filter(channel=channel) if channel else queryset

@@ -341,6 +341,28 @@ def unsubscribe(*, recipient_id: int) -> Recipient | None:
     return recipient
 
 
+def suppression_add(*, channel: str, address: str, actor: Principal) -> Suppression:
+    """A marketer suppresses an address by hand (a guest who asked by phone, a
+    competitor's, a role address): no campaign reaches it again on that channel."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    actor.require("campaign", "edit")
+    address = (address or "").strip().lower()
+    if channel == "email":
+        try:
+            validate_email(address)
+        except ValidationError:
+            raise ValidationError({"address": f"{address!r} is not an e-mail address."}) from None
+    elif channel == "sms":
+        if not (address.startswith("+") and address[1:].isdigit() and 8 <= len(address) <= 16):
+            raise ValidationError({"address": "Give the phone number in E.164 (+33612345678)."})
+    else:
+        raise ValidationError({"channel": "The channel is email or sms."})
+    suppress(channel=channel, address=address, reason=Suppression.Reason.MANUAL)
+    return Suppression.objects.get(channel=channel, address=address)
+
+
 def suppress(
     *,
     channel: str,
