@@ -107,3 +107,26 @@ def test_another_hotel_group_sees_none_of_it(marketing, tenant_b):
     bravo.post("/login/", {"username": "admin@bravo.test", "password": PASSWORD})
     response = bravo.get(f"/api/v1/marketing/segments/{segment.pk}/")
     assert response.status_code == 404
+
+
+def test_a_campaign_whose_author_left_waits_for_someone_to_resume_it(marketing, smtp, make_user):
+    from crm.marketing.services.campaigns import campaign_resume, campaign_start
+    from tenants.access.principal import Principal
+
+    guest = opted_in_guest(email="left@guest.test")
+    marketer = make_user("marketing")
+    author = Principal.of(marketer)
+    template = template_create(key="t", name="T", contents=TEMPLATE, actor=author)
+    segment = segment_create(name="L", kind="static", guest_ids=[guest.pk], actor=author)
+    campaign = campaign_create(name="C", segment=segment, template=template, actor=author)
+    campaign_schedule(campaign=campaign, actor=author)
+    User.objects.filter(pk=marketer.pk).update(is_active=False)
+
+    assert campaign_start(campaign_id=campaign.pk) is None
+    assert Campaign.objects.get(pk=campaign.pk).status == "paused"
+    assert not Recipient.objects.filter(campaign=campaign).exists()
+
+    admin = Principal.of(User.objects.get(email="admin@alpha.test"))
+    campaign_resume(campaign=campaign, actor=admin)
+    assert campaign_start(campaign_id=campaign.pk) is not None
+    assert campaign_deliver(campaign_id=campaign.pk)["sent"] == 1

@@ -174,7 +174,11 @@ def campaign_resume(*, campaign: Campaign, actor: Principal) -> Campaign:
     _transition(
         campaign, allowed=("paused",), to="sending" if started else "scheduled", what="resumed"
     )
-    campaign.save(update_fields=["status"])
+    if not started:
+        # Whoever resumes a campaign not yet started becomes the one whose rights build
+        # its audience (its author may have left).
+        campaign.created_by_id = actor.user_id
+    campaign.save(update_fields=["status", "created_by_id"])
     _audit(campaign, {}, {"status": campaign.status}, actor, "update")
     pk = campaign.pk
     transaction.on_commit(lambda: dispatch("campaign_deliver" if started else "campaign_start", pk))
@@ -240,7 +244,15 @@ def campaign_start(*, campaign_id: int, now: datetime | None = None) -> Campaign
         )
         if campaign is None:
             return None
-        author = owner_principal(campaign.created_by_id) or Principal.system("campaign")
+        author = owner_principal(campaign.created_by_id)
+        if author is None and campaign.created_by_id is not None:
+            # The author left (deactivated): nobody's rights to build the audience with,
+            # and the platform's would reach guests the author never could. Held for
+            # someone to resume as themselves.
+            campaign.status = Campaign.Status.PAUSED
+            campaign.save(update_fields=["status"])
+            return None
+        author = author or Principal.system("campaign")
         campaign.content = template_contents(campaign.template)
         if not campaign.content:
             raise ValidationError({"template": "The template has no text."})
