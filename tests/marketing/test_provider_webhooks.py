@@ -73,3 +73,19 @@ def test_a_forged_report_changes_nothing(sent):
     assert not Suppression.objects.exists()
     unknown = client.post("/webhooks/mail/pigeon/tracking/", "{}", content_type="application/json")
     assert unknown.status_code == 404
+
+
+def test_a_provider_without_a_verification_takes_no_report(sent, settings):
+    """Postmark's reports are verified by basic auth only: without the secret nothing
+    is taken, and with it a report without the credentials is refused."""
+    client = Client(HTTP_HOST="alpha.test")
+    client.raise_request_exception = False
+    report = json.dumps(
+        {"RecordType": "Bounce", "Type": "HardBounce", "Email": "bounce@guest.test"}
+    )
+    path = "/webhooks/mail/postmark/tracking/"
+    assert client.post(path, report, content_type="application/json").status_code == 404
+    settings.ANYMAIL = {"WEBHOOK_SECRET": "hook:s3cret"}
+    assert client.post(path, report, content_type="application/json").status_code == 400
+    assert Recipient.objects.get(pk=sent.pk).status == "sent"
+    assert not Suppression.objects.exists()

@@ -70,17 +70,32 @@ ESP_TRACKING_VIEWS = {
 }
 
 
+# Providers whose reports anymail verifies by their signature, with the setting of the key.
+ESP_SIGNING_KEYS = {
+    "mailgun": "MAILGUN_WEBHOOK_SIGNING_KEY",
+    "sendgrid": "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY",
+}
+
+
 @csrf_exempt
 def esp_tracking(request, esp: str):
     """A provider's delivery report, through anymail's view for that provider (which
     verifies its signature or basic auth: a forged report is a 400 and changes nothing).
     A provider the platform is not configured for is a 404."""
     from anymail.exceptions import AnymailConfigurationError
+    from django.conf import settings
     from django.utils.module_loading import import_string
 
     path = ESP_TRACKING_VIEWS.get(esp)
     if path is None:
         raise Http404("No such provider.")
+    # anymail only warns when a webhook has no basic auth; an unauthenticated report
+    # could suppress any address, so one is taken only when something verifies it: the
+    # basic-auth secret, or the provider's own signing key.
+    configured = getattr(settings, "ANYMAIL", {}) or {}
+    key = ESP_SIGNING_KEYS.get(esp)
+    if not configured.get("WEBHOOK_SECRET") and not (key and configured.get(key)):
+        raise Http404("This provider is not configured.")
     try:
         return import_string(path).as_view()(request)
     except AnymailConfigurationError:
