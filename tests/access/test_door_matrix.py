@@ -254,7 +254,8 @@ DOORS: dict[str, list[Door]] = {
         )
     ],  # fmt: skip
     "marketing_campaigns": [
-        Door("get", _c("/marketing/campaigns/"), obj("campaign", "view"), api=False)
+        Door("get", _c("/marketing/campaigns/"), obj("campaign", "view"), api=False),
+        Door("post", _c("/marketing/campaigns/"), obj("campaign", "create"), api=False),
     ],
     "marketing_campaign": [
         Door("get", _c("/marketing/campaigns/{campaign}/"), obj("campaign", "view"), api=False)

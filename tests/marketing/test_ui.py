@@ -70,3 +70,31 @@ def test_template_preview_in_each_language_and_a_report_in_chinese(marketing, co
     report = client.get(f"/marketing/campaigns/{campaign.pk}/")
     assert report.status_code == 200
     assert "转化率" in report.content.decode() and "尚未发送。" in report.content.decode()
+
+
+def test_a_marketer_schedules_a_campaign_in_the_hotel_groups_time_zone(marketing):
+    template = template_create(key="spring", name="Spring", contents=TEMPLATE, actor=SYSTEM)
+    segment = segment_create(name="All", actor=SYSTEM)
+    client = tenant_client(marketing)
+    form = client.get("/marketing/campaigns/").content.decode()
+    assert 'name="send_at"' in form and "Spring" in form
+    response = client.post(
+        "/marketing/campaigns/",
+        {
+            "name": "Spring",
+            "segment": segment.pk,
+            "template": template.pk,
+            "send_at": "2030-03-01T09:00",
+            "holdout_percent": "10",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    campaign = Campaign.objects.get(name="Spring")
+    # Alpha Hotels keep Paris time: 09:00 there is 08:00 UTC in March.
+    assert campaign.scheduled_at.isoformat() == "2030-03-01T08:00:00+00:00"
+    assert (campaign.status, campaign.holdout_percent) == ("scheduled", 10)
+    bad = client.post(
+        "/marketing/campaigns/",
+        {"name": "X", "segment": segment.pk, "template": template.pk, "send_at": "soon"},
+    )
+    assert bad.status_code == 400 and "Give a date and time." in bad.content.decode()

@@ -136,13 +136,87 @@ def template_preview(request, template_id: int):
     )
 
 
+def _send_at(raw: str):
+    """A ``datetime-local`` value read in the hotel group's time zone (None: now)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tenants.context import current_tenant
+
+    if not raw:
+        return None
+    try:
+        naive = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError({"send_at": _("Give a date and time.")}) from None
+    zone = ZoneInfo(getattr(current_tenant(), "timezone", None) or "UTC")
+    return naive.replace(tzinfo=zone)
+
+
+def _percent(raw: str, key: str, top: int) -> int:
+    if not raw:
+        return 0
+    if not raw.isdigit() or int(raw) > top:
+        raise ValidationError({key: _("Give a whole number from 0 to %(top)s.") % {"top": top}})
+    return int(raw)
+
+
 @login_required
+@require_http_methods(["GET", "POST"])
 def campaign_list(request):
-    from crm.marketing.selectors.marketing import campaigns_list
+    """The campaigns, and a form that creates one and schedules it (a time in the hotel
+    group's time zone, or now)."""
+    from crm.marketing.selectors.marketing import (
+        campaigns_list,
+        segment_get,
+        segments_list,
+        template_get,
+        templates_list,
+    )
+    from crm.marketing.services.campaigns import campaign_create, campaign_schedule
 
     actor = Principal.from_request(request)
     campaigns = campaigns_list(actor=actor).select_related("segment", "template")[:200]
-    return render(request, "marketing/campaigns.html", {"campaigns": campaigns})
+    errors: list[str] = []
+    if request.method == "POST":
+        actor.require("campaign", "create")
+        data = request.POST
+        try:
+            segment_id, template_id = data.get("segment") or "", data.get("template") or ""
+            if not segment_id.isdigit() or not template_id.isdigit():
+                raise ValidationError({"segment": _("Pick a segment and a template.")})
+            at = _send_at(data.get("send_at") or "")
+            campaign = campaign_create(
+                actor=actor,
+                name=(data.get("name") or "").strip(),
+                segment=segment_get(actor=actor, segment_id=int(segment_id[:18])),
+                template=template_get(actor=actor, template_id=int(template_id[:18])),
+                holdout_percent=_percent(data.get("holdout_percent") or "", "holdout", 50),
+                frequency_cap_days=_percent(data.get("frequency_cap_days") or "", "cap", 365),
+            )
+            campaign_schedule(campaign=campaign, at=at, actor=actor)
+        except ValidationError as exc:
+            errors = _messages(exc)
+        else:
+            return redirect("marketing_campaign", campaign_id=campaign.pk)
+    can_create = actor.can("campaign", "create")
+    return render(
+        request,
+        "marketing/campaigns.html",
+        {
+            "campaigns": campaigns,
+            "errors": errors,
+            "can_create": can_create,
+            "segments": list(segments_list(actor=actor)) if can_create else [],
+            "templates": (
+                list(templates_list(actor=actor))
+                if can_create and actor.can("marketing_template", "view")
+                else []
+            ),
+            "values": request.POST,
+        },
+        status=400 if errors else 200,
+    )
 
 
 @login_required
