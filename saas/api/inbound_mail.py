@@ -1,6 +1,6 @@
 """The mail provider's inbound hook: guests' answers to case replies come back here.
 
-Each group's mail domain routes to its own host (``https://<group domain>/hooks/mail/
+Each group's mail domain routes to its own host (``https://<group domain>/webhooks/mail/
 <provider>/inbound/``), so the tenant is the request's, like every other door. The
 provider's own request check runs through django-anymail (basic auth from
 ``ANYMAIL_WEBHOOK_SECRET`` on every provider, and Mailgun's HMAC signature with

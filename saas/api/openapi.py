@@ -52,6 +52,8 @@ MODULE_PATHS = {
     "/api/v1/cases/{id}/compensations/": "service",
     "/api/v1/compensations/": "service",
     "/api/v1/case-assignment-rules/": "service",
+    "/api/v1/offers/": "marketing",
+    "/api/v1/marketing/": "marketing",
 }
 
 ERRORS: dict[str, Any] = {

@@ -7,6 +7,7 @@ from saas.api import analytics as api_analytics
 from saas.api import grants as api_grants
 from saas.api import guest_profile as api_guest
 from saas.api import loyalty as api_loyalty
+from saas.api import marketing as api_marketing
 from saas.api import metadata as api_metadata
 from saas.api import platform as api_views
 from saas.api import records as api_records
@@ -226,6 +227,122 @@ urlpatterns = [
         "analytics/reports/<slug:name>/",
         api_analytics.ReportApi.as_view(),
         name="api_analytics_report",
+    ),
+    # The marketing module (before the generic collections, as loyalty).
+    path(
+        "offers/",
+        api_marketing.OfferListApi.as_view(),
+        name="api_offers",
+    ),
+    path(
+        "offers/validate/",
+        api_marketing.OfferValidateApi.as_view(),
+        name="api_offer_validate",
+    ),
+    path(
+        "offers/redeem/",
+        api_marketing.OfferRedeemApi.as_view(),
+        name="api_offer_redeem",
+    ),
+    path(
+        "offers/<int:pk>/",
+        api_marketing.OfferDetailApi.as_view(),
+        name="api_offer",
+    ),
+    path(
+        "offers/<int:pk>/codes/",
+        api_marketing.OfferCodesApi.as_view(),
+        name="api_offer_codes",
+    ),
+    path(
+        "marketing/segments/",
+        api_marketing.SegmentListApi.as_view(),
+        name="api_marketing_segments",
+    ),
+    path(
+        "marketing/segments/count/",
+        api_marketing.SegmentCountApi.as_view(),
+        name="api_marketing_segment_count",
+    ),
+    path(
+        "marketing/segments/<int:pk>/",
+        api_marketing.SegmentDetailApi.as_view(),
+        name="api_marketing_segment",
+    ),
+    path(
+        "marketing/segments/<int:pk>/members/",
+        api_marketing.SegmentMembersApi.as_view(),
+        name="api_marketing_segment_members",
+    ),
+    path(
+        "marketing/segments/<int:pk>/snapshot/",
+        api_marketing.SegmentSnapshotApi.as_view(),
+        name="api_marketing_segment_snapshot",
+    ),
+    path(
+        "marketing/templates/",
+        api_marketing.TemplateListApi.as_view(),
+        name="api_marketing_templates",
+    ),
+    path(
+        "marketing/templates/<int:pk>/",
+        api_marketing.TemplateDetailApi.as_view(),
+        name="api_marketing_template",
+    ),
+    path(
+        "marketing/templates/<int:pk>/preview/",
+        api_marketing.TemplatePreviewApi.as_view(),
+        name="api_marketing_template_preview",
+    ),
+    path(
+        "marketing/templates/<int:pk>/test/",
+        api_marketing.TemplateTestApi.as_view(),
+        name="api_marketing_template_test",
+    ),
+    path(
+        "marketing/campaigns/",
+        api_marketing.CampaignListApi.as_view(),
+        name="api_marketing_campaigns",
+    ),
+    path(
+        "marketing/campaigns/<int:pk>/",
+        api_marketing.CampaignDetailApi.as_view(),
+        name="api_marketing_campaign",
+    ),
+    path(
+        "marketing/campaigns/<int:pk>/schedule/",
+        api_marketing.CampaignScheduleApi.as_view(),
+        name="api_marketing_campaign_schedule",
+    ),
+    path(
+        "marketing/campaigns/<int:pk>/pause/",
+        api_marketing.CampaignPauseApi.as_view(),
+        name="api_marketing_campaign_pause",
+    ),
+    path(
+        "marketing/campaigns/<int:pk>/resume/",
+        api_marketing.CampaignResumeApi.as_view(),
+        name="api_marketing_campaign_resume",
+    ),
+    path(
+        "marketing/campaigns/<int:pk>/cancel/",
+        api_marketing.CampaignCancelApi.as_view(),
+        name="api_marketing_campaign_cancel",
+    ),
+    path(
+        "marketing/campaigns/<int:pk>/report/",
+        api_marketing.CampaignReportApi.as_view(),
+        name="api_marketing_campaign_report",
+    ),
+    path(
+        "marketing/campaigns/<int:pk>/recipients/",
+        api_marketing.CampaignRecipientsApi.as_view(),
+        name="api_marketing_campaign_recipients",
+    ),
+    path(
+        "marketing/suppressions/",
+        api_marketing.SuppressionListApi.as_view(),
+        name="api_marketing_suppressions",
     ),
     # The service desk module (before the generic collections, as loyalty).
     path("service-levels/", api_service.ServiceLevelListApi.as_view(), name="api_service_levels"),

@@ -64,6 +64,9 @@ TENANT_APPS = [
     "crm.loyalty",
     "crm.service",
     "crm.analytics",
+    "crm.marketing",
+    # E-mail providers' backends and tracking webhooks (no tables).
+    "anymail",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -287,13 +290,6 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
-# Mail providers through django-anymail: the inbound hook of the service desk (answers
-# of guests to case replies) checks basic auth with ANYMAIL_WEBHOOK_SECRET ("user:pass")
-# and Mailgun's signature with MAILGUN_WEBHOOK_SIGNING_KEY; unset, the hook stays shut.
-ANYMAIL = {
-    "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", ""),
-    "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
-}
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Atrium <no-reply@atrium.localhost>")
 
 # --- REST framework ------------------------------------------------------------------
@@ -444,6 +440,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "crm.tasks.task_reminders_everywhere",
         "schedule": 60,
     },
+    # Marketing: start due campaigns, send A/B winners, queue again chunks a dead worker
+    # lost (a chunk takes unlocked queued rows only, so nothing is sent twice).
+    "marketing-sweep": {
+        "task": "crm.marketing.tasks.marketing_sweep_everywhere",
+        "schedule": 60,
+    },
     # Service desk: record cases past their first-response or resolution due time.
     "service-sla-sweep": {
         "task": "crm.service.tasks.sla_sweep_everywhere",
@@ -508,6 +510,33 @@ ATRIUM_SMS_PROVIDER = env_str(
 )
 # Links in messages (unsubscribe) point at the tenant's domain with this scheme.
 ATRIUM_URL_SCHEME = env_str("ATRIUM_URL_SCHEME", "https")
+
+# --- Marketing e-mail providers ------------------------------------------------------------
+# Campaign mail leaves through EMAIL_BACKEND (an anymail backend for a real provider, e.g.
+# "anymail.backends.mailgun.EmailBackend"). The provider's delivery reports come back to
+# https://<hotel group's domain>/webhooks/mail/<provider>/tracking/, verified by the
+# provider's signature (Mailgun, SendGrid, Postmark...) and/or basic auth with
+# ANYMAIL_WEBHOOK_SECRET ("user:password"); bounces and complaints suppress the address.
+# The service desk's inbound hook (/webhooks/mail/<provider>/inbound/: guests' answers to
+# case replies) needs ANYMAIL_WEBHOOK_SECRET, and for Mailgun MAILGUN_WEBHOOK_SIGNING_KEY;
+# unset, it stays shut.
+# A sending campaign whose queued recipients nobody touched for this long lost its chunk
+# (a dead worker): the sweeper queues it again.
+ATRIUM_MARKETING_STALE_SECONDS = env_int("ATRIUM_MARKETING_STALE_SECONDS", 600)
+ANYMAIL = {
+    key: value
+    for key, value in {
+        "WEBHOOK_SECRET": env_str("ANYMAIL_WEBHOOK_SECRET", ""),
+        "MAILGUN_API_KEY": env_str("MAILGUN_API_KEY", ""),
+        "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+        "POSTMARK_SERVER_TOKEN": env_str("POSTMARK_SERVER_TOKEN", ""),
+        "SENDGRID_API_KEY": env_str("SENDGRID_API_KEY", ""),
+        "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY": env_str(
+            "SENDGRID_TRACKING_WEBHOOK_VERIFICATION_KEY", ""
+        ),
+    }.items()
+    if value
+}
 
 LOGGING = {
     "version": 1,

@@ -92,6 +92,7 @@ def languages(request) -> dict:
                 "survey_response",
                 "loyalty_account",
                 "analytics_report",
+                "segment",
             )
         }
         if can["loyalty_account"]:

@@ -25,6 +25,8 @@ from saas.ui import analytics as analytics_views
 from saas.ui import platform as views
 from saas.ui import service as service_views
 from saas.ui.loyalty import views as loyalty_views
+from saas.ui.marketing import public as marketing_public
+from saas.ui.marketing import screens as marketing_screens
 from saas.ui.service import cases as service_cases
 
 password_reset = [
@@ -238,6 +240,34 @@ urlpatterns = [
         name="loyalty_member_action",
     ),
     path("guests/<int:guest_id>/enrol/", loyalty_views.guest_enrol, name="loyalty_guest_enrol"),
+    # A campaign's recipients, through signed links (no sign-in).
+    path("m/o/<str:token>.gif", marketing_public.open_pixel, name="marketing_open"),
+    path("m/c/<str:token>/", marketing_public.click, name="marketing_click"),
+    path("m/u/<str:token>/", marketing_public.unsubscribe_page, name="marketing_unsubscribe"),
+    # E-mail providers' delivery reports (bounces, complaints), verified by signature.
+    path(
+        "webhooks/mail/<slug:esp>/tracking/",
+        marketing_public.esp_tracking,
+        name="marketing_esp_tracking",
+    ),
+    path("marketing/segments/", marketing_screens.segment_list, name="marketing_segments"),
+    path(
+        "marketing/segments/count/",
+        marketing_screens.segment_count,
+        name="marketing_segment_count",
+    ),
+    path("marketing/templates/", marketing_screens.template_list, name="marketing_templates"),
+    path(
+        "marketing/templates/<int:template_id>/",
+        marketing_screens.template_preview,
+        name="marketing_template",
+    ),
+    path("marketing/campaigns/", marketing_screens.campaign_list, name="marketing_campaigns"),
+    path(
+        "marketing/campaigns/<int:campaign_id>/",
+        marketing_screens.campaign_report_view,
+        name="marketing_campaign",
+    ),
     path("service/queue/", service_views.service_queue, name="service_queue"),
     path("analytics/", analytics_views.analytics_reports, name="analytics_reports"),
     path("analytics/churn-model/", analytics_views.analytics_churn, name="analytics_churn"),
@@ -250,7 +280,7 @@ urlpatterns = [
         service_cases.case_action,
         name="service_case_action",
     ),
-    path("hooks/mail/<slug:provider>/inbound/", inbound_mail, name="inbound_mail"),
+    path("webhooks/mail/<slug:provider>/inbound/", inbound_mail, name="inbound_mail"),
     # A guest's survey, through its signed link (no sign-in).
     path("survey/<str:token>/", service_views.survey_answer_view, name="survey_answer"),
     path("api/v1/", include("saas.api.urls")),

@@ -36,6 +36,11 @@ def consent_checker_unregister(subject_type: str) -> None:
     _checkers.pop(subject_type, None)
 
 
+def consent_checker(subject_type: str) -> ConsentChecker | None:
+    """The checker registered for ``subject_type`` (to put it back after replacing it)."""
+    return _checkers.get(subject_type)
+
+
 def marketing_allowed(
     *, subject_type: str = "guest", subject_id, channel: str, purpose: str = "marketing"
 ) -> bool:

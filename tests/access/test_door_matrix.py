@@ -215,6 +215,8 @@ THING = "/api/v1/objects/mx_thing/records/"
 LOY = "/api/v1/loyalty/"
 ANA = "/api/v1/analytics/"
 SVC = "/api/v1/"
+MK = "/api/v1/marketing/"
+OFF = "/api/v1/offers/"
 WF = "/api/v1/workflows/"
 MD = "/api/v1/metadata/objects/"
 
@@ -233,7 +235,42 @@ DOORS: dict[str, list[Door]] = {
     "survey_answer": [Door("get", _c("/survey/not-a-token/"), public(), api=False)],
     # The mail provider's hook: shut (404) until the provider is set up, never a 403.
     "inbound_mail": [
-        Door("post", _c("/hooks/mail/mailgun/inbound/"), public(), lambda c: {}, api=False)
+        Door("post", _c("/webhooks/mail/mailgun/inbound/"), public(), lambda c: {}, api=False)
+    ],
+    # A marketing campaign's open pixel, click redirect and unsubscribe page.
+    "marketing_open": [Door("get", _c("/m/o/not-a-token.gif"), public(), api=False)],
+    "marketing_click": [Door("get", _c("/m/c/not-a-token/"), public(), api=False)],
+    "marketing_segments": [
+        Door("get", _c("/marketing/segments/"), obj("segment", "view"), api=False),
+        Door("post", _c("/marketing/segments/"), obj("segment", "create"), api=False),
+    ],
+    "marketing_segment_count": [
+        Door("post", _c("/marketing/segments/count/"), obj("segment", "view"), api=False)
+    ],
+    "marketing_templates": [
+        Door("get", _c("/marketing/templates/"), obj("marketing_template", "view"), api=False)
+    ],
+    "marketing_template": [
+        Door(
+            "get",
+            _c("/marketing/templates/{mtemplate}/"),
+            obj("marketing_template", "view"),
+            api=False,
+        )
+    ],  # fmt: skip
+    "marketing_campaigns": [
+        Door("get", _c("/marketing/campaigns/"), obj("campaign", "view"), api=False),
+        Door("post", _c("/marketing/campaigns/"), obj("campaign", "create"), api=False),
+    ],
+    "marketing_campaign": [
+        Door("get", _c("/marketing/campaigns/{campaign}/"), obj("campaign", "view"), api=False)
+    ],
+    "marketing_esp_tracking": [
+        Door("post", _c("/webhooks/mail/mailgun/tracking/"), public(), api=False)
+    ],
+    "marketing_unsubscribe": [
+        Door("get", _c("/m/u/not-a-token/"), public(), api=False),
+        Door("post", _c("/m/u/not-a-token/"), public(), api=False),
     ],
     "service_queue": [Door("get", _c("/service/queue/"), obj("case", "view"), api=False)],
     "loyalty_programme": [Door("get", _c("/loyalty/"), obj("loyalty_account", "view"), api=False)],
@@ -916,6 +953,115 @@ DOORS: dict[str, list[Door]] = {
             obj("survey_response", "view"),
         )
     ],
+    # The marketing module (switched on in the world below).
+    "api_offers": [
+        Door("get", _c(OFF), obj("offer", "view")),
+        Door("post", _c(OFF), obj("offer", "create"), lambda c: {}),
+    ],
+    "api_offer": [Door("get", _c(OFF + "{offer}/"), obj("offer", "view"))],
+    "api_offer_codes": [
+        Door("get", _c(OFF + "{offer}/codes/"), obj("offer", "view")),
+        Door("post", _c(OFF + "{offer}/codes/"), obj("offer", "edit"), lambda c: {}),
+    ],
+    "api_offer_validate": [
+        Door("post", _c(OFF + "validate/"), obj("offer", "view"), lambda c: {"code": "MXCODE"})
+    ],
+    "api_offer_redeem": [Door("post", _c(OFF + "redeem/"), obj("offer", "edit"), lambda c: {})],
+    "api_marketing_segments": [
+        Door("get", _c(MK + "segments/"), obj("segment", "view")),
+        Door("post", _c(MK + "segments/"), obj("segment", "create"), lambda c: {}),
+    ],
+    "api_marketing_segment_count": [
+        Door(
+            "post",
+            _c(MK + "segments/count/"),
+            obj("segment", "view"),
+            lambda c: {"definition": {}},
+        )
+    ],  # fmt: skip
+    "api_marketing_segment": [
+        Door("get", _c(MK + "segments/{segment}/"), obj("segment", "view")),
+        Door("patch", _c(MK + "segments/{segment}/"), obj("segment", "edit"), lambda c: {}),
+        # The campaign uses it: an allowed delete is a 409, so the world stays.
+        Door("delete", _c(MK + "segments/{segment}/"), obj("segment", "delete")),
+    ],
+    "api_marketing_segment_members": [
+        Door("get", _c(MK + "segments/{segment}/members/"), obj("segment", "view")),
+        Door("post", _c(MK + "segments/{segment}/members/"), obj("segment", "edit"), lambda c: {}),
+    ],  # fmt: skip
+    "api_marketing_segment_snapshot": [
+        Door(
+            "post",
+            _c(MK + "segments/{segment}/snapshot/"),
+            obj("segment", "create"),
+            lambda c: {},
+        )
+    ],  # fmt: skip
+    "api_marketing_templates": [
+        Door("get", _c(MK + "templates/"), obj("marketing_template", "view")),
+        Door("post", _c(MK + "templates/"), obj("marketing_template", "create"), lambda c: {}),
+    ],
+    "api_marketing_template": [
+        Door("get", _c(MK + "templates/{mtemplate}/"), obj("marketing_template", "view")),
+        Door(
+            "patch",
+            _c(MK + "templates/{mtemplate}/"),
+            obj("marketing_template", "edit"),
+            lambda c: {"name": "Matrix"},
+        ),
+    ],  # fmt: skip
+    "api_marketing_template_preview": [
+        Door(
+            "post",
+            _c(MK + "templates/{mtemplate}/preview/"),
+            obj("marketing_template", "view"),
+            lambda c: {"language": "en"},
+        )
+    ],  # fmt: skip
+    "api_marketing_template_test": [
+        Door(
+            "post",
+            _c(MK + "templates/{mtemplate}/test/"),
+            obj("marketing_template", "edit"),
+            lambda c: {},
+        )
+    ],  # fmt: skip
+    "api_marketing_campaigns": [
+        Door("get", _c(MK + "campaigns/"), obj("campaign", "view")),
+        Door("post", _c(MK + "campaigns/"), obj("campaign", "create"), lambda c: {}),
+    ],
+    "api_marketing_campaign": [
+        Door("get", _c(MK + "campaigns/{campaign}/"), obj("campaign", "view"))
+    ],
+    "api_marketing_campaign_schedule": [
+        Door(
+            "post",
+            _c(MK + "campaigns/{campaign}/schedule/"),
+            obj("campaign", "edit"),
+            lambda c: {"at": "2030-01-01T00:00:00Z"},
+        )
+    ],  # fmt: skip
+    "api_marketing_campaign_pause": [
+        Door("post", _c(MK + "campaigns/{campaign}/pause/"), obj("campaign", "edit"), lambda c: {})
+    ],
+    "api_marketing_campaign_resume": [
+        Door("post", _c(MK + "campaigns/{campaign}/resume/"), obj("campaign", "edit"), lambda c: {})
+    ],
+    "api_marketing_campaign_cancel": [
+        # Asked last in the matrix's order is not guaranteed: a cancelled campaign answers
+        # 409 to the other changes, which is still not a refusal.
+        Door("post", _c(MK + "campaigns/{campaign}/cancel/"), obj("campaign", "edit"), lambda c: {})
+    ],
+    "api_marketing_campaign_report": [
+        Door("get", _c(MK + "campaigns/{campaign}/report/"), obj("campaign", "view"))
+    ],
+    "api_marketing_suppressions": [
+        Door("get", _c(MK + "suppressions/"), obj("campaign", "view")),
+        Door("post", _c(MK + "suppressions/"), obj("campaign", "edit"), lambda c: {}),
+    ],
+    "api_marketing_campaign_recipients": [
+        Door("get", _c(MK + "campaigns/{campaign}/recipients/"), obj("campaign", "view"))
+    ],
     # The loyalty module (switched on in the world below).
     "api_loyalty_programme": [
         Door("get", _c(LOY + "programme/"), obj("loyalty_account", "view")),
@@ -1094,7 +1240,7 @@ def _world(tenant) -> dict:
     from tenants.jobs.services import job_enqueue
     from tests.crm.factories import make_guest, make_property, make_reservation
 
-    for module in ("sales", "service", "loyalty", "analytics"):
+    for module in ("sales", "service", "loyalty", "analytics", "marketing"):
         module_set_enabled(key=module, enabled=True, actor=SYSTEM)
     hotel_a, hotel_b = make_property(code="MXA"), make_property(code="MXB")
     guest_a = make_guest(surname="Alpha", birth_date=date(1980, 5, 17))
@@ -1140,6 +1286,23 @@ def _world(tenant) -> dict:
     troubled = case_create(subject="Matrix compensation", property=hotel_a, actor=SYSTEM)
     some_agent = User.objects.filter(is_active=True).order_by("pk").first()
     scores_refresh(actor=SYSTEM)  # every guest has a score row (guest B's: hotel B's)
+    from crm.marketing.services.campaigns import campaign_create
+    from crm.marketing.services.offers import code_create_shared, offer_create
+    from crm.marketing.services.segments import segment_create
+    from crm.marketing.services.templates import template_create
+
+    offer = offer_create(
+        key="mx-offer", name="Offer", discount_kind="percent", discount_value=10, actor=SYSTEM
+    )
+    code_create_shared(offer=offer, code="MXCODE", max_uses=None, actor=SYSTEM)
+    segment = segment_create(name="Matrix", actor=SYSTEM)
+    mtemplate = template_create(
+        key="mx-template",
+        name="Matrix",
+        contents={"en": {"subject": "Hello", "body": "Dear {{ guest.first_name }}"}},
+        actor=SYSTEM,
+    )
+    campaign = campaign_create(name="Matrix", segment=segment, template=mtemplate, actor=SYSTEM)
     return {
         "compensation": compensation_request(
             case=troubled, kind="voucher", amount="10", actor=SYSTEM
@@ -1148,6 +1311,10 @@ def _world(tenant) -> dict:
             values={"name": "Matrix", "agents": [some_agent.pk]}, actor=SYSTEM
         ).pk,
         "scored_guest": guest_b.pk,
+        "offer": offer.pk,
+        "segment": segment.pk,
+        "mtemplate": mtemplate.pk,
+        "campaign": campaign.pk,
         "level": service_level_create(
             priority="low", first_response_minutes=60, resolution_minutes=600, actor=SYSTEM
         ).pk,

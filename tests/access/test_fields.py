@@ -171,7 +171,8 @@ def test_write_of_a_field_without_edit_is_refused(make_user):
         policy.fields_require_editable(marketer, "segment", ["name", "identity_number"])
 
     assert info.value.field == "identity_number"
-    assert info.value.message == "You may not change the field identity_number of segment records."
+    # The marketing module registers segments with their label.
+    assert info.value.message == "You may not change the field identity_number of Segment records."
     policy.fields_require_editable(marketer, "segment", ["name"])
 
 

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 
 SIGNING_KEY = "key-inbound-test"
 SECRET = "mailgun:s3cret-hook"
-URL = "/hooks/mail/mailgun/inbound/"
+URL = "/webhooks/mail/mailgun/inbound/"
 
 
 @pytest.fixture
@@ -98,7 +98,7 @@ def test_forged_signatures_and_missing_auth_are_refused(hook, complaint, setting
 def test_the_hook_is_shut_until_set_up_and_while_the_module_is_off(hook, complaint, settings):
     address = reply_address(complaint)
     fields = _signed({"recipient": address, "body-mime": _mime(address, "hi")})
-    assert hook.post("/hooks/mail/smoke-signals/inbound/", fields).status_code == 404
+    assert hook.post("/webhooks/mail/smoke-signals/inbound/", fields).status_code == 404
     settings.ANYMAIL = {"WEBHOOK_SECRET": "", "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
     assert hook.post(URL, fields).status_code == 404
     settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}

@@ -96,7 +96,7 @@ def _mailgun_post(site, to: str, text: str) -> int:
         "timestamp": timestamp, "token": token, "signature": signature.hexdigest(),
     }).encode()  # fmt: skip
     request = urllib.request.Request(  # noqa: S310 - a local test server
-        f"http://127.0.0.1:{site.port}/hooks/mail/mailgun/inbound/",
+        f"http://127.0.0.1:{site.port}/webhooks/mail/mailgun/inbound/",
         data=body,
         method="POST",
         headers={
