@@ -108,6 +108,8 @@ def _apply_translations(obj, translations: dict | None, allowed: tuple[str, ...]
         for key, text in texts.items():
             if key not in allowed:
                 raise ValidationError({"translations": f"{key} cannot be translated."})
+            if text is not None and (not isinstance(text, str) or "\x00" in text):
+                raise ValidationError({"translations": f"{lang}: give {key} as text."})
             setattr(obj, _lang_field(key, lang), text or "")
 
 

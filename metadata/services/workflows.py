@@ -54,8 +54,17 @@ def workflow_as_dict(workflow: Workflow) -> dict[str, Any]:
 
 
 def _name_split(name: Any, translations: dict | None) -> tuple[str, dict]:
+    if translations is not None and not (
+        isinstance(translations, dict)
+        and all(isinstance(k, str) and isinstance(v, dict) for k, v in translations.items())
+    ):
+        raise ValidationError(
+            {"translations": 'Give {"<language>": {"name": "..."}} for each language.'}
+        )
     translations = {k: dict(v) for k, v in (translations or {}).items()}
     if isinstance(name, dict):
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in name.items()):
+            raise ValidationError({"name": "Give the name as text per language."})
         for lang, text in name.items():
             translations.setdefault(lang, {})["name"] = text
         name = name.get("en") or next((v for v in name.values() if v), "")

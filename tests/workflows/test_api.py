@@ -69,6 +69,10 @@ def test_create_read_update_with_versions(tenant_a, inline):
         ({"actions": []}, "actions", "required"),
         ({"colour": "red"}, "colour", "unknown"),
         ({"owner_module": "spa"}, "owner_module", "module"),
+        # Found by schemathesis: translations of the wrong shape were a 500.
+        ({"translations": ["zh-hans"]}, "translations", "invalid"),
+        ({"translations": {"zh-hans": "名字"}}, "translations", "invalid"),
+        ({"name": {"en": ["x"]}}, "name", "invalid"),
     ],
 )
 def test_bad_definitions_are_400_naming_the_field(tenant_a, change, field, code):
