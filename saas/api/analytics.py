@@ -41,8 +41,11 @@ from crm.analytics.services.churn import settings_current, settings_update
 from crm.analytics.services.runs import analytics_refresh_request
 from crm.analytics.services.warnings import warning_rule_create
 from crm.analytics.texts import lifecycle_label, reason_text, segment_label
-from saas.api.loyalty import _errors, _page_of, _pk, _valid
 from saas.api.modules import PAGE_PARAMS, ModuleApi
+from saas.api.modules import body_valid as _valid
+from saas.api.modules import error_responses as _errors
+from saas.api.modules import page_of as _page_of
+from saas.api.modules import path_id as _pk
 from saas.api.renderers import FastJSONRenderer
 from saas.api.serializers import StrictSerializer
 

@@ -25,9 +25,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
-    OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -57,14 +55,14 @@ from crm.loyalty.services.redemptions import (
 )
 from metadata.selectors.records import record_for
 from saas.api.modules import PAGE_PARAMS, ModuleApi
-from saas.api.openapi import ERROR_STATUSES
+from saas.api.modules import body_valid as _valid
+from saas.api.modules import error_responses as _errors
+from saas.api.modules import id_field as _id
+from saas.api.modules import int_param as _int_param
+from saas.api.modules import page_of as _page_of
+from saas.api.modules import path_id as _pk
 from saas.api.serializers import StrictSerializer
 from tenants.errors import NotFound
-
-
-def _id(**extra: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=2**62, **extra)
-
 
 # --- representations ------------------------------------------------------------------
 
@@ -175,18 +173,6 @@ def redemption_as_dict(redemption: Redemption) -> dict[str, Any]:
 
 # --- schemas (documentation: what the views above render) ------------------------------
 
-_ERRORS = inline_serializer(
-    name="Errors",  # the house's error body; saas.api.openapi writes its schema
-    fields={"errors": serializers.ListField(child=serializers.DictField())},
-)
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    described = {**ERROR_STATUSES, "409": "Conflicts with stored data (see the code)"}
-    return {
-        code: OpenApiResponse(response=_ERRORS, description=described[str(code)]) for code in codes
-    }
-
 
 class TierOut(serializers.Serializer):
     key = serializers.CharField()
@@ -296,16 +282,6 @@ class RedemptionOut(serializers.Serializer):
     cancelled_at = serializers.DateTimeField(allow_null=True)
 
 
-def _page_of(name: str, item) -> Any:
-    return inline_serializer(
-        name=name,
-        fields={
-            "results": item(many=True),
-            "next": serializers.CharField(allow_null=True),
-        },
-    )
-
-
 MEMBER_FILTER = OpenApiParameter("member", int, description="Only this member's")
 
 # --- input ----------------------------------------------------------------------------
@@ -388,12 +364,6 @@ class CancelIn(StrictSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 
-def _valid(serializer_class, request: Request) -> dict[str, Any]:
-    data = serializer_class(data=request.data if isinstance(request.data, dict) else None)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
-
-
 def _text_param(request: Request, name: str) -> str | None:
     raw = (request.query_params.get(name) or "").strip()
     if not raw:
@@ -401,22 +371,6 @@ def _text_param(request: Request, name: str) -> str | None:
     if len(raw) > 100 or "\x00" in raw:
         raise serializers.ValidationError({name: "Give a short text without NUL characters."})
     return raw
-
-
-def _pk(pk: int) -> int:
-    """An id from the path; one past what the database holds is simply not there."""
-    if pk > 2**62:
-        raise NotFound("There is no such record.", field="id")
-    return pk
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**62:
-        raise serializers.ValidationError({name: "Give a record id (a positive whole number)."})
-    return int(raw)
 
 
 # --- views ----------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.models import Case
@@ -53,35 +52,14 @@ from crm.service.services.sla import PAUSE_REASONS, case_sla_pause, case_sla_res
 from crm.service.services.surveys import invitation_create, link_path, survey_create, survey_update
 from metadata.selectors.records import record_for
 from saas.api.modules import PAGE_PARAMS, ModuleApi
-from saas.api.openapi import ERROR_STATUSES
+from saas.api.modules import body_valid as _valid
+from saas.api.modules import error_responses as _errors
+from saas.api.modules import id_field as _id
+from saas.api.modules import int_param as _int_param
+from saas.api.modules import page_of as _page_of
+from saas.api.modules import path_id as _pk
 from saas.api.serializers import StrictSerializer
 from tenants.errors import NotFound
-
-
-def _id(**extra: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=2**62, **extra)
-
-
-def _pk(pk: int) -> int:
-    if pk > 2**62:
-        raise NotFound("There is no such record.", field="id")
-    return pk
-
-
-def _valid(serializer_class, request: Request) -> dict[str, Any]:
-    data = serializer_class(data=request.data if isinstance(request.data, dict) else None)
-    data.is_valid(raise_exception=True)
-    return dict(data.validated_data)
-
-
-def _int_param(request: Request, name: str) -> int | None:
-    raw = request.query_params.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 2**62:
-        raise serializers.ValidationError({name: "Give a record id (a positive whole number)."})
-    return int(raw)
-
 
 # --- representations ------------------------------------------------------------------
 
@@ -164,25 +142,6 @@ def response_as_dict(response: SurveyResponse) -> dict[str, Any]:
 
 
 # --- schemas --------------------------------------------------------------------------
-
-_ERRORS = inline_serializer(
-    name="Errors",  # the house's error body; saas.api.openapi writes its schema
-    fields={"errors": serializers.ListField(child=serializers.DictField())},
-)
-
-
-def _errors(*codes: int) -> dict[int, Any]:
-    described = {**ERROR_STATUSES, "409": "Conflicts with stored data (see the code)"}
-    return {
-        code: OpenApiResponse(response=_ERRORS, description=described[str(code)]) for code in codes
-    }
-
-
-def _page_of(name: str, item) -> Any:
-    return inline_serializer(
-        name=name,
-        fields={"results": item(many=True), "next": serializers.CharField(allow_null=True)},
-    )
 
 
 CATEGORIES = [("", "Any category"), *Case.Category.choices]

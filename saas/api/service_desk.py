@@ -39,8 +39,13 @@ from crm.service.services.desk import (
 )
 from metadata.selectors.records import record_for
 from saas.api.modules import PAGE_PARAMS
+from saas.api.modules import body_valid as _valid
+from saas.api.modules import error_responses as _errors
+from saas.api.modules import id_field as _id
+from saas.api.modules import page_of as _page_of
+from saas.api.modules import path_id as _pk
 from saas.api.serializers import StrictSerializer
-from saas.api.service import CATEGORIES, ServiceApi, _errors, _id, _page_of, _pk, _valid
+from saas.api.service import CATEGORIES, ServiceApi
 
 
 def _case(actor, pk: int, action: str = "edit") -> Case:
