@@ -5,8 +5,9 @@ objects."""
 
 from django.db import migrations
 
+from tenants.access.seeding import seeded_rights_add, seeded_rights_remove
+
 V, C, E, D, X = "view", "create", "edit", "delete", "export"
-ALL = (V, C, E, D, X)
 
 # role: {object: (actions, field_default)}. Scores and reports are read by those who
 # work with guests and revenue; the churn model's report is also an administrator's.
@@ -35,39 +36,14 @@ RIGHTS = {
 }
 
 
-def _version_bump(schema_editor):
-    # Every process caches rights per rights version: take a new one.
-    schema_editor.execute(
-        "UPDATE access_accessstate SET version = nextval('access_version_seq') WHERE id = 1"
-    )
-
-
 def forward(apps, schema_editor):
     apps.get_model("analytics", "Settings").objects.get_or_create(pk=1)
-    Role = apps.get_model("access", "Role")
-    ObjectPermission = apps.get_model("access", "ObjectPermission")
-    for key, rows in RIGHTS.items():
-        role = Role.objects.filter(key=key, is_system=True).first()
-        if role is None:
-            continue
-        for target, (actions, field_default) in rows.items():
-            ObjectPermission.objects.get_or_create(
-                role=role,
-                target=target,
-                defaults={**{f"can_{a}": a in actions for a in ALL}, "field_default": field_default},
-            )
-    _version_bump(schema_editor)
+    seeded_rights_add(apps, schema_editor, RIGHTS)
 
 
 def backward(apps, schema_editor):
-    Role = apps.get_model("access", "Role")
-    ObjectPermission = apps.get_model("access", "ObjectPermission")
-    targets = sorted({t for rows in RIGHTS.values() for t in rows})
-    ObjectPermission.objects.filter(
-        role__in=Role.objects.filter(key__in=list(RIGHTS), is_system=True), target__in=targets
-    ).delete()
+    seeded_rights_remove(apps, schema_editor, RIGHTS)
     apps.get_model("analytics", "Settings").objects.filter(pk=1).delete()
-    _version_bump(schema_editor)
 
 
 class Migration(migrations.Migration):

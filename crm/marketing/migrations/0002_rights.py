@@ -5,8 +5,9 @@ removes only the rows added here."""
 
 from django.db import migrations
 
+from tenants.access.seeding import seeded_rights_add, seeded_rights_remove
+
 V, C, E, D, X = "view", "create", "edit", "delete", "export"
-ALL = (V, C, E, D, X)
 
 # role: {object: (actions, field_default)}
 RIGHTS = {
@@ -28,37 +29,12 @@ RIGHTS = {
 }
 
 
-def _version_bump(schema_editor):
-    # Every process caches rights per rights version: take a new one.
-    schema_editor.execute(
-        "UPDATE access_accessstate SET version = nextval('access_version_seq') WHERE id = 1"
-    )
-
-
 def forward(apps, schema_editor):
-    Role = apps.get_model("access", "Role")
-    ObjectPermission = apps.get_model("access", "ObjectPermission")
-    for key, rows in RIGHTS.items():
-        role = Role.objects.filter(key=key, is_system=True).first()
-        if role is None:
-            continue
-        for target, (actions, field_default) in rows.items():
-            ObjectPermission.objects.get_or_create(
-                role=role,
-                target=target,
-                defaults={**{f"can_{a}": a in actions for a in ALL}, "field_default": field_default},
-            )
-    _version_bump(schema_editor)
+    seeded_rights_add(apps, schema_editor, RIGHTS)
 
 
 def backward(apps, schema_editor):
-    Role = apps.get_model("access", "Role")
-    ObjectPermission = apps.get_model("access", "ObjectPermission")
-    for key, rows in RIGHTS.items():
-        ObjectPermission.objects.filter(
-            role__in=Role.objects.filter(key=key, is_system=True), target__in=list(rows)
-        ).delete()
-    _version_bump(schema_editor)
+    seeded_rights_remove(apps, schema_editor, RIGHTS)
 
 
 class Migration(migrations.Migration):
