@@ -26,7 +26,7 @@ from tenants.errors import ApplicationError
 LANGS = (("zh-hans", "简体中文"), ("zh-hant", "繁體中文"))
 
 
-def _module(actor: Principal) -> None:
+def _module() -> None:
     from metadata.services.modules import module_require
 
     module_require("loyalty")
@@ -83,7 +83,7 @@ def programme_view(request):
     from crm.loyalty.services.ledger import programme_current
 
     actor = Principal.from_request(request)
-    _module(actor)
+    _module()
     actor.require("loyalty_account", "view")
     return render(
         request,
@@ -110,7 +110,7 @@ def programme_action(request):
     from crm.loyalty.services.redemptions import reward_create
 
     actor = Principal.from_request(request)
-    _module(actor)
+    _module()
     actor.require("loyalty_account", "view")
     post = request.POST
     action = post.get("action", "")
@@ -172,7 +172,7 @@ def members_view(request):
     from crm.loyalty.selectors import members_list, tiers_list
 
     actor = Principal.from_request(request)
-    _module(actor)
+    _module()
     tier = request.GET.get("tier") or None
     rows = members_list(actor=actor, tier=tier).select_related("guest", "tier")
     page = Paginator(rows.order_by("-balance", "pk"), 50).get_page(request.GET.get("page"))
@@ -193,7 +193,7 @@ def member_view(request, member_id: int):
     )
 
     actor = Principal.from_request(request)
-    _module(actor)
+    _module()
     if member_id > 2**62:
         raise Http404(_("There is no such member."))
     member = member_get(actor=actor, member_id=member_id)
@@ -229,7 +229,7 @@ def member_action(request, member_id: int):
     )
 
     actor = Principal.from_request(request)
-    _module(actor)
+    _module()
     if member_id > 2**62:
         raise Http404(_("There is no such member."))
     member = member_get(actor=actor, member_id=member_id)
@@ -291,15 +291,13 @@ def member_action(request, member_id: int):
 def guest_enrol(request, guest_id: int):
     """Enrol the guest from the profile (the right to create members)."""
     from crm.loyalty.services.members import member_enrol
-    from crm.models import Guest
     from metadata.selectors.records import record_for
 
     actor = Principal.from_request(request)
-    _module(actor)
+    _module()
     if guest_id > 2**62:
         raise Http404(_("There is no such guest."))
-    found = record_for(actor=actor, object_api_name="guest", record_id=guest_id, action="view")
-    guest = Guest.objects.get(pk=found.pk)
+    guest = record_for(actor=actor, object_api_name="guest", record_id=guest_id, action="view")
     return _act(
         request,
         f"/guests/{guest.pk}/",

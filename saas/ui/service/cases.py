@@ -230,7 +230,7 @@ def case_new(request):
     values = request.POST if request.method == "POST" else request.GET
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        from crm.models import Guest, Property
+        from crm.models import Property
 
         hotel = _id(values.get("property", ""))
         guest_id = _id(values.get("guest", ""))
@@ -247,7 +247,6 @@ def case_new(request):
                 guest = record_for(
                     actor=actor, object_api_name="guest", record_id=guest_id, action="view"
                 )
-                guest = Guest.objects.get(pk=guest.pk)
             case = case_create(
                 subject=values.get("subject", ""),
                 description=values.get("description", ""),
