@@ -62,10 +62,25 @@ def case_assign(*, case: Case, owner_id: int | None, actor: Principal) -> Case:
 
 
 def case_agents(*, case: Case, limit: int = 300) -> list:
-    """The users who may work ``case`` (to pick an owner from), by e-mail."""
+    """The users who may work ``case`` (to pick an owner from), by e-mail. Only users
+    whose roles grant editing cases (or everything) are asked the full question, so the
+    page does not load every account's rights; someone who may edit cases through a
+    temporary grant alone is not offered here (the API's assign takes them)."""
+    from django.db.models import Q
+
     from tenants.users.models import User
 
-    users = User.objects.filter(is_active=True).order_by("email")[: limit * 3]
+    roles = "access_roles__"
+    users = (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(**{f"{roles}object_permissions__target": "case",
+                 f"{roles}object_permissions__can_edit": True})
+            | Q(**{f"{roles}grants_everything": True})
+        )
+        .distinct()
+        .order_by("email")[: limit * 2]
+    )  # fmt: skip
     return [u for u in users if _agent_can_work(u, case)][:limit]
 
 
