@@ -82,6 +82,9 @@ def exception_handler(exc, context):
 
 # Deeper than this, a body is not a record an integrator means to send.
 MAX_JSON_DEPTH = 32
+# JSON numbers past a signed 64-bit integer fit no column, no JSON reader of the
+# integrator's own (orjson, JavaScript's BigInt aside) and no answer echoing them back.
+INT_LIMIT = 2**63
 
 
 def _text_problem(text: str) -> str | None:
@@ -96,7 +99,8 @@ def _text_problem(text: str) -> str | None:
 
 def _body_problem(data) -> tuple[str, str] | None:
     """The path and problem of the first value that cannot be stored: text PostgreSQL
-    refuses (NUL, lone surrogates) or nesting past MAX_JSON_DEPTH. Iterative, so a deep
+    refuses (NUL, lone surrogates), whole numbers past 64 bits, or nesting past
+    MAX_JSON_DEPTH. Iterative, so a deep
     body cannot exhaust the stack here either."""
     stack = [(data, "", 0)]
     while stack:
@@ -107,6 +111,8 @@ def _body_problem(data) -> tuple[str, str] | None:
             problem = _text_problem(value)
             if problem:
                 return path or "body", problem
+        elif isinstance(value, int) and not -INT_LIMIT <= value < INT_LIMIT:
+            return path or "body", "Whole numbers must lie between -2^63 and 2^63 - 1."
         elif isinstance(value, dict):
             for key, item in value.items():
                 name = f"{path}.{key}" if path else str(key)

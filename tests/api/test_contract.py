@@ -319,3 +319,23 @@ def test_the_api_takes_json_bodies_only(tenant_a):
         from tenants.users.models import User
 
         assert not User.objects.filter(email="form@alpha.test").exists()
+
+
+@pytest.mark.parametrize("number", [2**63, -(2**63) - 1, 2**70])
+def test_whole_numbers_past_64_bits_are_a_400_naming_their_place(tenant_a, number):
+    """A job's payload is stored as given and echoed back: a number past 64 bits once
+    went into the job and made the answer a 500 (found by the stateful contract run)."""
+    client = api(tenant_a)
+    body = {"kind": "diagnostic", "payload": {"steps": [1, {"n": number}]}}
+    refused = post(client, "/api/v1/jobs/", body)
+    assert refused.status_code == 400, refused.content
+    error = refused.json()["errors"][0]
+    assert error["field"] == "payload.steps[1].n" and "2^63" in error["message"]
+    with tenant_context(tenant_a):
+        from tenants.jobs.models import Job
+
+        assert not Job.objects.filter(kind="diagnostic").exists()
+    # The largest 64-bit numbers themselves are fine.
+    fine = post(client, "/api/v1/jobs/", {"kind": "diagnostic", "payload": {"n": 2**63 - 1}})
+    assert fine.status_code == 201, fine.content
+    assert fine.json()["payload"]["n"] == 2**63 - 1
