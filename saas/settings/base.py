@@ -464,6 +464,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=15, hour=3),
     },
 }
+# Sign-up renames a spare schema cloned ahead of time instead of cloning the template
+# (tenants.services.spare_schemas); this many are kept ready, 0 turns the pool off.
+TENANT_SPARE_SCHEMAS = env_int("TENANT_SPARE_SCHEMAS", 2)
+if TENANT_SPARE_SCHEMAS:
+    CELERY_BEAT_SCHEDULE["spare-schemas-fill"] = {
+        "task": "tenants.tasks.spare_schemas_fill",
+        "schedule": 5 * 60,
+    }
 # Outbound webhooks: an endpoint failing this many attempts in a row is disabled. URLs
 # whose host is or resolves to a loopback, private, link-local, reserved or otherwise
 # non-public address are refused when saved and when sent, unless this is on (local and

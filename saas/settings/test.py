@@ -4,7 +4,7 @@ import os
 
 from saas import embedded
 from saas.settings.base import *  # noqa: F401,F403
-from saas.settings.env import env_bool
+from saas.settings.env import env_bool, env_int
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -18,6 +18,8 @@ EMAIL_BACKEND = os.environ.get(
     "ATRIUM_TEST_EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend"
 )
 ATRIUM_URL_SCHEME = "http"
+# Tests clone each tenant as before; the spare-schema tests turn the pool on themselves.
+TENANT_SPARE_SCHEMAS = env_int("TENANT_SPARE_SCHEMAS", 0)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 if CELERY_BROKER_URL == "filesystem://":  # type: ignore[used-before-def]

@@ -5,9 +5,13 @@ migrated by ``migrate_schemas`` like any tenant) by django-tenants' ``clone_sche
 SQL function, which copies tables, indexes, sequences and rows -- including the
 ``django_migrations`` rows, so migrations are recorded as applied without running.
 
-Everything happens in one transaction: the tenant row, its domain, the cloned schema
-(PostgreSQL DDL is transactional) and the admin account. Any failure rolls all of it
-back, so bad input never leaves a half-made schema or an orphan row.
+When a spare schema cloned ahead of time is ready (``tenants.services.spare_schemas``),
+sign-up renames it instead of cloning.
+
+Everything happens in one transaction: the tenant row, its domain, the cloned (or
+renamed spare) schema (PostgreSQL DDL is transactional) and the admin account. Any
+failure rolls all of it back, so bad input never leaves a half-made schema or an orphan
+row.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from django_tenants.utils import schema_context, schema_exists
 from tenants import validators
 from tenants.models import Domain, Tenant
 from tenants.modules import default_module_keys
+from tenants.services.spare_schemas import spare_schema_take
 
 
 @dataclass(frozen=True)
@@ -203,6 +208,9 @@ def tenant_create(
         # backend per provisioning keeps the cost flat; Django reconnects lazily.
         connection.close()
 
+    if settings.TENANT_SPARE_SCHEMAS:
+        transaction.on_commit(_spare_schemas_refill)
+
     if send_welcome_email and admin_password is None:
         transaction.on_commit(
             lambda: _send_welcome(
@@ -215,6 +223,12 @@ def tenant_create(
         admin_email=admin_email,
         one_time_password="" if admin_password else password,
     )
+
+
+def _spare_schemas_refill() -> None:
+    from tenants.tasks import spare_schemas_fill
+
+    spare_schemas_fill.delay()
 
 
 @transaction.atomic
@@ -231,8 +245,9 @@ def _provision(
     tenant = Tenant(schema_name=schema_name, kind=Tenant.Kind.HOTEL_GROUP, **fields)
     tenant.save()
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-    CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
-    _constraint_names_align(template_schema=template_schema, schema_name=schema_name)
+    if not spare_schema_take(schema_name=schema_name, template_schema=template_schema):
+        CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
+        constraint_names_align(template_schema=template_schema, schema_name=schema_name)
     with schema_context(schema_name):
         from django.contrib.auth import get_user_model
 
@@ -252,7 +267,7 @@ def _provision(
     return tenant
 
 
-def _constraint_names_align(*, template_schema: str, schema_name: str) -> None:
+def constraint_names_align(*, template_schema: str, schema_name: str) -> None:
     """Give the clone's unique constraints the template's names.
 
     clone_schema recreates unique constraints under PostgreSQL's generated names
