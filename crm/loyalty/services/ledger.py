@@ -73,7 +73,7 @@ def member_lock(member_id: int) -> Member:
     return Member.objects.select_for_update().get(pk=member_id)
 
 
-def _actor_fields(actor: Principal) -> dict[str, Any]:
+def actor_fields(actor: Principal) -> dict[str, Any]:
     return {
         "actor_user_id": actor.user_id,
         "actor_label": actor.label if actor.is_system else "",
@@ -113,7 +113,7 @@ def credit(
         remaining=points,
         expires_on=expires_on,
         reason=reason,
-        **_actor_fields(actor),
+        **actor_fields(actor),
         **extra,
     )
     member.balance += points
@@ -189,7 +189,7 @@ def debit(
                 for t in taken
             ],
         },
-        **_actor_fields(actor),
+        **actor_fields(actor),
         **extra,
     )
     member.balance -= points
@@ -217,7 +217,7 @@ def expire_due(*, member: Member, on: date, actor: Principal) -> list[LedgerEntr
                 reason=f"Points earned {bucket.created_at.date().isoformat()} expired on "
                 f"{bucket.expires_on.isoformat() if bucket.expires_on else ''}",
                 details={"bucket": bucket.pk},
-                **_actor_fields(actor),
+                **actor_fields(actor),
             )
         )
         member.balance -= bucket.remaining

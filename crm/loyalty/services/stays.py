@@ -16,7 +16,10 @@ counts its nights and the stay for tiers."""
 from __future__ import annotations
 
 import logging
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -25,6 +28,7 @@ from crm.loyalty.models import LedgerEntry, Member, Programme
 from crm.loyalty.services.ledger import (
     Kind,
     Source,
+    actor_fields,
     credit,
     debit,
     expire_due,
@@ -34,7 +38,7 @@ from crm.loyalty.services.ledger import (
     revenue_points,
     today,
 )
-from crm.loyalty.services.tiers import tier_upgrade_check
+from crm.loyalty.services.tiers import tier_upgrade_check, tier_upgrades_check
 from crm.models import ExchangeRate, Reservation
 from crm.services.common import money_round, tenant_base_currency
 from tenants.access.principal import Principal
@@ -49,21 +53,15 @@ class Earning:
     points: int
     nights: int
     revenue: Decimal
-    stay_on: object
+    stay_on: date
     details: dict
 
 
-def base_amount(*, amount: Decimal, currency: str, on) -> tuple[Decimal | None, dict]:
-    """``amount`` in the base currency with the rate dated on or before ``on`` (None
-    without a rate), and how it was converted."""
-    base = tenant_base_currency()
+def _converted(
+    *, amount: Decimal, currency: str, base: str, rate: ExchangeRate | None
+) -> tuple[Decimal | None, dict]:
     if currency == base:
         return money_round(amount, base), {"amount": str(amount), "currency": currency}
-    rate = (
-        ExchangeRate.objects.filter(currency=currency, base_currency=base, valid_from__lte=on)
-        .order_by("-valid_from")
-        .first()
-    )
     info = {"amount": str(amount), "currency": currency, "base_currency": base}
     if rate is None:
         return None, {**info, "rate": None}
@@ -76,6 +74,40 @@ def base_amount(*, amount: Decimal, currency: str, on) -> tuple[Decimal | None, 
     }
 
 
+def base_amount(*, amount: Decimal, currency: str, on) -> tuple[Decimal | None, dict]:
+    """``amount`` in the base currency with the rate dated on or before ``on`` (None
+    without a rate), and how it was converted."""
+    base = tenant_base_currency()
+    rate = None
+    if currency != base:
+        rate = (
+            ExchangeRate.objects.filter(currency=currency, base_currency=base, valid_from__lte=on)
+            .order_by("-valid_from")
+            .first()
+        )
+    return _converted(amount=amount, currency=currency, base=base, rate=rate)
+
+
+class _Rates:
+    """``base_amount`` for many stays: each currency's dated rates read once."""
+
+    def __init__(self, currencies: set[str]) -> None:
+        self.base = tenant_base_currency()
+        self.rates: dict[str, list[ExchangeRate]] = defaultdict(list)
+        for rate in ExchangeRate.objects.filter(
+            currency__in=currencies - {self.base}, base_currency=self.base
+        ).order_by("valid_from", "id"):
+            self.rates[rate.currency].append(rate)
+        self.dates = {c: [r.valid_from for r in rows] for c, rows in self.rates.items()}
+
+    def amount(self, *, amount: Decimal, currency: str, on) -> tuple[Decimal | None, dict]:
+        rate = None
+        if currency != self.base and currency in self.dates:
+            index = bisect_right(self.dates[currency], on)
+            rate = self.rates[currency][index - 1] if index else None
+        return _converted(amount=amount, currency=currency, base=self.base, rate=rate)
+
+
 def _wanted(reservation: Reservation | None, programme: Programme) -> Earning | None:
     if reservation is None or reservation.status != CHECKED_OUT:
         return None
@@ -86,9 +118,19 @@ def _wanted(reservation: Reservation | None, programme: Programme) -> Earning | 
     )
     if member is None:
         return None
-    revenue, details = base_amount(
+    converted = base_amount(
         amount=reservation.total_amount, currency=reservation.currency, on=reservation.arrival
     )
+    return _earning(reservation, member, programme, converted)
+
+
+def _earning(
+    reservation: Reservation,
+    member: Member,
+    programme: Programme,
+    converted: tuple[Decimal | None, dict],
+) -> Earning:
+    revenue, details = converted
     multiplier = member.tier.earn_multiplier if member.tier else Decimal(1)
     points = revenue_points(revenue or Decimal(0), programme, multiplier)
     details.update(
@@ -174,6 +216,17 @@ def _reverse(entry: LedgerEntry, member: Member, *, actor: Principal, reason: st
     return reversal
 
 
+def _no_rate_warn(wanted: Earning, reservation: Reservation) -> None:
+    if wanted.details.get("rate", "") is None:
+        log.warning(
+            "loyalty: no %s->%s rate on or before %s for stay %s; no points earned",
+            wanted.details.get("currency"),
+            wanted.details.get("base_currency"),
+            reservation.arrival,
+            reservation.pk,
+        )
+
+
 @transaction.atomic
 def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
     """Bring the ledger in line with the reservation; returns the entries written."""
@@ -228,14 +281,7 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
                 details=wanted.details,
             )
         )
-        if wanted.details.get("rate", "") is None:
-            log.warning(
-                "loyalty: no %s->%s rate on or before %s for stay %s; no points earned",
-                wanted.details.get("currency"),
-                wanted.details.get("base_currency"),
-                reservation.arrival,
-                reservation.pk,
-            )
+        _no_rate_warn(wanted, reservation)
     for member in members.values():
         tier_upgrade_check(
             member=member,
@@ -273,6 +319,145 @@ def stays_reconcile(*, actor: Principal, days: int = 30) -> int:
         .values_list("reservation_id", flat=True)
     )
     ids = sorted(set(missing) | {i for i in stale if i is not None})
-    for reservation_id in ids:
-        stay_sync(reservation_id=reservation_id, actor=actor)
+    stays_sync_many(reservation_ids=ids, actor=actor)
     return len(ids)
+
+
+# Reservations per transaction of ``stays_sync_many``.
+BATCH = 1000
+
+
+def stays_sync_many(*, reservation_ids, actor: Principal) -> int:
+    """``stay_sync`` for many reservations, with the same outcome; returns how many
+    entries ``stay_sync`` would have returned (earn and reverse entries). The common case -- a checked-out stay of an active member
+    with nothing posted yet, that member's only stay in the batch -- is posted set-based
+    (a lock on all the batch's members in one statement, the earn entries in one insert,
+    balances, counters and tiers in one update); anything else (corrections, reversals,
+    a stay moved between guests, a member with several stays in the batch) goes through
+    ``stay_sync`` one by one. One transaction per ``BATCH`` reservations."""
+    actor.require("loyalty_ledger", "create")
+    ids = sorted({int(pk) for pk in reservation_ids})
+    written = 0
+    for start in range(0, len(ids), BATCH):
+        with transaction.atomic():
+            written += _sync_batch(ids[start : start + BATCH], actor)
+    return written
+
+
+def _sync_batch(ids: list[int], actor: Principal) -> int:
+    posted: dict[int, int] = {
+        reservation_id: member_id
+        for reservation_id, member_id in LedgerEntry.objects.filter(
+            reservation_id__in=ids, kind=Kind.EARN, reversed_by__isnull=True
+        ).values_list("reservation_id", "member_id")
+        if reservation_id is not None
+    }
+    reservations = list(
+        Reservation.objects.filter(pk__in=ids).only(
+            "id", "guest_id", "status", "total_amount", "currency", "arrival", "departure",
+            "confirmation_number", "property_id",
+        )
+    )  # fmt: skip
+    members = {
+        m.guest_id: m
+        for m in Member.objects.filter(guest_id__in={r.guest_id for r in reservations})
+    }
+    # Members a one-by-one sync may touch: theirs every posted stay's, before and after.
+    busy = set(posted.values()) | {
+        members[r.guest_id].pk for r in reservations if r.pk in posted and r.guest_id in members
+    }
+    fresh = [
+        r
+        for r in reservations
+        if r.pk not in posted
+        and r.status == CHECKED_OUT
+        and r.guest_id in members
+        and members[r.guest_id].status == Member.Status.ACTIVE
+    ]
+    stays_of = Counter(members[r.guest_id].pk for r in fresh)
+    plain = [
+        r
+        for r in fresh
+        if stays_of[members[r.guest_id].pk] == 1 and members[r.guest_id].pk not in busy
+    ]
+    one_by_one = set(posted) | ({r.pk for r in fresh} - {r.pk for r in plain})
+    written = 0
+    for pk in sorted(one_by_one):
+        written += len(stay_sync(reservation_id=pk, actor=actor))
+    return written + _post_plain(plain, members, actor)
+
+
+def _post_plain(plain: list[Reservation], members: dict[int, Member], actor: Principal) -> int:
+    if not plain:
+        return 0
+    locked = {
+        m.pk: m
+        for m in Member.objects.select_for_update(of=("self",))
+        .select_related("tier")
+        .filter(pk__in=[members[r.guest_id].pk for r in plain])
+        .order_by("pk")
+    }
+    # Someone may have posted or suspended first (they held the lock we waited for).
+    late = set(
+        LedgerEntry.objects.filter(
+            reservation_id__in=[r.pk for r in plain], kind=Kind.EARN, reversed_by__isnull=True
+        ).values_list("reservation_id", flat=True)
+    )
+    changed = [
+        r
+        for r in plain
+        if r.pk in late or locked[members[r.guest_id].pk].status != Member.Status.ACTIVE
+    ]
+    written = sum(len(stay_sync(reservation_id=r.pk, actor=actor)) for r in changed)
+    plain = [r for r in plain if r not in changed]
+    if not plain:
+        return written
+    programme = programme_current()
+    on = today()
+    batch = [locked[members[r.guest_id].pk] for r in plain]
+    due = set(
+        LedgerEntry.objects.filter(
+            member_id__in=[m.pk for m in batch], remaining__gt=0, expires_on__lte=on
+        ).values_list("member_id", flat=True)
+    )
+    for member in batch:
+        if member.pk in due:
+            expire_due(member=member, on=on, actor=actor)  # not counted, as in stay_sync
+    rates = _Rates({r.currency for r in plain})
+    entries = []
+    reasons = {}
+    for reservation, member in zip(plain, batch, strict=True):
+        converted = rates.amount(
+            amount=reservation.total_amount, currency=reservation.currency, on=reservation.arrival
+        )
+        wanted = _earning(reservation, member, programme, converted)
+        entries.append(
+            LedgerEntry(
+                member=member,
+                kind=Kind.EARN,
+                source=Source.RESERVATION,
+                points=wanted.points,
+                remaining=wanted.points,
+                expires_on=expiry_for(programme, on) if wanted.points else None,
+                reason=f"Stay {reservation.confirmation_number}",
+                reservation_id=reservation.pk,
+                stay_on=wanted.stay_on,
+                nights=wanted.nights,
+                revenue=wanted.revenue,
+                details=wanted.details,
+                **actor_fields(actor),
+            )
+        )
+        member.balance += wanted.points
+        member.lifetime_points += wanted.points
+        reasons[member.pk] = f"stay {reservation.confirmation_number}"
+        _no_rate_warn(wanted, reservation)
+    LedgerEntry.objects.bulk_create(entries)
+    tier_upgrades_check(
+        members=batch,
+        programme=programme,
+        actor=actor,
+        reasons=reasons,
+        also_save=("balance", "lifetime_points"),
+    )
+    return written + len(entries)

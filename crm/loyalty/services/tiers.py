@@ -14,12 +14,15 @@ Each change is written to the audit trail and published as ``loyalty.tier_change
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from crm.loyalty.models import LedgerEntry, Member, Programme, Tier
 from crm.loyalty.services.ledger import member_lock, months_later, programme_current, today
@@ -39,21 +42,46 @@ class Qualifying:
     revenue: Decimal
 
 
-def qualifying_for(member: Member, *, programme: Programme, on: date) -> Qualifying:
-    since = months_later(on, -programme.qualification_months)
-    found = LedgerEntry.objects.filter(
-        member=member,
-        kind=LedgerEntry.Kind.EARN,
-        reservation_id__isnull=False,
-        reversed_by__isnull=True,
-        stay_on__gt=since,
-        stay_on__lte=on,
-    ).aggregate(nights=Sum("nights"), stays=Count("id"), revenue=Sum("revenue"))
+def _window(*, programme: Programme, on: date) -> dict:
+    """The earn entries a member qualifies with on ``on``: stays not reversed whose date
+    falls in the programme's window."""
+    return {
+        "kind": LedgerEntry.Kind.EARN,
+        "reservation_id__isnull": False,
+        "reversed_by__isnull": True,
+        "stay_on__gt": months_later(on, -programme.qualification_months),
+        "stay_on__lte": on,
+    }
+
+
+def _qualifying(found: Mapping[str, Any]) -> Qualifying:
     return Qualifying(
         nights=int(found["nights"] or 0),
         stays=int(found["stays"] or 0),
         revenue=Decimal(found["revenue"] or 0),
     )
+
+
+def qualifying_for(member: Member, *, programme: Programme, on: date) -> Qualifying:
+    found = LedgerEntry.objects.filter(
+        member=member, **_window(programme=programme, on=on)
+    ).aggregate(nights=Sum("nights"), stays=Count("id"), revenue=Sum("revenue"))
+    return _qualifying(found)
+
+
+def qualifying_many(
+    member_ids: list[int], *, programme: Programme, on: date
+) -> dict[int, Qualifying]:
+    """``qualifying_for`` of many members in one query (members with no stay in the
+    window get zeros)."""
+    rows = (
+        LedgerEntry.objects.filter(member_id__in=member_ids, **_window(programme=programme, on=on))
+        .values("member_id")
+        .annotate(nights=Sum("nights"), stays=Count("id"), revenue=Sum("revenue"))
+        .order_by()
+    )
+    found = {row["member_id"]: _qualifying(row) for row in rows}
+    return {pk: found.get(pk, Qualifying(0, 0, Decimal(0))) for pk in member_ids}
 
 
 def tiers_ordered() -> list[Tier]:
@@ -126,6 +154,34 @@ def tier_upgrade_check(
     best = tier_qualified(tiers_ordered(), q)
     if _rank(best) > _rank(member.tier):
         tier_change(member=member, tier=best, on=on, reason=reason, actor=actor)
+
+
+def tier_upgrades_check(
+    *,
+    members: list[Member],
+    programme: Programme,
+    actor: Principal,
+    reasons: dict[int, str],
+    also_save: tuple[str, ...] = (),
+) -> None:
+    """``tier_upgrade_check`` for many locked members after a batch of postings: their
+    counters in one query, saved with ``also_save`` in one update; the upgrades (few)
+    one by one, each audited and announced."""
+    if not members:
+        return
+    on = today()
+    found = qualifying_many([m.pk for m in members], programme=programme, on=on)
+    now = timezone.now()
+    fields: list[str] = []
+    for member in members:
+        fields = _counters_set(member, found[member.pk])
+        member.updated = now
+    Member.objects.bulk_update(members, [*also_save, *fields, "updated"])
+    tiers = tiers_ordered()
+    for member in members:
+        best = tier_qualified(tiers, found[member.pk])
+        if _rank(best) > _rank(member.tier):
+            tier_change(member=member, tier=best, on=on, reason=reasons[member.pk], actor=actor)
 
 
 def _decide(
