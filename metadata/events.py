@@ -30,8 +30,24 @@ ERASED = "erased"
 ACTIONS = (CREATED, UPDATED, DELETED, MERGED, ERASED)
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def json_plain(value: Any) -> Any:
+    """The value as plain JSON types (dates as ISO strings, decimals as strings), as a
+    round trip through Django's JSON encoder gives it. Lists and string-keyed objects
+    are walked without the round trip (most of an event or audit row is plain)."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, list | tuple):
+        return [json_plain(item) for item in value]
+    if isinstance(value, dict) and all(type(key) is str for key in value):
+        return {key: json_plain(item) for key, item in value.items()}
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
 def _plain(values: Mapping[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(dict(values), cls=DjangoJSONEncoder))
+    return json_plain(dict(values))
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
 import phonenumbers
 from babel.numbers import get_currency_precision
 from django.core.exceptions import ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import connection
 
+from metadata.events import json_plain
 from metadata.types import country_codes
 from tenants.context import current_schema
 from tenants.validators import validate_currency
@@ -91,11 +90,5 @@ def tenant_base_currency() -> str:
     return found or "EUR"
 
 
-_PLAIN = (str, int, float, bool, type(None))
-
-
-def json_safe(value):
-    """The value as plain JSON types (dates as ISO strings, decimals as strings)."""
-    if isinstance(value, _PLAIN):  # most values of an audit row: nothing to convert
-        return value
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+# The value as plain JSON types (dates as ISO strings, decimals as strings).
+json_safe = json_plain

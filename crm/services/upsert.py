@@ -37,7 +37,7 @@ from crm.models import (
     RecordChange,
 )
 from crm.services.audit import _shown, change_rows, record_values
-from crm.services.bulk import copy_insert, ids_reserve
+from crm.services.bulk import copy_insert, copy_rows, ids_reserve
 from crm.services.common import email_clean, phone_clean
 from crm.services.custom import custom_clean
 from crm.services.guests import GUEST_FIELDS, guest_fields_clean
@@ -354,7 +354,7 @@ def guests_upsert(
                     partial=True,
                     record_id=guest.pk,
                 )
-        _guest_check(guest)
+        _guest_check(guest, fields)
         item = _Item(index=index, key=key, fields=fields, custom=custom, record=guest, old=old)
         if creating:
             region = guest.nationality or None
@@ -382,36 +382,39 @@ def guests_upsert(
             item.record.pk = pk
             item.record.created = item.record.updated = now
         copy_insert(Guest, [i.record for i in new], with_pk=True)
-        copy_insert(
+        copy_rows(
             GuestEmail,
             [
-                GuestEmail(guest=i.record, email=e, is_primary=n == 0)
+                {"guest_id": i.record.pk, "email": e, "is_primary": n == 0}
                 for i in new
                 for n, e in enumerate(i.emails)
             ],
         )
-        copy_insert(
+        copy_rows(
             GuestPhone,
             [
-                GuestPhone(guest=i.record, number=p, is_primary=n == 0)
+                {"guest_id": i.record.pk, "number": p, "is_primary": n == 0}
                 for i in new
                 for n, p in enumerate(i.phones)
             ],
         )
-        copy_insert(
+        copy_rows(
             GuestAddress,
             [
-                GuestAddress(guest=i.record, is_primary=n == 0, **a)
+                {"guest_id": i.record.pk, "is_primary": n == 0, **a}
                 for i in new
                 for n, a in enumerate(i.addresses)
             ],
         )
-        copy_insert(
+        copy_rows(
             GuestExternalId,
             [
-                GuestExternalId(
-                    guest=i.record, source=i.key[0], property_id=i.key[1], external_id=i.key[2]
-                )
+                {
+                    "guest_id": i.record.pk,
+                    "source": i.key[0],
+                    "property_id": i.key[1],
+                    "external_id": i.key[2],
+                }
                 for i in new
             ],
         )
@@ -472,15 +475,24 @@ _GUEST_SHAPES = {
 }
 
 
-def _guest_check(guest: Guest) -> None:
-    """What ``full_clean`` checks, without its query per constraint."""
+def _guest_check(guest: Guest, written: Iterable[str]) -> None:
+    """What ``full_clean`` checks, without its query per constraint, on the fields
+    written (the others hold their defaults or what was stored, checked then)."""
     if not guest.given_name and not guest.surname:
         raise ValidationError({"surname": "A guest needs a surname or a given name."})
     if guest.id_document_number and not guest.id_document_type:
         raise ValidationError({"id_document_type": "Say which document the number is from."})
     if not 0 <= int(guest.vip_level or 0) <= 9:
         raise ValidationError({"vip_level": "A VIP level runs from 0 to 9."})
-    guest.clean_fields(exclude=["custom", "email", "phone", "given_name", "surname"])
+    written = set(written)
+    guest.clean_fields(
+        exclude=[
+            f.name
+            for f in Guest._meta.concrete_fields
+            if f.name not in written and f.attname not in written
+        ]
+        + ["custom", "email", "phone", "given_name", "surname"]
+    )
 
 
 def _address_clean(raw: dict) -> dict:

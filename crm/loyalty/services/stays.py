@@ -329,11 +329,13 @@ BATCH = 1000
 
 def stays_sync_many(*, reservation_ids, actor: Principal) -> int:
     """``stay_sync`` for many reservations, with the same outcome; returns how many
-    entries ``stay_sync`` would have returned (earn and reverse entries). The common case -- a checked-out stay of an active member
-    with nothing posted yet, that member's only stay in the batch -- is posted set-based
-    (a lock on all the batch's members in one statement, the earn entries in one insert,
-    balances, counters and tiers in one update); anything else (corrections, reversals,
-    a stay moved between guests, a member with several stays in the batch) goes through
+    entries ``stay_sync`` would have returned (earn and reverse entries).
+
+    The common case -- a checked-out stay of an active member with nothing posted yet,
+    that member's only stay in the batch -- is posted set-based (a lock on all the
+    batch's members in one statement, the earn entries in one insert, balances,
+    counters and tiers in one update); anything else (corrections, reversals, a stay
+    moved between guests, a member with several stays in the batch) goes through
     ``stay_sync`` one by one. One transaction per ``BATCH`` reservations."""
     actor.require("loyalty_ledger", "create")
     ids = sorted({int(pk) for pk in reservation_ids})
