@@ -364,6 +364,11 @@ STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2025-03-31.basil")
 ATRIUM_TRIAL_DAYS = env_int("ATRIUM_TRIAL_DAYS", 14)
 ATRIUM_GRACE_DAYS = env_int("ATRIUM_GRACE_DAYS", 7)
 ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)
+# Before the lifecycle deletes a tenant cancelled past retention, its export (tenant_export
+# format) is written here; a tenant whose export fails is not deleted.
+ATRIUM_TENANT_EXPORTS_DIR = Path(
+    env_str("ATRIUM_TENANT_EXPORTS_DIR") or (BASE_DIR / ".data" / "tenant-exports")
+)
 # Sign-up on the public site: every posted form or confirmed link counts against the
 # client's address; every e-mailed link against the address it goes to; links sent and
 # workspaces provisioned against the whole platform. Each one clones a schema or sends a
