@@ -92,3 +92,27 @@ def test_log_format_is_checked():
     assert "format" in logging_config(log_format="text", level="INFO")["formatters"]["main"]
     with pytest.raises(ImproperlyConfigured):
         logging_config(log_format="xml", level="INFO")
+
+
+def test_a_task_log_line_carries_the_task_id_and_tenant(tenant_a):
+    from django_tenants.utils import tenant_context
+
+    from tenants.jobs.tasks import run_job
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    logger = logging.getLogger("celery.app.trace")
+    logger.addHandler(handler)
+    try:
+        with tenant_context(tenant_a):
+            result = run_job.apply(args=["not-a-job-id"])
+    finally:
+        logger.removeHandler(handler)
+
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    [failure] = [line for line in lines if line["level"] == "ERROR"]
+    assert failure["task_id"] == result.id
+    assert failure["tenant"] == "alpha"
+    assert "ValidationError" in failure["exception"]

@@ -145,3 +145,38 @@ def test_an_allowed_network_may_scrape_without_a_token(settings):
     assert _scrape().status_code == 200
     settings.METRICS_ALLOWED_NETWORKS = ["10.0.0.0/8"]
     assert _scrape().status_code == 401
+
+
+def test_multiprocess_mode_adds_up_every_process(tmp_path):
+    """Under gunicorn each worker counts in its own process; with PROMETHEUS_MULTIPROC_DIR
+    one scrape reports the sum."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)}
+    env["DJANGO_SETTINGS_MODULE"] = "saas.settings.test"
+    count = (
+        "import django; django.setup()\n"
+        "from saas.observability import metrics\n"
+        "metrics.HTTP_REQUESTS.labels(route='r/', method='GET', status='200', plan='p').inc(3)\n"
+    )
+    scrape = (
+        "import django; django.setup()\n"
+        "from prometheus_client import generate_latest\n"
+        "from saas.observability import metrics\n"
+        "print(generate_latest(metrics.exposition_registry(scrape_time=False)).decode())\n"
+    )
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", count], env=env, check=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", scrape], env=env, check=True, timeout=120, capture_output=True
+    ).stdout.decode()
+
+    samples = [
+        s
+        for family in text_string_to_metric_families(out)
+        for s in family.samples
+        if s.name == "atrium_http_requests_total" and s.labels.get("route") == "r/"
+    ]
+    assert [s.value for s in samples] == [6.0]
