@@ -180,3 +180,38 @@ def test_multiprocess_mode_adds_up_every_process(tmp_path):
         if s.name == "atrium_http_requests_total" and s.labels.get("route") == "r/"
     ]
     assert [s.value for s in samples] == [6.0]
+
+
+def test_a_real_worker_serves_its_task_metrics_on_its_port(tenant_a):
+    """A worker has no web server: with ATRIUM_WORKER_METRICS_PORT it serves its own."""
+    import socket
+    import time
+    import urllib.request
+
+    from tests.celery_worker import worker_start, worker_stop
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    proc, lines = worker_start(
+        {"ATRIUM_WORKER_METRICS_PORT": str(port), "ATRIUM_WORKER_METRICS_ADDR": "127.0.0.1"},
+        name="metrics",
+    )
+    try:
+        from tenants.jobs.tasks import purge_finished_jobs
+
+        with tenant_context(tenant_a):
+            purge_finished_jobs.delay()
+        name = "tenants.jobs.tasks.purge_finished_jobs"
+        deadline = time.monotonic() + 60
+        found = 0.0
+        while time.monotonic() < deadline and not found:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+                text = answer.read().decode()
+            samples = [s for family in text_string_to_metric_families(text) for s in family.samples]
+            found = _value(samples, "atrium_celery_tasks_total", task=name, state="SUCCESS")
+            time.sleep(0.5)
+        assert found >= 1, "".join(lines[-30:])
+        assert _value(samples, "atrium_celery_task_duration_seconds_count", task=name) >= 1
+    finally:
+        worker_stop(proc)
