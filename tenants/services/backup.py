@@ -374,7 +374,7 @@ def tenant_import(
     """Restore an export as a new tenant: under its own slug (the original is gone) or
     under ``slug`` (a copy beside it). Raises ``ValidationError`` and writes nothing
     when the slug, schema or a domain is taken, or the migrations differ."""
-    from tenants.services.provisioning import _constraint_names_align, tenant_template_ensure
+    from tenants.services.provisioning import constraint_names_align, tenant_template_ensure
 
     say = progress or (lambda _message: None)
     with tarfile.open(Path(path), "r:gz") as archive:
@@ -420,7 +420,7 @@ def tenant_import(
                 Domain.objects.create(tenant=tenant, **row)
             say(f"cloning {template} into {schema}")
             CloneSchema().clone_schema(template, schema, set_connection=False)
-            _constraint_names_align(template_schema=template, schema_name=schema)
+            constraint_names_align(template_schema=template, schema_name=schema)
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 present = set(_tables(cursor, schema)) - {"django_migrations"}
