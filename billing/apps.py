@@ -10,3 +10,8 @@ class BillingConfig(AppConfig):
         from tenants.entitlements import entitlement_provider_set
 
         entitlement_provider_set(PlanEntitlements())
+
+        from billing.backup import SubscriptionRows
+        from tenants.services.backup import backup_public_rows_register
+
+        backup_public_rows_register(SubscriptionRows())

@@ -49,3 +49,23 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 accesslog = "-"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+# Prometheus multiprocess mode (PROMETHEUS_MULTIPROC_DIR, e.g. a tmpfs at /dev/shm/metrics):
+# every worker writes its values to files there and /metrics adds them up. Files left by
+# an earlier run would be counted again, so the folder is emptied at start; an exited
+# worker's live gauges are dropped.
+def on_starting(server):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        import shutil
+
+        shutil.rmtree(folder, ignore_errors=True)
+        os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

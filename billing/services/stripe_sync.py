@@ -7,6 +7,7 @@ old event can only re-apply the current state."""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,8 @@ from django.utils import timezone
 from billing.models import Plan, StripeEvent, Subscription
 from tenants.errors import ApplicationError
 from tenants.models import Tenant
+
+log = logging.getLogger(__name__)
 
 # Stripe subscription status → tenant status.
 STATUS_MAP = {
@@ -248,6 +251,7 @@ def subscription_apply(*, subscription: Subscription, remote: dict) -> str:
 def billing_lifecycle_run(*, now: datetime | None = None) -> dict:
     """Scheduled: suspend tenants past due beyond the grace period and trials that ended
     unpaid; delete the schemas of tenants cancelled longer than the retention period."""
+    from tenants.services.backup import tenant_export, tenant_export_path
     from tenants.services.provisioning import tenant_delete
 
     now = now or timezone.now()
@@ -269,9 +273,19 @@ def billing_lifecycle_run(*, now: datetime | None = None) -> dict:
             suspended += 1
     retention = now - timedelta(days=settings.ATRIUM_RETENTION_DAYS)
     deleted = 0
+    exports: list[str] = []
     for subscription in Subscription.objects.select_related("tenant").filter(
         cancelled_at__lt=retention, tenant__status=Tenant.Status.CANCELLED
     ):
-        tenant_delete(tenant=subscription.tenant)
+        tenant = subscription.tenant
+        # The data the hotel group may still ask for, kept in ATRIUM_TENANT_EXPORTS_DIR:
+        # no export, no deletion (the next run tries again).
+        try:
+            export = tenant_export(tenant=tenant, path=tenant_export_path(tenant=tenant))
+        except Exception:
+            log.exception("tenant %s not deleted: its export failed", tenant.slug)
+            continue
+        tenant_delete(tenant=tenant)
+        exports.append(str(export.path))
         deleted += 1
-    return {"suspended": suspended, "deleted": deleted}
+    return {"suspended": suspended, "deleted": deleted, "exports": exports}

@@ -34,6 +34,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Model, Q
 from django.utils import timezone
+from prometheus_client import Counter
 
 from metadata import events
 from metadata.models import Workflow, WorkflowRun, WorkflowRunStep, WorkflowVersion
@@ -52,6 +53,20 @@ from tenants.context import current_schema
 from tenants.errors import ApplicationError, NotFound
 
 log = logging.getLogger(__name__)
+
+# Runs that reached an outcome, counted once their outcome is committed.
+RUNS_FINISHED = Counter(
+    "atrium_workflow_runs_total",
+    "Workflow runs that reached an outcome (succeeded, skipped, failed).",
+    ["status"],
+)
+_OUTCOMES = frozenset({"succeeded", "skipped", "failed"})
+
+
+def _count_outcome(status: str) -> None:
+    if status in _OUTCOMES:
+        transaction.on_commit(lambda: RUNS_FINISHED.labels(status=status).inc())
+
 
 MAX_ATTEMPTS = 5
 TRANSIENT = (
@@ -358,6 +373,7 @@ def _abandon(run: WorkflowRun, now) -> None:
     run.locked_by = ""
     run.lease_until = None
     run.save(update_fields=["status", "error", "finished", "locked_by", "lease_until"])
+    _count_outcome(run.status)
 
 
 def _origin(run: WorkflowRun) -> dict:
@@ -398,6 +414,8 @@ def _finish(run: WorkflowRun, status: str, error: str = "", *, countdown: float 
         if transaction.get_connection().in_atomic_block:
             raise LeaseLost(f"run {run.pk} is no longer held by {owner}")
         log.warning("workflow run %s: taken over before its outcome was written", run.pk)
+    else:
+        _count_outcome(status)
     return run
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from celery.schedules import crontab
 
 from saas import embedded
+from saas.observability.logs import logging_config
 from saas.settings.env import env_bool, env_int, env_list, env_str, parse_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -88,6 +89,8 @@ ROOT_URLCONF = "saas.urls.tenant"
 PUBLIC_SCHEMA_URLCONF = "saas.urls.public"
 
 MIDDLEWARE = [
+    # Outermost: the request id (X-Request-ID), the request's metrics and its log line.
+    "saas.observability.middleware.RequestObservabilityMiddleware",
     "saas.healthz.HealthzMiddleware",
     "tenants.middleware.TenantMiddleware",
     # Suspended and cancelled tenants are read-only (402 on writes).
@@ -361,6 +364,11 @@ STRIPE_API_VERSION = env_str("STRIPE_API_VERSION", "2025-03-31.basil")
 ATRIUM_TRIAL_DAYS = env_int("ATRIUM_TRIAL_DAYS", 14)
 ATRIUM_GRACE_DAYS = env_int("ATRIUM_GRACE_DAYS", 7)
 ATRIUM_RETENTION_DAYS = env_int("ATRIUM_RETENTION_DAYS", 30)
+# Before the lifecycle deletes a tenant cancelled past retention, its export (tenant_export
+# format) is written here; a tenant whose export fails is not deleted.
+ATRIUM_TENANT_EXPORTS_DIR = Path(
+    env_str("ATRIUM_TENANT_EXPORTS_DIR") or (BASE_DIR / ".data" / "tenant-exports")
+)
 # Sign-up on the public site: every posted form or confirmed link counts against the
 # client's address; every e-mailed link against the address it goes to; links sent and
 # workspaces provisioned against the whole platform. Each one clones a schema or sends a
@@ -546,16 +554,18 @@ ANYMAIL = {
     if value
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        "pgserver": {"level": "WARNING"},
-        # Every sign-in would be logged at INFO; failures and lockouts are WARNING.
-        "axes": {"level": "WARNING"},
-    },
-}
+# --- Operations: logs, metrics, traces (see README "Operations") ---------------------------
+# text (the default here) or json: one JSON object per line with the request id, the Celery
+# task id and the tenant (schema and slug). Production defaults to json.
+LOG_FORMAT = env_str("LOG_FORMAT", "text") or "text"
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO") or "INFO")
+# /metrics answers on the public host only, to a bearer token equal to METRICS_TOKEN or to
+# a client inside METRICS_ALLOWED_NETWORKS (CIDR list, REMOTE_ADDR as the proxy passes it);
+# with neither set it is off (404). Tenant hosts never serve it.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "") or ""
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", [])
+# Extra Celery queues whose depth /metrics reports (the default queue always is).
+ATRIUM_METRICS_QUEUES = env_list("ATRIUM_METRICS_QUEUES", [])
+# A Celery worker serves its own metrics on this port when set (0: off).
+ATRIUM_WORKER_METRICS_PORT = env_int("ATRIUM_WORKER_METRICS_PORT", 0)
+ATRIUM_WORKER_METRICS_ADDR = env_str("ATRIUM_WORKER_METRICS_ADDR", "0.0.0.0")  # noqa: S104

@@ -21,12 +21,14 @@ if not env_str("CELERY_BROKER_URL"):
 if not env_list("ALLOWED_HOSTS"):
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the platform's domains in production.")
 
+from saas.observability.logs import logging_config  # noqa: E402
 from saas.settings.base import *  # noqa: E402,F401,F403
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Probes and Prometheus talk plain HTTP to the container, inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live|/ready)?$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 30)
@@ -38,3 +40,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Containers log to stdout for a collector: one JSON object per line unless LOG_FORMAT=text.
+LOG_FORMAT = env_str("LOG_FORMAT", "json") or "json"
+LOGGING = logging_config(log_format=LOG_FORMAT, level=env_str("LOG_LEVEL", "INFO") or "INFO")

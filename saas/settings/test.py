@@ -1,6 +1,8 @@
 """Test suite: real PostgreSQL (DATABASE_URL or embedded), fast hashing, no real mail."""
 
 import os
+import tempfile
+from pathlib import Path
 
 from saas import embedded
 from saas.settings.base import *  # noqa: F401,F403
@@ -28,3 +30,5 @@ if CELERY_BROKER_URL == "filesystem://":  # type: ignore[used-before-def]
 # Webhooks to a receiver on this machine are fine here; the tests of the address rules
 # turn it off with override_settings.
 ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", True)
+# Exports taken before a tenant is deleted go to a throwaway folder, never into .data.
+ATRIUM_TENANT_EXPORTS_DIR = Path(tempfile.gettempdir()) / "atrium-test-tenant-exports"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from billing import views as billing_views
+from saas.observability.metrics import metrics_view
 from saas.ui import i18n
 from saas.ui import platform as views
 
@@ -13,4 +14,6 @@ urlpatterns = [
     path("signup/confirm/<str:token>/", billing_views.signup_confirm, name="signup_confirm"),
     path("i18n/language/", i18n.set_language, name="set_language"),
     path("stripe/webhook/", billing_views.stripe_webhook, name="stripe_webhook"),
+    # Prometheus, on the platform's host only (never in the tenant URL conf).
+    path("metrics", metrics_view, name="metrics"),
 ]

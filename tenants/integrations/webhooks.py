@@ -38,6 +38,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from prometheus_client import Counter
 
 from tenants.access import registry
 from tenants.access.errors import AccessDenied
@@ -46,6 +47,24 @@ from tenants.context import current_schema
 from tenants.errors import Conflict
 from tenants.integrations import egress
 from tenants.integrations.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+
+# Counted once the attempt's row is committed; "failed" deliveries were given up.
+WEBHOOK_ATTEMPTS = Counter(
+    "atrium_webhook_attempts_total",
+    "Outbound webhook attempts, by result (ok: a 2xx answer; error: anything else).",
+    ["result"],
+)
+WEBHOOK_DELIVERIES = Counter(
+    "atrium_webhook_deliveries_total",
+    "Outbound webhook deliveries that reached an outcome (succeeded, failed).",
+    ["status"],
+)
+
+
+def _count_delivery(status: str) -> None:
+    if status in ("succeeded", "failed"):
+        transaction.on_commit(lambda: WEBHOOK_DELIVERIES.labels(status=status).inc())
+
 
 # Seconds to wait after the 1st, 2nd, ... failed attempt; then the delivery has failed.
 RETRY_SCHEDULE = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
@@ -480,6 +499,7 @@ def _give_up(delivery: WebhookDelivery, reason: str) -> WebhookDelivery:
     delivery.last_error = reason
     delivery.next_attempt_at = None
     delivery.save(update_fields=["status", "last_error", "next_attempt_at", "queued_at"])
+    _count_delivery(delivery.status)
     return delivery
 
 
@@ -555,6 +575,9 @@ def webhook_attempt(*, delivery_id: int) -> WebhookDelivery | None:
         endpoint.save(
             update_fields=["consecutive_failures", "enabled", "disabled_at", "disabled_reason"]
         )
+        result = "ok" if ok else "error"
+        transaction.on_commit(lambda: WEBHOOK_ATTEMPTS.labels(result=result).inc())
+        _count_delivery(delivery.status)
     return delivery
 
 

@@ -271,8 +271,10 @@ def test_plan_limits_hotels_and_staff_users(stripe_local, tenant_a):
     assert over.status_code == 403 and over.json()["errors"][0]["code"] == "plan_limit"
 
 
-def test_cancelled_tenants_are_deleted_after_the_retention_period(stripe_local):
+def test_cancelled_tenants_are_deleted_after_the_retention_period(stripe_local, settings, tmp_path):
     from django_tenants.utils import schema_exists
+
+    settings.ATRIUM_TENANT_EXPORTS_DIR = tmp_path
 
     from tenants.services.provisioning import tenant_create
 
@@ -299,6 +301,45 @@ def test_cancelled_tenants_are_deleted_after_the_retention_period(stripe_local):
     assert tenant.status == "cancelled"
     assert billing_lifecycle_run(now=timezone.now() + timedelta(days=5))["deleted"] == 0
     assert schema_exists(tenant.schema_name)
-    assert billing_lifecycle_run(now=timezone.now() + timedelta(days=31))["deleted"] == 1
+    outcome = billing_lifecycle_run(now=timezone.now() + timedelta(days=31))
+    assert outcome["deleted"] == 1
     assert not schema_exists(tenant.schema_name)
     assert not Tenant.objects.filter(slug="short-stay").exists()
+    # The tenant's data was exported first, and the file restores.
+    [export] = outcome["exports"]
+    assert export.startswith(str(tmp_path / "short-stay-"))
+    from tenants.services.backup import tenant_import
+
+    restored = tenant_import(path=export).tenant
+    assert (restored.slug, restored.status) == ("short-stay", "cancelled")
+
+
+def test_a_cancelled_tenant_whose_export_fails_is_kept(settings, tmp_path, monkeypatch):
+    from django_tenants.utils import schema_exists
+
+    from tenants.services import backup
+    from tenants.services.provisioning import tenant_create
+
+    settings.ATRIUM_TENANT_EXPORTS_DIR = tmp_path
+    tenant = tenant_create(
+        name="Kept",
+        slug="kept",
+        domain="kept.atrium.test",
+        admin_email="ops@kept.example",
+        currency="EUR",
+        status="cancelled",
+        send_welcome_email=False,
+    ).tenant
+    subscription = subscription_start_trial(tenant=tenant)
+    subscription.status, subscription.cancelled_at = "canceled", timezone.now()
+    subscription.save()
+
+    def broken(**_kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(backup, "tenant_export", broken)
+
+    outcome = billing_lifecycle_run(now=timezone.now() + timedelta(days=31))
+
+    assert outcome["deleted"] == 0
+    assert schema_exists(tenant.schema_name)

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.selectors import tenant_get_by_slug
+from tenants.services.backup import tenant_export
 from tenants.services.provisioning import tenant_delete
 
 
@@ -15,8 +16,14 @@ class Command(BaseCommand):
             metavar="SLUG",
             help="Repeat the slug to confirm that the schema and all its data may be dropped",
         )
+        parser.add_argument(
+            "--export",
+            metavar="FILE",
+            help="First write the tenant's export (as tenant_export) to FILE; nothing is "
+            "dropped if that fails",
+        )
 
-    def handle(self, *args, slug, confirm, **options):
+    def handle(self, *args, slug, confirm, export=None, **options):
         tenant = tenant_get_by_slug(slug=slug)
         if tenant is None:
             raise CommandError(f"No hotel group with slug {slug!r}.")
@@ -25,6 +32,9 @@ class Command(BaseCommand):
                 f"Refusing to drop schema {tenant.schema_name!r} of {tenant.name}: "
                 f"repeat the slug with --confirm {slug} to proceed."
             )
+        if export:
+            result = tenant_export(tenant=tenant, path=export)
+            self.stdout.write(f"Exported {result.rows} rows of {result.tables} tables to {export}.")
         try:
             tenant_delete(tenant=tenant)
         except ValidationError as exc:
