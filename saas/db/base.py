@@ -1,13 +1,18 @@
 """django-tenants' backend, starting the embedded PostgreSQL at the first connection
-when no DATABASE_URL is configured (see saas/embedded.py)."""
+when no DATABASE_URL is configured (see saas/embedded.py), with a schema editor that
+names every check constraint it adds (see saas/db/schema.py)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 
+from saas.db.schema import DatabaseSchemaEditor
+
 
 class DatabaseWrapper(TenantDatabaseWrapper):
+    SchemaEditorClass = DatabaseSchemaEditor
+
     def get_new_connection(self, conn_params):
         if getattr(settings, "ATRIUM_EMBEDDED_DATABASE", False):
             from saas import embedded
