@@ -8,6 +8,10 @@ SQL function, which copies tables, indexes, sequences and rows -- including the
 Everything happens in one transaction: the tenant row, its domain, the cloned schema
 (PostgreSQL DDL is transactional) and the admin account. Any failure rolls all of it
 back, so bad input never leaves a half-made schema or an orphan row.
+
+On a Citus coordinator with schema-based sharding on, the clone is made as a local
+schema and then distributed in the same transaction (see tenants/citus.py); on plain
+PostgreSQL the detection says no and the clone is all there is.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
-from tenants import validators
+from tenants import citus, validators
 from tenants.models import Domain, Tenant
 from tenants.modules import default_module_keys
 
@@ -231,8 +235,7 @@ def _provision(
     tenant = Tenant(schema_name=schema_name, kind=Tenant.Kind.HOTEL_GROUP, **fields)
     tenant.save()
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
-    CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
-    _constraint_names_align(template_schema=template_schema, schema_name=schema_name)
+    schema_clone(template_schema=template_schema, schema_name=schema_name)
     with schema_context(schema_name):
         from django.contrib.auth import get_user_model
 
@@ -250,6 +253,23 @@ def _provision(
         # The one administrator rule: the tenant_admin role (seeded in the template).
         RoleAssignment.objects.create(user=admin, role=Role.objects.get(key="tenant_admin"))
     return tenant
+
+
+def schema_clone(*, template_schema: str, schema_name: str) -> None:
+    """Copy the template into a new schema inside the caller's transaction.
+
+    clone_schema creates the tables from inside a PL/pgSQL function, which Citus does
+    not distribute: with sharding on, the schema would be listed as distributed while
+    its tables stay plain coordinator tables. So sharding is suspended for the clone and
+    the finished schema is distributed explicitly, with every table checked."""
+    distributed = citus.citus_sharding_on()
+    if distributed:
+        citus.sharding_suspend()
+    CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
+    _constraint_names_align(template_schema=template_schema, schema_name=schema_name)
+    if distributed:
+        citus.schema_distribute(schema_name=schema_name)
+        citus.sharding_resume()
 
 
 def _constraint_names_align(*, template_schema: str, schema_name: str) -> None:
