@@ -1,7 +1,10 @@
 """Citus schema-based sharding (tenants/citus.py), checked on plain PostgreSQL: the
 detection says no and provisioning runs no Citus statement; with Citus made to look
 present (its functions and catalogues faked inside the test's transaction), the clone is
-distributed in the same transaction and checked, and the commands issue the right SQL."""
+distributed in the same transaction and checked, and the commands issue the right SQL.
+
+Run against a real Citus coordinator (sharding on), the plain-PostgreSQL tests skip and
+the last one checks the real thing."""
 
 from __future__ import annotations
 
@@ -35,7 +38,13 @@ def _create(slug: str):
 
 
 @pytest.fixture
-def fake_citus(monkeypatch):
+def plain_postgresql(db):
+    if citus.citus_present():
+        pytest.skip("a real Citus coordinator: the plain-PostgreSQL behaviour does not apply")
+
+
+@pytest.fixture
+def fake_citus(plain_postgresql, monkeypatch):
     """Just enough of Citus for provisioning: ``citus_schema_distribute`` records the
     schema and the sharding setting it ran under, and fills the two catalogues the check
     reads (as temporary tables, which name lookup finds before any other). Everything
@@ -69,12 +78,12 @@ def _statements(queries) -> list[str]:
     return [q["sql"] for q in queries]
 
 
-def test_plain_postgresql_is_not_citus():
+def test_plain_postgresql_is_not_citus(plain_postgresql):
     assert citus.citus_present() is False
     assert citus.citus_sharding_on() is False
 
 
-def test_the_setting_alone_does_not_make_citus():
+def test_the_setting_alone_does_not_make_citus(plain_postgresql):
     with connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL {SHARDING} = on")
         cursor.execute(f"SELECT current_setting('{SHARDING}', true)")
@@ -82,7 +91,7 @@ def test_the_setting_alone_does_not_make_citus():
     assert citus.citus_sharding_on() is False
 
 
-def test_plain_provisioning_asks_and_runs_no_citus_statement():
+def test_plain_provisioning_asks_and_runs_no_citus_statement(plain_postgresql):
     with CaptureQueriesContext(connection) as queries:
         _create("plainly")
 
@@ -129,7 +138,7 @@ def test_a_table_citus_did_not_distribute_fails_provisioning_and_leaves_nothing(
     assert not Tenant.objects.filter(slug="halfway").exists()
 
 
-def test_tenant_move_on_plain_postgresql_says_citus_is_absent(tenant_a):
+def test_tenant_move_on_plain_postgresql_says_citus_is_absent(plain_postgresql, tenant_a):
     with pytest.raises(CommandError, match="Citus is not installed in this database"):
         call_command("tenant_move", "alpha", "worker-2", "5432")
 
@@ -141,7 +150,7 @@ def test_tenant_move_refuses_unknown_slug_and_bad_port(tenant_a):
         call_command("tenant_move", "alpha", "worker-2", "70000")
 
 
-def test_tenant_move_issues_citus_schema_move(tenant_a, monkeypatch):
+def test_tenant_move_issues_citus_schema_move(plain_postgresql, tenant_a, monkeypatch):
     monkeypatch.setattr(citus, "citus_present", lambda: True)
     issued = []
 
@@ -160,7 +169,7 @@ def test_tenant_move_issues_citus_schema_move(tenant_a, monkeypatch):
     assert "Moved Alpha Hotels (schema alpha) to worker-2:5432." in out.getvalue()
 
 
-def test_tenant_list_placement_on_plain_postgresql(tenant_a):
+def test_tenant_list_placement_on_plain_postgresql(plain_postgresql, tenant_a):
     out, err = StringIO(), StringIO()
     call_command("tenant_list", "--placement", stdout=out, stderr=err)
 
@@ -180,7 +189,9 @@ def test_tenant_list_without_placement_has_no_placement_column(tenant_a):
     assert "PLACEMENT" not in out.getvalue()
 
 
-def test_tenant_list_placement_reads_the_citus_views(tenant_a, tenant_b, monkeypatch):
+def test_tenant_list_placement_reads_the_citus_views(
+    plain_postgresql, tenant_a, tenant_b, monkeypatch
+):
     monkeypatch.setattr(citus, "citus_present", lambda: True)
     with connection.cursor() as cursor:
         # Temporary views stand in for Citus's: alpha distributed (two tables, one node),
@@ -201,3 +212,18 @@ def test_tenant_list_placement_reads_the_citus_views(tenant_a, tenant_b, monkeyp
     assert citus.PLACEMENTS_SQL in _statements(queries)
     rows = {row["slug"]: row["placement"] for row in json.loads(out.getvalue())}
     assert rows == {"alpha": "worker-1:5432", "bravo": None}
+
+
+def test_on_a_real_citus_cluster_a_new_tenant_is_distributed(db):
+    if not citus.citus_sharding_on():
+        pytest.skip("needs a Citus coordinator with schema-based sharding on")
+
+    _create("spread")
+
+    with connection.cursor() as cursor:
+        cursor.execute(citus.UNDISTRIBUTED_SQL, ["spread"])
+        assert cursor.fetchall() == []
+    assert "spread" in citus.schema_placements()
+    out = StringIO()
+    call_command("tenant_list", "--placement", "--json", stdout=out)
+    assert all(row["placement"] for row in json.loads(out.getvalue()))
