@@ -22,6 +22,7 @@ def test_the_coordinator_replaces_postgres_with_sharding_on():
     assert coordinator["image"].startswith("${CITUS_IMAGE:-citusdata/citus:")
     assert "citus.enable_schema_based_sharding=on" in coordinator["command"]
     assert "wal_level=logical" in coordinator["command"]
+    assert "citus.enable_unsafe_triggers=on" in coordinator["command"]
 
 
 def test_two_workers_registered_before_migrations():
