@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DatabaseError, connection
 
 from tenants.errors import ApplicationError
 
@@ -121,5 +121,9 @@ def schema_move(*, schema_name: str, node: str, port: int) -> None:
     logical replication, then blocks writes for the switch-over)."""
     if not citus_present():
         raise CitusAbsent("Citus is not installed in this database; there is nothing to move.")
-    with connection.cursor() as cursor:
-        cursor.execute(MOVE_SQL, [schema_name, node, port])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(MOVE_SQL, [schema_name, node, port])
+    except DatabaseError as exc:
+        # Citus explains itself (unknown node, already there, ...): pass it on as is.
+        raise CitusError(f"Citus did not move schema {schema_name}: {exc}".strip()) from exc

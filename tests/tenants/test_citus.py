@@ -13,7 +13,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import DataError, connection
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_exists
 
@@ -167,6 +167,24 @@ def test_tenant_move_issues_citus_schema_move(plain_postgresql, tenant_a, monkey
     assert issued == [(citus.MOVE_SQL, ["alpha", "worker-2", 5432])]
     assert issued[0][0] == "SELECT citus_schema_move(%s::regnamespace, %s, %s)"
     assert "Moved Alpha Hotels (schema alpha) to worker-2:5432." in out.getvalue()
+
+
+def test_tenant_move_passes_on_what_citus_refuses(plain_postgresql, tenant_a, monkeypatch):
+    monkeypatch.setattr(citus, "citus_present", lambda: True)
+
+    def refuse(execute, sql, params, many, context):
+        if "citus_schema_move" in sql:
+            raise DataError("cannot move shard to the same node")
+        return execute(sql, params, many, context)
+
+    with (
+        connection.execute_wrapper(refuse),
+        pytest.raises(
+            CommandError,
+            match="^Citus did not move schema alpha: cannot move shard to the same node$",
+        ),
+    ):
+        call_command("tenant_move", "alpha", "worker-1", "5432")
 
 
 def test_tenant_list_placement_on_plain_postgresql(plain_postgresql, tenant_a):
