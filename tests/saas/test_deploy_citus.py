@@ -23,6 +23,7 @@ def test_the_coordinator_replaces_postgres_with_sharding_on():
     assert "citus.enable_schema_based_sharding=on" in coordinator["command"]
     assert "wal_level=logical" in coordinator["command"]
     assert "citus.enable_unsafe_triggers=on" in coordinator["command"]
+    assert "citus.propagate_set_commands=local" in coordinator["command"]
 
 
 def test_two_workers_registered_before_migrations():
