@@ -84,7 +84,10 @@ def duplicates_find() -> int:
     number of new suggestions.
 
     Names are compared in Python, only within a birth date (the blocking key), so the
-    rule needs no database extension (the embedded PostgreSQL ships none)."""
+    rule needs no database extension (the embedded PostgreSQL ships none).
+
+    New rows are counted from RETURNING, not ``cursor.rowcount``: Citus reports the rows
+    an INSERT ... SELECT selected, conflicts included (citusdata/citus#3377)."""
     exact_sql = """
     WITH live AS (SELECT id FROM crm_guest WHERE erased_at IS NULL),
     emails AS (
@@ -106,6 +109,7 @@ def duplicates_find() -> int:
     SELECT DISTINCT ga, gb, rule, 1.0, 'open', now() FROM pairs
     WHERE ga IN (SELECT id FROM live) AND gb IN (SELECT id FROM live)
     ON CONFLICT (guest_a_id, guest_b_id, rule) DO NOTHING
+    RETURNING 1
     """
     same_birth_date_sql = """
     SELECT a.id, b.id, a.given_name || ' ' || a.surname, b.given_name || ' ' || b.surname
@@ -116,10 +120,11 @@ def duplicates_find() -> int:
     INSERT INTO crm_duplicatesuggestion (guest_a_id, guest_b_id, rule, score, status, created)
     VALUES (%s, %s, 'name_birth_date', %s, 'open', now())
     ON CONFLICT (guest_a_id, guest_b_id, rule) DO NOTHING
+    RETURNING 1
     """
     with connection.cursor() as cursor:
         cursor.execute(exact_sql)
-        created = cursor.rowcount
+        created = len(cursor.fetchall())
         cursor.execute(same_birth_date_sql)
         similar = [
             (ga, gb, round(score, 4))
@@ -128,7 +133,7 @@ def duplicates_find() -> int:
         ]
         for row in similar:
             cursor.execute(insert_sql, row)
-            created += cursor.rowcount
+            created += len(cursor.fetchall())
     return created
 
 

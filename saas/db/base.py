@@ -1,6 +1,7 @@
 """django-tenants' backend, starting the embedded PostgreSQL at the first connection
-when no DATABASE_URL is configured (see saas/embedded.py), and reading timestamps with
-psycopg's C parser."""
+when no DATABASE_URL is configured (see saas/embedded.py), with a schema editor that
+names every check constraint it adds (see saas/db/schema.py), and reading timestamps
+with psycopg's C parser."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from psycopg import abc, adapters
 from psycopg.adapt import Loader
 from psycopg.pq import Format
 from psycopg.types.datetime import TimestamptzLoader as PythonTimestamptzLoader
+
+from saas.db.schema import DatabaseSchemaEditor
 
 TIMESTAMPTZ_OID = 1184
 
@@ -41,6 +44,8 @@ def timestamptz_loader(timezone) -> type[Loader] | None:
 
 
 class DatabaseWrapper(TenantDatabaseWrapper):
+    SchemaEditorClass = DatabaseSchemaEditor
+
     def get_new_connection(self, conn_params):
         if getattr(settings, "ATRIUM_EMBEDDED_DATABASE", False):
             from saas import embedded

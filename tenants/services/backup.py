@@ -40,7 +40,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_exists
 
 from tenants import validators
@@ -374,7 +373,7 @@ def tenant_import(
     """Restore an export as a new tenant: under its own slug (the original is gone) or
     under ``slug`` (a copy beside it). Raises ``ValidationError`` and writes nothing
     when the slug, schema or a domain is taken, or the migrations differ."""
-    from tenants.services.provisioning import constraint_names_align, tenant_template_ensure
+    from tenants.services.provisioning import schema_clone, tenant_template_ensure
 
     say = progress or (lambda _message: None)
     with tarfile.open(Path(path), "r:gz") as archive:
@@ -419,8 +418,7 @@ def tenant_import(
             for row in domain_rows:
                 Domain.objects.create(tenant=tenant, **row)
             say(f"cloning {template} into {schema}")
-            CloneSchema().clone_schema(template, schema, set_connection=False)
-            constraint_names_align(template_schema=template, schema_name=schema)
+            schema_clone(template_schema=template, schema_name=schema)
             with connection.cursor() as cursor:
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                 present = set(_tables(cursor, schema)) - {"django_migrations"}

@@ -12,6 +12,10 @@ Everything happens in one transaction: the tenant row, its domain, the cloned (o
 renamed spare) schema (PostgreSQL DDL is transactional) and the admin account. Any
 failure rolls all of it back, so bad input never leaves a half-made schema or an orphan
 row.
+
+On a Citus coordinator with schema-based sharding on, the clone is made as a local
+schema and then distributed in the same transaction (see tenants/citus.py); on plain
+PostgreSQL the detection says no and the clone is all there is.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
 
-from tenants import validators
+from tenants import citus, validators
 from tenants.models import Domain, Tenant
 from tenants.modules import default_module_keys
 from tenants.services.spare_schemas import spare_schema_take
@@ -246,8 +250,7 @@ def _provision(
     tenant.save()
     Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
     if not spare_schema_take(schema_name=schema_name, template_schema=template_schema):
-        CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
-        constraint_names_align(template_schema=template_schema, schema_name=schema_name)
+        schema_clone(template_schema=template_schema, schema_name=schema_name)
     with schema_context(schema_name):
         from django.contrib.auth import get_user_model
 
@@ -265,6 +268,23 @@ def _provision(
         # The one administrator rule: the tenant_admin role (seeded in the template).
         RoleAssignment.objects.create(user=admin, role=Role.objects.get(key="tenant_admin"))
     return tenant
+
+
+def schema_clone(*, template_schema: str, schema_name: str) -> None:
+    """Copy the template into a new schema inside the caller's transaction.
+
+    clone_schema creates the tables from inside a PL/pgSQL function, which Citus does
+    not distribute: with sharding on, the schema would be listed as distributed while
+    its tables stay plain coordinator tables. So sharding is suspended for the clone and
+    the finished schema is distributed explicitly, with every table checked."""
+    distributed = citus.citus_sharding_on()
+    if distributed:
+        citus.sharding_suspend()
+    CloneSchema().clone_schema(template_schema, schema_name, set_connection=False)
+    constraint_names_align(template_schema=template_schema, schema_name=schema_name)
+    if distributed:
+        citus.schema_distribute(schema_name=schema_name)
+        citus.sharding_resume()
 
 
 def constraint_names_align(*, template_schema: str, schema_name: str) -> None:

@@ -24,7 +24,6 @@ import secrets
 
 from django.conf import settings
 from django.db import connection, transaction
-from django_tenants.clone import CloneSchema
 
 PREFIX = "spare__"
 # Advisory lock keys: the first number says "Atrium spare schemas"; the second is the
@@ -91,7 +90,7 @@ def spare_schemas_fill(*, size: int | None = None) -> dict[str, int]:
     """Drop stale spares and clone new ones until ``size`` (default
     ``TENANT_SPARE_SCHEMAS``) match the template. One filler at a time: a fill that
     finds another running returns at once with ``busy``."""
-    from tenants.services.provisioning import constraint_names_align, tenant_template_ensure
+    from tenants.services.provisioning import schema_clone, tenant_template_ensure
 
     size = settings.TENANT_SPARE_SCHEMAS if size is None else size
     result = {"created": 0, "dropped": 0, "ready": 0, "busy": 0}
@@ -116,9 +115,8 @@ def spare_schemas_fill(*, size: int | None = None) -> dict[str, int]:
         while ready < size:
             name = PREFIX + secrets.token_hex(6)
             with transaction.atomic():
-                CloneSchema().clone_schema(template, name, set_connection=False)
-                constraint_names_align(template_schema=template, schema_name=name)
-            ready += 1
+                schema_clone(template_schema=template, schema_name=name)
+                ready += 1
             result["created"] += 1
         result["ready"] = ready
     finally:

@@ -5,6 +5,8 @@ for the seeded roles (their rows on the new objects)."""
 
 from django.db import migrations
 
+from tenants.access.seeding import rights_version_bump
+
 V, C, E, D, X = "view", "create", "edit", "delete", "export"
 ALL = (V, C, E, D, X)
 
@@ -35,13 +37,6 @@ RIGHTS = {
 }
 
 
-def _version_bump(schema_editor):
-    # Every process caches rights per rights version: take a new one.
-    schema_editor.execute(
-        "UPDATE access_accessstate SET version = nextval('access_version_seq') WHERE id = 1"
-    )
-
-
 def forward(apps, schema_editor):
     Programme = apps.get_model("loyalty", "Programme")
     Programme.objects.get_or_create(pk=1, defaults={"name": "Rewards", "name_en": "Rewards"})
@@ -57,7 +52,8 @@ def forward(apps, schema_editor):
                 target=target,
                 defaults={**{f"can_{a}": a in actions for a in ALL}, "field_default": field_default},
             )
-    _version_bump(schema_editor)
+    # Every process caches rights per rights version: take a new one.
+    rights_version_bump(schema_editor)
 
 
 def backward(apps, schema_editor):
@@ -67,7 +63,8 @@ def backward(apps, schema_editor):
     ObjectPermission.objects.filter(
         role__in=Role.objects.filter(key__in=list(RIGHTS), is_system=True), target__in=targets
     ).delete()
-    _version_bump(schema_editor)
+    # Every process caches rights per rights version: take a new one.
+    rights_version_bump(schema_editor)
 
 
 class Migration(migrations.Migration):

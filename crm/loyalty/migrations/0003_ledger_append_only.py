@@ -3,11 +3,14 @@ may only change what is left of a bucket (``remaining``) or, when two membership
 merged, which member holds it (``member_id``). The function and trigger live in each
 tenant schema (the template's are cloned with it). Purging a tenant's ledger on purpose
 (tests, a data-removal script) sets ``loyalty.ledger_purge`` to ``on`` for its
-transaction."""
+transaction.
+
+The statements are separate items (not one script): Citus forwards DDL on a distributed
+schema to the worker as one prepared statement, which cannot hold two commands."""
 
 from django.db import migrations
 
-GUARD = """
+GUARD_FUNCTION = """
 CREATE FUNCTION loyalty_ledger_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF current_setting('loyalty.ledger_purge', true) = 'on' THEN
@@ -29,18 +32,20 @@ BEGIN
     END IF;
     RETURN NEW;
 END
-$$;
+$$
+"""
+GUARD_TRIGGER = """
 CREATE TRIGGER loyalty_ledger_append_only BEFORE UPDATE OR DELETE ON loyalty_ledgerentry
-    FOR EACH ROW EXECUTE FUNCTION loyalty_ledger_guard();
+    FOR EACH ROW EXECUTE FUNCTION loyalty_ledger_guard()
 """
 
-UNGUARD = """
-DROP TRIGGER loyalty_ledger_append_only ON loyalty_ledgerentry;
-DROP FUNCTION loyalty_ledger_guard();
-"""
+UNGUARD = [
+    "DROP TRIGGER loyalty_ledger_append_only ON loyalty_ledgerentry",
+    "DROP FUNCTION loyalty_ledger_guard()",
+]
 
 
 class Migration(migrations.Migration):
     dependencies = [("loyalty", "0002_programme_and_rights")]
 
-    operations = [migrations.RunSQL(GUARD, reverse_sql=UNGUARD)]
+    operations = [migrations.RunSQL([GUARD_FUNCTION, GUARD_TRIGGER], reverse_sql=UNGUARD)]

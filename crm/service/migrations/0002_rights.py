@@ -4,6 +4,8 @@ back removes only the seeded roles' rows on the module's objects."""
 
 from django.db import migrations
 
+from tenants.access.seeding import rights_version_bump
+
 V, C, E, D, X = "view", "create", "edit", "delete", "export"
 ALL = (V, C, E, D, X)
 
@@ -30,13 +32,6 @@ RIGHTS = {
 }
 
 
-def _version_bump(schema_editor):
-    # Every process caches rights per rights version: take a new one.
-    schema_editor.execute(
-        "UPDATE access_accessstate SET version = nextval('access_version_seq') WHERE id = 1"
-    )
-
-
 def forward(apps, schema_editor):
     Role = apps.get_model("access", "Role")
     ObjectPermission = apps.get_model("access", "ObjectPermission")
@@ -50,7 +45,8 @@ def forward(apps, schema_editor):
                 target=target,
                 defaults={**{f"can_{a}": a in actions for a in ALL}, "field_default": field_default},
             )
-    _version_bump(schema_editor)
+    # Every process caches rights per rights version: take a new one.
+    rights_version_bump(schema_editor)
 
 
 def backward(apps, schema_editor):
@@ -60,7 +56,8 @@ def backward(apps, schema_editor):
     ObjectPermission.objects.filter(
         role__in=Role.objects.filter(key__in=list(RIGHTS), is_system=True), target__in=targets
     ).delete()
-    _version_bump(schema_editor)
+    # Every process caches rights per rights version: take a new one.
+    rights_version_bump(schema_editor)
 
 
 class Migration(migrations.Migration):

@@ -2,7 +2,10 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from tenants.citus import CitusAbsent, schema_placements
 from tenants.selectors import tenant_list
+
+NO_PLACEMENT = "—"
 
 
 class Command(BaseCommand):
@@ -13,8 +16,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--all", action="store_true", help="Include the platform and template rows"
         )
+        parser.add_argument(
+            "--placement",
+            action="store_true",
+            help="Show the Citus worker node each schema lives on",
+        )
 
     def handle(self, *args, **options):
+        placements = None
+        if options["placement"]:
+            try:
+                placements = schema_placements()
+            except CitusAbsent as exc:
+                self.stderr.write(str(exc))
+                placements = {}
         rows = [
             {
                 "slug": t.slug,
@@ -30,16 +45,22 @@ class Command(BaseCommand):
             }
             for t in tenant_list(include_internal=options["all"])
         ]
+        if placements is not None:
+            for row in rows:
+                placed = placements.get(row["schema"])
+                row["placement"] = str(placed) if placed else None
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
             return
         if not rows:
             self.stdout.write("No hotel groups yet.")
             return
-        header = f"{'SLUG':<20} {'STATUS':<10} {'CUR':<4} {'DOMAINS':<30} NAME"
+        where_header = f" {'PLACEMENT':<24}" if placements is not None else ""
+        header = f"{'SLUG':<20} {'STATUS':<10} {'CUR':<4}{where_header} {'DOMAINS':<30} NAME"
         self.stdout.write(header)
         for row in rows:
+            where = f" {row['placement'] or NO_PLACEMENT:<24}" if placements is not None else ""
             self.stdout.write(
-                f"{row['slug']:<20} {row['status']:<10} {row['base_currency']:<4} "
+                f"{row['slug']:<20} {row['status']:<10} {row['base_currency']:<4}{where} "
                 f"{','.join(row['domains']):<30} {row['name']}"
             )
