@@ -275,3 +275,14 @@ def test_the_resume_door_leaves_a_clock_the_status_stopped(hotels, clock):
         case_sla_resume(case=case, actor=SYSTEM)
     assert (refused.value.field, refused.value.code) == ("status", "status_waiting")
     assert CaseSla.objects.get(case=case).paused_since is not None
+
+
+def test_the_queue_holds_new_waiting_and_reopened_cases_but_not_done_ones(hotels, clock):
+    from crm.service.selectors import case_queue
+
+    clock.set(datetime(2026, 3, 10, 9, 0, tzinfo=PARIS))
+    made = {status: _case(hotels["paris"], status=status).pk for status in PATHS}
+    queued = set(case_queue(actor=SYSTEM).values_list("pk", flat=True))
+    assert queued == {made[s] for s in PATHS if s not in (S.RESOLVED, S.CLOSED)}
+    paused = set(case_queue(actor=SYSTEM, state="paused").values_list("pk", flat=True))
+    assert paused == {made[S.WAITING_ON_GUEST]}
