@@ -309,8 +309,9 @@ def _contacts_replace(actor: Principal, guest, name: str, wanted: list[str]) -> 
 
 COMPANY_KEYS = frozenset({*COMPANY_FIELDS, "custom"})
 CASE_KEYS = frozenset({*CASE_FIELDS, "custom"})
-# A case starts as new; its status moves by updates.
-CASE_CREATE = CASE_KEYS - {"status"}
+# A case starts new or open (the service refuses any other status); later moves follow
+# the status flow (crm.models.cases.CASE_TRANSITIONS).
+CASE_CREATE = CASE_KEYS
 
 
 def _guest_create(*, actor: Principal, data: dict):
@@ -618,6 +619,7 @@ def _writer(
     required: tuple[str, ...] = (),
     required_one_of: tuple[str, ...] = (),
     schema_hints: Mapping[str, Mapping[str, Any]] | None = None,
+    create_schema_hints: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> RecordWriter:
     return RecordWriter(
         create_keys=create_keys,
@@ -625,6 +627,7 @@ def _writer(
         required=required,
         required_one_of=required_one_of,
         schema_hints=schema_hints or {},
+        create_schema_hints=create_schema_hints or {},
         bulk_upsert=bulk_upsert,
         create=create,
         update=update,
@@ -690,6 +693,7 @@ WRITERS: dict[str, RecordWriter] = {
         create_keys=lambda: CASE_CREATE,
         update_keys=lambda: CASE_KEYS,
         required=("subject",),
+        create_schema_hints={"status": {"enum": ["new", "open"]}},
     ),
     "room_type": _hotel_setup_writer("room_type"),
     "rate_plan": _hotel_setup_writer("rate_plan"),

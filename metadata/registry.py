@@ -46,6 +46,8 @@ class RecordWriter:
     required_one_of: tuple[str, ...] = ()
     # JSON Schema keywords the service's own rules add to a key (ranges, patterns).
     schema_hints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    # The same, for a create only (e.g. the few statuses a record may start in).
+    create_schema_hints: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

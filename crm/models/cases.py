@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.models.guests import Guest
 from crm.models.properties import Property
@@ -32,11 +33,14 @@ class Case(models.Model):
         URGENT = "urgent", _("Urgent")
 
     class Status(models.TextChoices):
+        NEW = "new", pgettext_lazy("case status", "New")
         OPEN = "open", _("Open")
         IN_PROGRESS = "in_progress", _("In progress")
         ESCALATED = "escalated", _("Escalated")
+        WAITING_ON_GUEST = "waiting_on_guest", _("Waiting on guest")
         RESOLVED = "resolved", _("Resolved")
         CLOSED = "closed", _("Closed")
+        REOPENED = "reopened", _("Reopened")
 
     subject = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -80,3 +84,20 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"case {self.pk}: {self.subject}"
+
+
+# The status flow: where a case may go from each status. A case starts ``new`` or
+# ``open``; nothing goes back to ``new``; a resolved or closed case comes back only as
+# ``reopened`` (staff reopening it, or the guest answering by e-mail), so reopenings
+# can be counted.
+_WORKING = ("open", "in_progress", "escalated", "waiting_on_guest", "resolved", "closed")
+CASE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "new": _WORKING,
+    "open": _WORKING,
+    "in_progress": _WORKING,
+    "escalated": _WORKING,
+    "waiting_on_guest": _WORKING,
+    "reopened": _WORKING,
+    "resolved": ("closed", "reopened"),
+    "closed": ("reopened",),
+}

@@ -26,7 +26,7 @@ from crm.service.models import (
     ServiceLevel,
     Survey,
 )
-from crm.service.services.sla import FIRST, RESOLUTION, clock, sla_new, timer_state
+from crm.service.services.sla import FIRST, RESOLUTION, RUNNING, clock, sla_new, timer_state
 from tenants.access.principal import Principal
 from tenants.context import current_tenant
 from tenants.errors import NotFound
@@ -229,7 +229,10 @@ def case_queue(
     if priority and priority not in Case.Priority.values:
         raise ValidationError({"priority": f"Use one of {', '.join(Case.Priority.values)}."})
     queryset = actor.scope(
-        "case", Case.objects.filter(status__in=("open", "in_progress", "escalated"))
+        # Every status of a case still being worked: new, reopened and waiting on the
+        # guest too (the last with its timers paused).
+        "case",
+        Case.objects.filter(status__in=RUNNING),
     ).select_related("property", "owner", "sla")
     if property_id is not None:
         queryset = queryset.filter(property_id=property_id)

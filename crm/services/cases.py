@@ -9,10 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm.models import Case, Guest, Property, RecordChange, Reservation
+from crm.models.cases import CASE_TRANSITIONS
 from crm.services.access import written
 from crm.services.audit import changes_record
 from crm.services.custom import custom_clean
 from tenants.access.principal import Principal
+from tenants.errors import Conflict
 
 CASE_FIELDS = (
     "subject",
@@ -29,6 +31,8 @@ CASE_FIELDS = (
     "deadline",
 )
 AUDITED = (*CASE_FIELDS, "escalated_at", "resolved_at", "custom")
+# The statuses a case may be created with; every later move follows CASE_TRANSITIONS.
+INITIAL_STATUSES = (Case.Status.NEW, Case.Status.OPEN)
 
 
 def _values(case: Case) -> dict:
@@ -65,8 +69,21 @@ def _stamp(case: Case, old_status: str | None) -> None:
         case.escalated_at = timezone.now()
     if case.status in (Case.Status.RESOLVED, Case.Status.CLOSED) and not case.resolved_at:
         case.resolved_at = timezone.now()
-    if case.status in (Case.Status.OPEN, Case.Status.IN_PROGRESS, Case.Status.ESCALATED):
+    if case.status not in (Case.Status.RESOLVED, Case.Status.CLOSED):
         case.resolved_at = None
+
+
+def case_transition_check(*, old_status: str, status: str) -> None:
+    """Refuse a move the status flow does not allow (409 ``transition_not_allowed``
+    naming ``status``); staying where it is always passes."""
+    if status == old_status or status in CASE_TRANSITIONS.get(old_status, ()):
+        return
+    allowed = ", ".join(CASE_TRANSITIONS.get(old_status, ())) or "none"
+    raise Conflict(
+        f"A case cannot go from {old_status} to {status} (allowed: {allowed}).",
+        code="transition_not_allowed",
+        field="status",
+    )
 
 
 @transaction.atomic
@@ -76,6 +93,7 @@ def case_create(
     kind: str = Case.Kind.REQUEST,
     category: str = Case.Category.OTHER,
     priority: str = Case.Priority.NORMAL,
+    status: str = Case.Status.OPEN,
     description: str = "",
     channel: str = "",
     guest: Guest | None = None,
@@ -87,6 +105,10 @@ def case_create(
     actor: Principal,
 ) -> Case:
     actor.require("case", "create")
+    if status not in INITIAL_STATUSES:
+        raise ValidationError(
+            {"status": f"A case starts as one of {', '.join(INITIAL_STATUSES)}, not {status!r}."}
+        )
     given = {
         "subject": subject,
         "description": description,
@@ -105,6 +127,7 @@ def case_create(
         kind=kind,
         category=category,
         priority=priority,
+        status=status,
         description=description,
         channel=channel,
         guest=guest,
@@ -155,6 +178,7 @@ def case_update(*, case: Case, custom: dict | None = None, actor: Principal, **f
         )
     _validate(case)
     actor.require_property(case.property_id)
+    case_transition_check(old_status=old["status"], status=case.status)
     _stamp(case, old["status"])
     case.save()
     changes_record(

@@ -449,6 +449,8 @@ def _write_schema(snap, writer, *, create: bool) -> dict[str, Any]:
             props[name] = _model_write(model, name)
         if name in writer.schema_hints:
             props[name] = {**props[name], **writer.schema_hints[name]}
+        if create and name in writer.create_schema_hints:
+            props[name] = {**props[name], **writer.create_schema_hints[name]}
     schema: dict[str, Any] = {
         "type": "object",
         "additionalProperties": False,

@@ -522,7 +522,8 @@ class CaseSlaResumeApi(ServiceApi):
         request=None,
         responses={200: CaseSlaOut, **_errors(401, 403, 404, 409)},
         description="Start the clock again; due times move by the business time spent "
-        "waiting (409 not_paused).",
+        "waiting (409 not_paused; 409 status_waiting while the case's status is "
+        "waiting_on_guest: leaving that status resumes it).",
     )
     def post(self, request, pk: int):
         actor = self.actor

@@ -55,7 +55,7 @@ def _case(actor, pk: int, action: str = "edit") -> Case:
 class CaseOut(serializers.Serializer):
     id = serializers.IntegerField()
     owner = serializers.IntegerField(allow_null=True)
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
 
 
 class AssignIn(StrictSerializer):

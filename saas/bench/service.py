@@ -32,7 +32,8 @@ ANSWERS = 200
 QUEUE_SQL = (
     "SELECT c.*, s.*, p.name FROM crm_case c JOIN service_casesla s ON s.case_id = c.id "
     "LEFT JOIN crm_property p ON p.id = c.property_id "
-    "WHERE c.status IN ('open', 'in_progress', 'escalated') "
+    "WHERE c.status IN ('new', 'open', 'in_progress', 'escalated', 'waiting_on_guest', "
+    "'reopened') "
     "ORDER BY s.next_due ASC NULLS LAST, c.id LIMIT 50"
 )
 API_SQL = (

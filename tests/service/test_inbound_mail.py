@@ -143,3 +143,25 @@ def test_nul_characters_and_broken_encodings_are_kept_readable(hook, complaint):
     [kept] = CaseMessage.objects.filter(case=complaint)
     assert "\x00" not in kept.body and "line two" in kept.body and "end" in kept.body
     assert "\x00" not in kept.subject
+
+
+@pytest.mark.parametrize(
+    ("before", "after"), [("waiting_on_guest", "open"), ("resolved", "reopened")]
+)
+def test_the_guests_answer_through_the_hook_moves_the_case_status(
+    hook, complaint, clock, before, after
+):
+    from crm.models import Case
+    from crm.services.cases import case_update
+
+    case_update(case=complaint, status=before, actor=SYSTEM)
+    clock.set(datetime(2026, 3, 10, 11, 0, tzinfo=PARIS))
+    address = reply_address(complaint)
+    body = _signed(
+        {"recipient": address, "sender": "ana@example.pt", "body-mime": _mime(address, "Hi")}
+    )
+    assert hook.post(URL, body).status_code == 200
+    assert Case.objects.get(pk=complaint.pk).status == after
+    sla = CaseSla.objects.get(case=complaint)
+    assert sla.paused_since is None and sla.resolved_at is None
+    assert sla.reopened_count == (1 if after == "reopened" else 0)

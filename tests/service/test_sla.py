@@ -151,7 +151,7 @@ def test_picking_the_case_up_meets_the_first_response_and_resolving_stops_the_cl
 
     # Reopened on Thursday 09:00: the two business days it spent resolved do not count.
     clock.set(datetime(2026, 3, 12, 9, 0, tzinfo=PARIS))
-    case_update(case=case, status=Case.Status.IN_PROGRESS, actor=SYSTEM)
+    case_update(case=case, status=Case.Status.REOPENED, actor=SYSTEM)
     sla = CaseSla.objects.get(case=case)
     assert sla.resolved_at is None
     # 6 hours used before (09:00-15:00), 2 left from Thursday 09:00.
@@ -305,7 +305,7 @@ def test_compliance_per_hotel_and_month_equals_a_hand_count(hotels, clock):
     from crm.service.services.desk import compensation_decide, compensation_request
 
     clock.set(datetime(2026, 3, 10, 16, 30, tzinfo=PARIS))
-    case_update(case=slow, status=Case.Status.IN_PROGRESS, actor=SYSTEM)
+    case_update(case=slow, status=Case.Status.REOPENED, actor=SYSTEM)
     voucher = compensation_request(case=quick, kind="voucher", amount="20", actor=SYSTEM)
     compensation_decide(compensation=voucher, approve=True, actor=SYSTEM)
     compensation_request(case=quick, kind="credit", amount="5", actor=SYSTEM)  # not decided

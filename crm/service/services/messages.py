@@ -5,7 +5,8 @@ outbox (delivered after commit, retried, its status kept), with a reply-to addre
 names the case and carries a signature: ``reply+c<case id>.<hmac>@<the group's domain>``
 (lower-case hex, so mail systems that lower-case addresses keep it valid). The guest's
 answer, handed over by the mail provider's inbound hook, is matched by that address:
-it lands on the same case, and a case waiting on the guest starts its clock again."""
+it lands on the same case: a case waiting on the guest goes back to ``open`` (its clock
+runs again), a resolved or closed one is ``reopened``."""
 
 from __future__ import annotations
 
@@ -143,12 +144,14 @@ def case_reply_receive(
     actor: Principal | None = None,
 ) -> CaseMessage | None:
     """The guest's answer, from the mail provider's inbound hook: kept on the case its
-    reply-to address names (None when no address is genuine), and a case waiting on the
-    guest starts its clock again. The same ``message_id`` twice (a provider's retry) keeps
-    one message and returns it."""
+    reply-to address names (None when no address is genuine). A case waiting on the guest
+    goes back to ``open`` and a resolved or closed one is ``reopened`` (its timers follow
+    the status); a clock paused through the pause door for the guest starts again. The
+    same ``message_id`` twice (a provider's retry) keeps one message and returns it."""
     case = next((c for c in (case_from_address(a) for a in to) if c is not None), None)
     if case is None:
         return None
+    case = _merged_into(case)
     if actor is not None:
         # A relay acting for a user: the case must be within that user's reach.
         actor.require("case", "edit")
@@ -171,10 +174,42 @@ def case_reply_receive(
         message_id=message_id,
         created_at=clock.now(),
     )
+    _guest_answered(case)
+    return message
+
+
+def _merged_into(case: Case) -> Case:
+    """The case a duplicate was folded into (the guest answers the address of the
+    duplicate's e-mails): the answer lands there rather than reopening the duplicate."""
+    from crm.service.models import CaseMerge
+
+    for _hop in range(10):
+        merge = CaseMerge.objects.select_related("primary").filter(duplicate=case).first()
+        if merge is None:
+            break
+        case = merge.primary
+    return case
+
+
+# Where a guest's answer moves a case (any other status stays as it is).
+ANSWER_MOVES: dict[str, str] = {
+    Case.Status.WAITING_ON_GUEST: Case.Status.OPEN,
+    Case.Status.RESOLVED: Case.Status.REOPENED,
+    Case.Status.CLOSED: Case.Status.REOPENED,
+}
+
+
+def _guest_answered(case: Case) -> None:
+    from crm.services.cases import case_update
+
+    system = Principal.system("service: the guest answered")
+    status = Case.objects.filter(pk=case.pk).values_list("status", flat=True).first()
+    moved_to = ANSWER_MOVES.get(status) if status is not None else None
+    if moved_to is not None:
+        case_update(case=case, status=moved_to, actor=system)
     sla = CaseSla.objects.filter(case=case, pause_reason="waiting_on_guest").first()
     if sla is not None and sla.paused_since is not None:
-        case_sla_resume(case=case, actor=Principal.system("service: the guest answered"))
-    return message
+        case_sla_resume(case=case, actor=system)
 
 
 def on_inbound_mail(sender, event, esp_name: str = "", **kwargs) -> None:

@@ -2,9 +2,10 @@
 
 A case's timers start when crm creates it (heard through its record event) with the
 targets of its category and priority, in business time of its hotel's calendar. They
-stop while the case waits on the guest (``case_sla_pause`` / ``case_sla_resume``) and
-while it is resolved (a reopened case carries on where it stopped). The first response
-is the case leaving ``open`` (picked up, escalated or resolved). A timer past its due time
+stop while the case waits on the guest (its status ``waiting_on_guest``, or the pause
+doors ``case_sla_pause`` / ``case_sla_resume``) and while it is resolved (a reopened
+case carries on where it stopped). The first response is the case leaving ``new`` or
+``open`` (picked up, asking the guest, escalated or resolved). A timer past its due time
 is a breach: recorded once (a conditional update, so a sweep running twice or a late
 response racing the sweep announce it once) and announced as ``case.sla_breached``."""
 
@@ -25,7 +26,10 @@ from tenants.access.principal import Principal
 from tenants.context import current_tenant
 from tenants.errors import Conflict
 
-RUNNING = ("open", "in_progress", "escalated")
+RUNNING = ("new", "open", "in_progress", "escalated", "waiting_on_guest", "reopened")
+# Nobody has answered the guest yet while the case is in one of these.
+UNTOUCHED = ("new", "open")
+WAITING = "waiting_on_guest"
 DONE = ("resolved", "closed")
 PAUSE_REASONS = ("waiting_on_guest", "waiting_on_third_party")
 FIRST, RESOLUTION = CaseSla.Timer.FIRST_RESPONSE.value, CaseSla.Timer.RESOLUTION.value
@@ -169,7 +173,7 @@ def sla_new(*, case: Case, started_at: datetime) -> CaseSla:
     """The timers a case starting at ``started_at`` has (not stored)."""
     sla = CaseSla(case=case, started_at=started_at)
     _retarget(sla, category=case.category, priority=case.priority)
-    if case.status != "open":
+    if case.status not in UNTOUCHED:
         sla.first_response_at = sla.started_at
     if case.status in DONE:
         sla.resolved_at = sla.started_at
@@ -187,10 +191,27 @@ def sla_case_changed(*, case_id: int, old: dict[str, Any], new: dict[str, Any]) 
     old_status, status = old.get("status"), new.get("status")
     if (old.get("category"), old.get("priority")) != (new.get("category"), new.get("priority")):
         _retarget(sla, category=new.get("category") or "", priority=new.get("priority") or "")
-    if old_status == "open" and status != "open" and sla.first_response_at is None:
+    if old_status in UNTOUCHED and status not in UNTOUCHED and sla.first_response_at is None:
         _dues(sla, new.get("property"))
         _late(sla, FIRST, now)
         sla.first_response_at = now
+    if status == WAITING and old_status != WAITING:
+        if sla.paused_since is None and sla.resolved_at is None:
+            # Waiting on the guest: the clocks stop; a due time already passed is a
+            # breach first, whatever the sweep has seen so far.
+            _dues(sla, new.get("property"))
+            if sla.first_response_at is None:
+                _late(sla, FIRST, now)
+            _late(sla, RESOLUTION, now)
+            sla.paused_since, sla.pause_reason = now, WAITING
+    elif (
+        old_status == WAITING
+        and status != WAITING
+        and sla.paused_since is not None
+        and sla.pause_reason == WAITING
+    ):
+        # The business time spent waiting moves the due times forward.
+        _unpause(sla, new.get("property"), now)
     if status in DONE and old_status not in DONE and sla.resolved_at is None:
         if sla.paused_since is not None:
             _unpause(sla, new.get("property"), now)
@@ -262,10 +283,18 @@ def case_sla_pause(*, case: Case, actor: Principal, reason: str = "waiting_on_gu
 @transaction.atomic
 def case_sla_resume(*, case: Case, actor: Principal) -> CaseSla:
     """Start the clock again; the due times move by the business time spent waiting.
-    409 ``not_paused`` when it was not waiting."""
+    409 ``not_paused`` when it was not waiting, ``status_waiting`` when the case's status
+    is waiting on the guest (leaving that status resumes it)."""
     sla = _locked(case, actor)
     if sla.paused_since is None:
         raise Conflict("The case is not waiting.", code="not_paused", field="case")
+    if Case.objects.filter(pk=case.pk, status=WAITING).exists():
+        # The clock follows the status: it runs again when the case leaves it.
+        raise Conflict(
+            "The case's status is waiting on the guest: change the status to resume.",
+            code="status_waiting",
+            field="status",
+        )
     _unpause(sla, case.property_id, clock())
     _dues(sla, case.property_id)
     sla.save()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Case
+from crm.models.cases import CASE_TRANSITIONS
 from metadata.selectors.records import record_for
 from saas.ui.errors import errors_by_field
 from tenants.access.principal import Principal
@@ -87,7 +88,12 @@ def case_page(request, case_id: int):
             "can_compensate": actor.can("case_compensation", "create"),
             "can_decide": actor.can("case_compensation", "edit"),
             "agents": case_agents(case=case) if can_edit else [],
-            "statuses": Case.Status.choices,
+            # Where the case may go from here (the status flow), its own status first.
+            "statuses": [
+                (value, label)
+                for value, label in Case.Status.choices
+                if value == case.status or value in CASE_TRANSITIONS.get(case.status, ())
+            ],
             "priorities": Case.Priority.choices,
             # Points only while the loyalty programme is on.
             "kinds": [
