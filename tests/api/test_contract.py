@@ -171,8 +171,9 @@ def test_write_schemas_list_what_the_writers_take(tenant_a):
     assert custom_write["additionalProperties"] is False
     assert "pillow" in custom_write["properties"]
     assert components["PropertyWrite"]["required"] == ["code", "name", "country"]
-    assert "status" not in components["CaseWrite"]["properties"]
-    assert "status" in components["CaseUpdate"]["properties"]
+    # A case starts new or open; the rest of the flow is for updates.
+    assert components["CaseWrite"]["properties"]["status"]["enum"] == ["new", "open"]
+    assert "reopened" in components["CaseUpdate"]["properties"]["status"]["enum"]
     assert "property" not in components["ReservationUpdate"]["properties"]
     # A PMS sets up room types; they stay at their hotel.
     assert "property" in components["RoomTypeWrite"]["required"]
