@@ -122,7 +122,7 @@ class OfferItemOut(serializers.Serializer):
     label = serializers.CharField(allow_blank=True)  # type: ignore[assignment]
 
 
-class OfferOut(OfferItemOut):
+class NextOfferOut(OfferItemOut):
     score = serializers.FloatField(help_text="Summed cosine similarity to the guest's items")
     because = OfferItemOut(allow_null=True, help_text="The item the offer comes from most")
 
@@ -144,7 +144,7 @@ class ScoreOut(serializers.Serializer):
     )
     churn_reasons = ReasonOut(many=True)
     churn_model_version = serializers.IntegerField(allow_null=True)
-    offers = OfferOut(many=True)
+    offers = NextOfferOut(many=True)
     computed_at = serializers.DateTimeField()
 
 
@@ -180,7 +180,7 @@ class RefreshOut(serializers.Serializer):
     queued = serializers.BooleanField()
 
 
-class RuleIn(StrictSerializer):
+class WarningRuleIn(StrictSerializer):
     name = serializers.CharField(max_length=100)
     kind = serializers.ChoiceField(choices=WarningRule.Kind.values)
     measure = serializers.ChoiceField(
@@ -199,7 +199,7 @@ class RuleIn(StrictSerializer):
     min_vip_level = serializers.IntegerField(min_value=0, max_value=100, required=False)
 
 
-class RuleOut(serializers.Serializer):
+class WarningRuleOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=WarningRule.Kind.values)
@@ -214,7 +214,7 @@ class RuleOut(serializers.Serializer):
     active = serializers.BooleanField()
 
 
-class ReportOut(serializers.Serializer):
+class AnalyticsReportOut(serializers.Serializer):
     name = serializers.ChoiceField(choices=NAMES)
     filters = serializers.DictField()
     currency = serializers.CharField(help_text="Money columns are in this currency")
@@ -432,7 +432,7 @@ class ReportApi(AnalyticsApi):
             *REPORT_PARAMS,
         ],
         responses={
-            (200, "application/json"): ReportOut,
+            (200, "application/json"): AnalyticsReportOut,
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR, description="The columns, then one line per row"
             ),
@@ -461,7 +461,7 @@ class WarningListApi(AnalyticsApi):
     @extend_schema(
         operation_id="analytics_warnings_list",
         parameters=PAGE_PARAMS,
-        responses={200: _page_of("WarningRulePage", RuleOut), **_errors(400, 401, 403)},
+        responses={200: _page_of("WarningRulePage", WarningRuleOut), **_errors(400, 401, 403)},
     )
     def get(self, request):
         self.actor.require("analytics_report", "view")
@@ -469,8 +469,8 @@ class WarningListApi(AnalyticsApi):
 
     @extend_schema(
         operation_id="analytics_warning_create",
-        request=RuleIn,
-        responses={201: RuleOut, **_errors(400, 401, 403)},
+        request=WarningRuleIn,
+        responses={201: WarningRuleOut, **_errors(400, 401, 403)},
         description="A threshold (administrators). guest_churn: a guest's churn risk at "
         "or above the threshold (VIP level at least min_vip_level) starts the workflows "
         "on guests triggered by analytics_alert. report: a hotel's measure over the last "
@@ -482,5 +482,5 @@ class WarningListApi(AnalyticsApi):
         actor = self.actor
         actor.require("analytics_report", "view")
         actor.require_admin("set analytics warnings")
-        rule = warning_rule_create(actor=actor, **_valid(RuleIn, request))
+        rule = warning_rule_create(actor=actor, **_valid(WarningRuleIn, request))
         return self.one(rule_as_dict(rule), status=201)

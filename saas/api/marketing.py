@@ -198,7 +198,7 @@ class QuoteOut(serializers.Serializer):
     currency = serializers.CharField(allow_blank=True)
 
 
-class RedemptionOut(serializers.Serializer):
+class CodeRedemptionOut(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     reference = serializers.CharField()
@@ -225,7 +225,7 @@ class CountOut(serializers.Serializer):
     count = serializers.IntegerField()
 
 
-class MemberOut(serializers.Serializer):
+class SegmentMemberOut(serializers.Serializer):
     id = serializers.IntegerField(help_text="The guest's id")
     name = serializers.CharField(required=False, help_text="For readers of guests")
 
@@ -269,7 +269,7 @@ class CampaignOut(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class ReportOut(serializers.Serializer):
+class CampaignReportOut(serializers.Serializer):
     campaign = serializers.IntegerField()
     status = serializers.CharField()
     base_currency = serializers.CharField()
@@ -563,8 +563,10 @@ class OfferRedeemApi(MarketingApi):
         operation_id="offer_redeem",
         request=RedeemIn,
         responses={
-            201: RedemptionOut,
-            200: OpenApiResponse(RedemptionOut, description="This reference was redeemed before"),
+            201: CodeRedemptionOut,
+            200: OpenApiResponse(
+                CodeRedemptionOut, description="This reference was redeemed before"
+            ),
             **_errors(400, 401, 403, 404, 409),
         },
         description="Use a promo code once for a booking. Idempotent: the same reference "
@@ -687,7 +689,10 @@ class SegmentMembersApi(MarketingApi):
     @extend_schema(
         operation_id="marketing_segment_members",
         parameters=PAGE_PARAMS,
-        responses={200: _page_of("MemberPage", MemberOut), **_errors(400, 401, 403, 404)},
+        responses={
+            200: _page_of("SegmentMemberPage", SegmentMemberOut),
+            **_errors(400, 401, 403, 404),
+        },
         description="The segment's guests now (ids; names for readers of guests).",
     )
     def get(self, request, pk: int):
@@ -954,7 +959,7 @@ class CampaignReportApi(MarketingApi):
 
     @extend_schema(
         operation_id="marketing_campaign_report",
-        responses={200: ReportOut, **_errors(401, 403, 404)},
+        responses={200: CampaignReportOut, **_errors(401, 403, 404)},
     )
     def get(self, request, pk: int):
         actor = self.actor

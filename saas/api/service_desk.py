@@ -103,7 +103,7 @@ class DecideIn(StrictSerializer):
 PRIORITIES = [("", "Any priority"), *Case.Priority.choices]
 
 
-class RuleIn(StrictSerializer):
+class AssignmentRuleIn(StrictSerializer):
     name = serializers.CharField(max_length=100)
     position = serializers.IntegerField(required=False, min_value=0, max_value=9999)
     property = _id(required=False, allow_null=True, help_text="A hotel; null: any")
@@ -115,12 +115,12 @@ class RuleIn(StrictSerializer):
     active = serializers.BooleanField(required=False)
 
 
-class RuleChange(RuleIn):
+class RuleChange(AssignmentRuleIn):
     name = serializers.CharField(max_length=100, required=False)
     agents = serializers.ListField(child=_id(), min_length=1, max_length=200, required=False)
 
 
-class RuleOut(serializers.Serializer):
+class AssignmentRuleOut(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     position = serializers.IntegerField()
@@ -250,15 +250,18 @@ class AssignmentRuleListApi(ServiceApi):
     @extend_schema(
         operation_id="case_assignment_rules_list",
         parameters=PAGE_PARAMS,
-        responses={200: _page_of("CaseAssignmentRulePage", RuleOut), **_errors(400, 401, 403)},
+        responses={
+            200: _page_of("CaseAssignmentRulePage", AssignmentRuleOut),
+            **_errors(400, 401, 403),
+        },
     )
     def get(self, request):
         return self.page(request, assignment_rules_list(actor=self.actor), rule_as_dict)
 
     @extend_schema(
         operation_id="case_assignment_rule_create",
-        request=RuleIn,
-        responses={201: RuleOut, **_errors(400, 401, 403)},
+        request=AssignmentRuleIn,
+        responses={201: AssignmentRuleOut, **_errors(400, 401, 403)},
         description="A new case nobody owns goes to the next agent of the first active "
         "rule (by position) whose hotel, category and priority match (absent: any); "
         "agents who cannot work the case are passed over.",
@@ -266,7 +269,7 @@ class AssignmentRuleListApi(ServiceApi):
     def post(self, request):
         actor = self.actor
         actor.require("case_assignment_rule", "create")
-        rule = assignment_rule_create(values=_valid(RuleIn, request), actor=actor)
+        rule = assignment_rule_create(values=_valid(AssignmentRuleIn, request), actor=actor)
         return self.one(rule_as_dict(rule), status=201)
 
 
@@ -275,7 +278,7 @@ class AssignmentRuleDetailApi(ServiceApi):
 
     @extend_schema(
         operation_id="case_assignment_rule_retrieve",
-        responses={200: RuleOut, **_errors(401, 403, 404)},
+        responses={200: AssignmentRuleOut, **_errors(401, 403, 404)},
     )
     def get(self, request, pk: int):
         return self.one(rule_as_dict(assignment_rule_get(actor=self.actor, rule_id=_pk(pk))))
@@ -283,7 +286,7 @@ class AssignmentRuleDetailApi(ServiceApi):
     @extend_schema(
         operation_id="case_assignment_rule_update",
         request=RuleChange,
-        responses={200: RuleOut, **_errors(400, 401, 403, 404)},
+        responses={200: AssignmentRuleOut, **_errors(400, 401, 403, 404)},
     )
     def patch(self, request, pk: int):
         actor = self.actor
