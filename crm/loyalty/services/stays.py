@@ -216,6 +216,22 @@ def _reverse(entry: LedgerEntry, member: Member, *, actor: Principal, reason: st
     return reversal
 
 
+def _earn_fields(reservation: Reservation, wanted: Earning, programme: Programme, on) -> dict:
+    """What an earn entry for a stay holds besides its member, points and actor (one
+    posting or a batch write it alike)."""
+    return {
+        "kind": Kind.EARN,
+        "source": Source.RESERVATION,
+        "expires_on": expiry_for(programme, on) if wanted.points else None,
+        "reason": f"Stay {reservation.confirmation_number}",
+        "reservation_id": reservation.pk,
+        "stay_on": wanted.stay_on,
+        "nights": wanted.nights,
+        "revenue": wanted.revenue,
+        "details": wanted.details,
+    }
+
+
 def _no_rate_warn(wanted: Earning, reservation: Reservation) -> None:
     if wanted.details.get("rate", "") is None:
         log.warning(
@@ -268,17 +284,9 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
         written.append(
             credit(
                 member=member,
-                kind=Kind.EARN,
-                source=Source.RESERVATION,
                 points=wanted.points,
                 actor=actor,
-                expires_on=expiry_for(programme, on) if wanted.points else None,
-                reason=f"Stay {reservation.confirmation_number}",
-                reservation_id=reservation.pk,
-                stay_on=wanted.stay_on,
-                nights=wanted.nights,
-                revenue=wanted.revenue,
-                details=wanted.details,
+                **_earn_fields(reservation, wanted, programme, on),
             )
         )
         _no_rate_warn(wanted, reservation)
@@ -436,17 +444,9 @@ def _post_plain(plain: list[Reservation], members: dict[int, Member], actor: Pri
         entries.append(
             LedgerEntry(
                 member=member,
-                kind=Kind.EARN,
-                source=Source.RESERVATION,
                 points=wanted.points,
                 remaining=wanted.points,
-                expires_on=expiry_for(programme, on) if wanted.points else None,
-                reason=f"Stay {reservation.confirmation_number}",
-                reservation_id=reservation.pk,
-                stay_on=wanted.stay_on,
-                nights=wanted.nights,
-                revenue=wanted.revenue,
-                details=wanted.details,
+                **_earn_fields(reservation, wanted, programme, on),
                 **actor_fields(actor),
             )
         )
