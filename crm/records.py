@@ -61,7 +61,7 @@ def _integer(value: Any, name: str, internal: str) -> int:
 
 
 # Digits with an optional point: no exponents, underscores or words (Decimal takes them).
-DECIMAL_TEXT = re.compile(r"\s*-?(\d+(\.\d*)?|\.\d+)\s*")
+DECIMAL_TEXT = re.compile(r"\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*")
 
 
 def _decimal(value: Any, name: str, field: models.DecimalField) -> Decimal:

@@ -43,7 +43,7 @@ NUMERIC_TYPES = {FieldType.INTEGER, FieldType.DECIMAL, FieldType.PERCENT, FieldT
 TEXT_TYPES = {FieldType.TEXT, FieldType.LONG_TEXT}
 DECIMAL_LIMIT = Decimal("1e15")
 # YYYY-MM-DD only (Python also reads 20260101 and week dates, which no one means here).
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 @cache

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from decimal import Decimal
 from typing import Any
 
@@ -47,7 +46,7 @@ from saas.api.modules import error_responses as _errors
 from saas.api.modules import page_of as _page_of
 from saas.api.modules import path_id as _pk
 from saas.api.renderers import FastJSONRenderer
-from saas.api.serializers import StrictSerializer
+from saas.api.serializers import FullDateField, StrictSerializer
 
 # --- representations ------------------------------------------------------------------
 
@@ -152,7 +151,7 @@ class ModelOut(serializers.Serializer):
     version = serializers.IntegerField()
     status = serializers.ChoiceField(choices=ChurnModel.Status.values)
     trained_at = serializers.DateTimeField()
-    cutoff = serializers.DateField()
+    cutoff = FullDateField()
     horizon_months = serializers.IntegerField()
     training_size = serializers.IntegerField()
     positives = serializers.IntegerField(help_text="Guests who churned")
@@ -223,16 +222,6 @@ class AnalyticsReportOut(serializers.Serializer):
     unconverted = serializers.IntegerField(
         help_text="Reservations left out of money columns: no exchange rate for their currency"
     )
-
-
-class FullDateField(serializers.DateField):
-    """A date written as YYYY-MM-DD only, the OpenAPI ``date`` format (Python's
-    ``fromisoformat`` also takes 20260131 and 2026-W05-6)."""
-
-    def to_internal_value(self, value):
-        if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            self.fail("invalid", format="YYYY-MM-DD")
-        return super().to_internal_value(value)
 
 
 class ReportFiltersIn(serializers.Serializer):

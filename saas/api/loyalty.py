@@ -61,7 +61,7 @@ from saas.api.modules import id_field as _id
 from saas.api.modules import int_param as _int_param
 from saas.api.modules import page_of as _page_of
 from saas.api.modules import path_id as _pk
-from saas.api.serializers import StrictSerializer
+from saas.api.serializers import FullDateField, StrictSerializer
 from tenants.errors import NotFound
 
 # --- representations ------------------------------------------------------------------
@@ -187,7 +187,7 @@ class MemberOut(serializers.Serializer):
     guest_name = serializers.CharField(required=False, help_text="For readers of guests")
     status = serializers.ChoiceField(choices=Member.Status.choices)
     tier = TierOut(allow_null=True)
-    tier_since = serializers.DateField(allow_null=True)
+    tier_since = FullDateField(allow_null=True)
     balance = serializers.IntegerField()
     lifetime_points = serializers.IntegerField()
     qualifying_nights = serializers.IntegerField()
@@ -199,8 +199,8 @@ class MemberOut(serializers.Serializer):
 
 class StatementOut(serializers.Serializer):
     member = serializers.IntegerField()
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = FullDateField()
+    end = FullDateField()
     opening_balance = serializers.IntegerField()
     totals = serializers.DictField(
         child=serializers.IntegerField(), help_text="Points per kind of entry in the period"
@@ -223,8 +223,8 @@ class EntryOut(serializers.Serializer):
     source = serializers.ChoiceField(choices=LedgerEntry.Source.choices)  # type: ignore[assignment]
     points = serializers.IntegerField()
     remaining = serializers.IntegerField()
-    expires_on = serializers.DateField(allow_null=True)
-    stay_on = serializers.DateField(allow_null=True)
+    expires_on = FullDateField(allow_null=True)
+    stay_on = FullDateField(allow_null=True)
     nights = serializers.IntegerField()
     revenue = serializers.CharField()
     reservation_id = serializers.IntegerField(allow_null=True)
@@ -263,8 +263,8 @@ class RewardOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Reward.Kind.choices)
     description = serializers.CharField(allow_blank=True)
     points = serializers.IntegerField()
-    available_from = serializers.DateField(allow_null=True)
-    available_until = serializers.DateField(allow_null=True)
+    available_from = FullDateField(allow_null=True)
+    available_until = FullDateField(allow_null=True)
     property_ids = serializers.ListField(child=serializers.IntegerField())
     active = serializers.BooleanField()
 
@@ -347,8 +347,8 @@ class RewardIn(StrictSerializer):
     kind = serializers.ChoiceField(choices=Reward.Kind.choices, required=False)
     description = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     points = serializers.IntegerField(min_value=1, max_value=10_000_000)
-    available_from = serializers.DateField(required=False, allow_null=True)
-    available_until = serializers.DateField(required=False, allow_null=True)
+    available_from = FullDateField(required=False, allow_null=True)
+    available_until = FullDateField(required=False, allow_null=True)
     property_ids = serializers.ListField(child=_id(), required=False, max_length=500)
     active = serializers.BooleanField(required=False)
 
@@ -434,8 +434,8 @@ class MemberDetailApi(LoyaltyApi):
 
 
 class StatementIn(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = FullDateField()
+    end = FullDateField()
 
 
 class MemberStatementApi(LoyaltyApi):

@@ -35,6 +35,7 @@ from crm.services.reservations import (
 from metadata.selectors.records import record_for
 from saas.api.activities import TenantDateTimeField
 from saas.api.guest_profile import READ_ERRORS, WRITE_ERRORS
+from saas.api.serializers import FullDateField
 from tenants.access.principal import Principal
 
 AMOUNT_LIMIT = Decimal("100000000000")  # the columns hold 14 digits, 3 after the point
@@ -68,7 +69,7 @@ class FolioLineOutput(serializers.Serializer):
     description = serializers.CharField(read_only=True)
     amount = serializers.DecimalField(max_digits=14, decimal_places=3, read_only=True)
     currency = serializers.CharField(read_only=True)
-    posted_on = serializers.DateField(read_only=True)
+    posted_on = FullDateField(read_only=True)
 
 
 class FolioOutput(serializers.Serializer):
@@ -93,7 +94,7 @@ class FolioLineInput(serializers.Serializer):
     currency = serializers.CharField(
         max_length=3, required=False, allow_blank=True, help_text="Default: the booking's."
     )
-    posted_on = serializers.DateField()
+    posted_on = FullDateField()
     description = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
     def validate_posted_on(self, value: date) -> date:

@@ -3,9 +3,12 @@ doors do: the OpenAPI document says ``additionalProperties: false`` and means it
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rest_framework import serializers
+
+DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def _json_type_error(field: serializers.Field, value: Any) -> str | None:
@@ -69,3 +72,14 @@ class KeyField(serializers.SlugField):
         if isinstance(data, str) and data != data.strip():
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class FullDateField(serializers.DateField):
+    """A date written as YYYY-MM-DD in ASCII digits only, the OpenAPI ``date`` format.
+    DRF's parser (Django's ``parse_date``) also takes 2026-1-5, and its ``\\d`` takes
+    other scripts' digits, which the document's clients would reject."""
+
+    def to_internal_value(self, value: Any):  # type: ignore[override]
+        if not isinstance(value, str) or not DATE_TEXT.fullmatch(value):
+            self.fail("invalid", format="YYYY-MM-DD")
+        return super().to_internal_value(value)

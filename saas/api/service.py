@@ -58,7 +58,7 @@ from saas.api.modules import id_field as _id
 from saas.api.modules import int_param as _int_param
 from saas.api.modules import page_of as _page_of
 from saas.api.modules import path_id as _pk
-from saas.api.serializers import StrictSerializer
+from saas.api.serializers import FullDateField, StrictSerializer
 from tenants.errors import NotFound
 
 # --- representations ------------------------------------------------------------------
@@ -182,7 +182,7 @@ class OpeningIn(StrictSerializer):
 
 
 class HolidayIn(StrictSerializer):
-    day = serializers.DateField()
+    day = FullDateField()
     # Fields named like a serializer's own attributes: DRF takes them, the stubs do not.
     name = serializers.CharField(max_length=100, required=False, allow_blank=True)
 
@@ -204,7 +204,7 @@ class OpeningOut(serializers.Serializer):
 
 
 class HolidayOut(serializers.Serializer):
-    day = serializers.DateField()
+    day = FullDateField()
     name = serializers.CharField(allow_blank=True)
 
 
@@ -355,8 +355,8 @@ class ResponseOut(serializers.Serializer):
 
 
 class MeasuresIn(serializers.Serializer):
-    start = serializers.DateField()
-    end = serializers.DateField()
+    start = FullDateField()
+    end = FullDateField()
 
 
 class MeasureOut(serializers.Serializer):

@@ -157,6 +157,9 @@ def test_reports_as_json_and_csv(scored, analytics_on):
         ("start=2026-13-01", "start"),
         ("start=20260301", "start"),
         ("end=2026-W05-6", "end"),
+        # Digits of other scripts match Python's \d; the OpenAPI date format is ASCII.
+        ("start=%D9%A2%D9%A0%D9%A2%D9%A6-%D9%A0%D9%A1-%D9%A0%D9%A1", "start"),
+        ("end=2026-1-5", "end"),
         ("start=2026-05-01&end=2026-04-01", "end"),
         ("property=abc", "property"),
         ("nationality=china", "nationality"),
