@@ -28,8 +28,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two processes, each on a test database of its own; a file's tests stay in one process.
+TEST_WORKERS ?= 2
+
 test: install lint messages
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 run: install messages
 	$(BIN)/python manage.py db_ensure

@@ -20,6 +20,18 @@ PUBLIC_DOMAIN = "atrium.test"
 PASSWORD = "a-Long-test-password-42"
 
 
+def pytest_configure(config):
+    """With pytest-xdist the embedded PostgreSQL is started by the controlling process,
+    before its workers race to start it, and stopped by it when the run ends."""
+    import os
+
+    parallel = getattr(config.option, "numprocesses", None)
+    if parallel and not hasattr(config, "workerinput") and not os.environ.get("DATABASE_URL"):
+        from saas import embedded
+
+        embedded.embedded_database_start(None)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():

@@ -24,11 +24,31 @@ ATRIUM_URL_SCHEME = "http"
 TENANT_SPARE_SCHEMAS = env_int("TENANT_SPARE_SCHEMAS", 0)
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# pytest-xdist runs the suite in several processes (gw0, gw1...), each on a test
+# database of its own (pytest-django adds the suffix); the broker, the cache and the
+# export folder are made theirs here too, and the Celery workers a test starts inherit
+# the variable, so they read the same ones.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_suffix = f"-{XDIST_WORKER}" if XDIST_WORKER else ""
+
 if CELERY_BROKER_URL == "filesystem://":  # type: ignore[used-before-def]
     # A broker folder of its own, so the dev stack's queued messages never reach tests.
-    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker("broker-test")
+    CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker(
+        f"broker-test{_suffix}"
+    )
+elif XDIST_WORKER and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        **CELERY_BROKER_TRANSPORT_OPTIONS,  # type: ignore[has-type]
+        "global_keyprefix": f"atrium-test-{XDIST_WORKER}:",
+    }
+if XDIST_WORKER.startswith("gw") and XDIST_WORKER[2:].isdigit() and CACHE_URL:  # type: ignore[used-before-def]
+    # Each test clears the cache (FLUSHDB on Redis): a database number per process.
+    _scheme, _, _rest = CACHE_URL.partition("://")  # type: ignore[used-before-def]
+    _host, _, _db = _rest.partition("/")
+    _db_number = (int(_db or 0) + 5 * int(XDIST_WORKER[2:])) % 16
+    CACHES["default"]["LOCATION"] = f"{_scheme}://{_host}/{_db_number}"  # type: ignore[used-before-def]
 # Webhooks to a receiver on this machine are fine here; the tests of the address rules
 # turn it off with override_settings.
 ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", True)
 # Exports taken before a tenant is deleted go to a throwaway folder, never into .data.
-ATRIUM_TENANT_EXPORTS_DIR = Path(tempfile.gettempdir()) / "atrium-test-tenant-exports"
+ATRIUM_TENANT_EXPORTS_DIR = Path(tempfile.gettempdir()) / f"atrium-test-tenant-exports{_suffix}"

@@ -115,7 +115,11 @@ def test_runs_whose_worker_is_killed_all_finish_once(django_db_setup, django_db_
                 ]
                 assert Guest.objects.get(pk=held).tags == []  # the tag rolled back
             before = _statuses(workflow_pk)
-            assert before["succeeded"] >= HELD and before.get("queued", 0) > 0, before
+            # The kill landed mid-batch: runs had finished and others still waited. (Not
+            # exactly the HELD before it: the filesystem transport does not keep strict
+            # order among messages written in the same instant.)
+            assert before["succeeded"] > 0 and before.get("queued", 0) > 0, before
+            assert before["succeeded"] + before["queued"] == RUNS - 1, before
 
             proc, lines = worker_start(FAST, name="runs2")
             workers.append(proc)
