@@ -40,4 +40,11 @@ class FastJSONRenderer(JSONRenderer):
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
         if data is None:
             return b""
-        return orjson.dumps(data, default=json_default, option=_OPTIONS)
+        try:
+            return orjson.dumps(data, default=json_default, option=_OPTIONS)
+        except TypeError as exc:
+            # PostgreSQL's jsonb keeps 1e20 as 100000000000000000000, which reads back
+            # as a Python int past orjson's 64 bits; the standard encoder writes it.
+            if "64-bit" not in str(exc):
+                raise
+            return super().render(data, accepted_media_type, renderer_context)

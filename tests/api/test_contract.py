@@ -340,3 +340,17 @@ def test_whole_numbers_past_64_bits_are_a_400_naming_their_place(tenant_a, numbe
     fine = post(client, "/api/v1/jobs/", {"kind": "diagnostic", "payload": {"n": 2**63 - 1}})
     assert fine.status_code == 201, fine.content
     assert fine.json()["payload"]["n"] == 2**63 - 1
+
+
+def test_a_large_number_stored_in_jsonb_is_answered_back(tenant_a):
+    """jsonb writes 1e20 as 100000000000000000000, which reads back as an integer past
+    64 bits: the job list that echoed it was a 500 (found by the contract run)."""
+    client = api(tenant_a)
+    made = post(client, "/api/v1/jobs/", {"kind": "diagnostic", "payload": {"n": 1e20}})
+    assert made.status_code == 201, made.content
+
+    listed = client.get("/api/v1/jobs/")
+
+    assert listed.status_code == 200, listed.content[:300]
+    [job] = [j for j in listed.json()["results"] if j["id"] == made.json()["id"]]
+    assert job["payload"]["n"] == 10**20
