@@ -266,3 +266,33 @@ def test_a_checkout_posts_its_points_in_a_bounded_number_of_queries(hotel, membe
     assert [e.kind for e in written] == ["reverse", "earn"]
     # Reservation, membership, rate, programme, ledger, lock, buckets, writes, tiers...
     assert len(queries) <= 19, [q["sql"][:90] for q in queries]
+
+
+def test_two_syncs_of_one_stay_at_once_post_it_once(hotel, member, monkeypatch):
+    """The checkout event and the nightly reconciliation (or a message given to two
+    workers) sync the same stay: the second read nothing posted before it waited for
+    the member's lock, and once posted the stay a second time."""
+    from django.db import transaction
+
+    from crm.loyalty.services import stays
+
+    module_set_enabled(key="loyalty", enabled=False, actor=SYSTEM)
+    reservation = stay(hotel=hotel, member=member)  # checked out, nothing posted
+    module_set_enabled(key="loyalty", enabled=True, actor=SYSTEM)
+    assert not LedgerEntry.objects.filter(reservation_id=reservation.pk).exists()
+    original = stays.member_lock
+
+    def lock_after_the_other_sync(pk: int) -> Member:
+        # The other sync takes the lock first, posts and commits; then this one's turn.
+        monkeypatch.setattr(stays, "member_lock", original)
+        assert len(stays.stay_sync(reservation_id=reservation.pk, actor=SYSTEM)) == 1
+        return original(pk)
+
+    monkeypatch.setattr(stays, "member_lock", lock_after_the_other_sync)
+    with transaction.atomic():
+        written = stays.stay_sync(reservation_id=reservation.pk, actor=SYSTEM)
+
+    assert written == []
+    earned = LedgerEntry.objects.filter(reservation_id=reservation.pk, kind="earn")
+    assert earned.count() == 1
+    assert refreshed(member).balance == earned.get().points == balance_recount(member)[0]

@@ -265,6 +265,11 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
     # Lock every member involved, lowest id first (a stay moved between two guests).
     ids = sorted({e.member_id for e in posted} | ({wanted.member_id} if wanted else set()))
     members = {pk: member_lock(pk) for pk in ids}
+    # A sync of the same stay (the checkout event and the nightly reconciliation, two
+    # workers given the same message) may have posted while we waited for the lock:
+    # then everything is read again, under the locks already held.
+    if _posted_ids(reservation_id) != [e.pk for e in posted]:
+        return stay_sync(reservation_id=reservation_id, actor=actor)
     written: list[LedgerEntry] = []
     on = today()
     if reservation is None:
@@ -298,6 +303,16 @@ def stay_sync(*, reservation_id: int, actor: Principal) -> list[LedgerEntry]:
             reason=f"stay {reservation.confirmation_number}" if reservation else "stay",
         )
     return written
+
+
+def _posted_ids(reservation_id: int) -> list[int]:
+    return list(
+        LedgerEntry.objects.filter(
+            reservation_id=reservation_id, kind=Kind.EARN, reversed_by__isnull=True
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
 
 
 def stays_reconcile(*, actor: Principal, days: int = 30) -> int:
