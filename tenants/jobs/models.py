@@ -7,14 +7,15 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class Job(models.Model):
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", pgettext_lazy("job status", "Queued")
+        RUNNING = "running", pgettext_lazy("job status", "Running")
+        SUCCEEDED = "succeeded", pgettext_lazy("job status", "Succeeded")
+        FAILED = "failed", pgettext_lazy("job status", "Failed")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     kind = models.CharField(max_length=60)
