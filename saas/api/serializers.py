@@ -79,7 +79,7 @@ class FullDateField(serializers.DateField):
     DRF's parser (Django's ``parse_date``) also takes 2026-1-5, and its ``\\d`` takes
     other scripts' digits, which the document's clients would reject."""
 
-    def to_internal_value(self, value: Any):  # type: ignore[override]
+    def to_internal_value(self, value: Any):
         if not isinstance(value, str) or not DATE_TEXT.fullmatch(value):
             self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)

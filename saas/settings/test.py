@@ -31,22 +31,24 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _suffix = f"-{XDIST_WORKER}" if XDIST_WORKER else ""
 
-if CELERY_BROKER_URL == "filesystem://":  # type: ignore[used-before-def]
+from saas.settings import base as _base  # noqa: E402 - the values the star import gave
+
+if _base.CELERY_BROKER_URL == "filesystem://":
     # A broker folder of its own, so the dev stack's queued messages never reach tests.
     CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS = embedded.filesystem_broker(
         f"broker-test{_suffix}"
     )
-elif XDIST_WORKER and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+elif XDIST_WORKER and str(_base.CELERY_BROKER_URL).startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        **CELERY_BROKER_TRANSPORT_OPTIONS,  # type: ignore[has-type]
+        **_base.CELERY_BROKER_TRANSPORT_OPTIONS,
         "global_keyprefix": f"atrium-test-{XDIST_WORKER}:",
     }
-if XDIST_WORKER.startswith("gw") and XDIST_WORKER[2:].isdigit() and CACHE_URL:  # type: ignore[used-before-def]
+if XDIST_WORKER.startswith("gw") and XDIST_WORKER[2:].isdigit() and _base.CACHE_URL:
     # Each test clears the cache (FLUSHDB on Redis): a database number per process.
-    _scheme, _, _rest = CACHE_URL.partition("://")  # type: ignore[used-before-def]
+    _scheme, _, _rest = _base.CACHE_URL.partition("://")
     _host, _, _db = _rest.partition("/")
     _db_number = (int(_db or 0) + 5 * int(XDIST_WORKER[2:])) % 16
-    CACHES["default"]["LOCATION"] = f"{_scheme}://{_host}/{_db_number}"  # type: ignore[used-before-def]
+    _base.CACHES["default"]["LOCATION"] = f"{_scheme}://{_host}/{_db_number}"
 # Webhooks to a receiver on this machine are fine here; the tests of the address rules
 # turn it off with override_settings.
 ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS = env_bool("ATRIUM_WEBHOOKS_ALLOW_PRIVATE_HOSTS", True)
