@@ -72,3 +72,37 @@ def copy_rows(model: type[models.Model], rows: list[dict]) -> int:
         values = {**fixed, **{f.attname: f.get_default() for f in per_row}, **row}
         objs.append(SimpleNamespace(**values))
     return copy_insert(model, objs)
+
+
+def rows_update(model: type[models.Model], objs: list, field_names: list[str]) -> int:
+    """UPDATE many rows, each with values of its own, in one statement: the values travel
+    as one array per column (``unnest``). Django's ``bulk_update`` builds a CASE with a
+    branch per row for every column, whose compilation costs more than the update (78%
+    of posting 300 stays). For plain columns (numbers, text, dates, foreign keys)."""
+    if not objs:
+        return 0
+    pk = model._meta.pk
+    assert pk is not None
+    columns: list[models.Field] = [pk]
+    for name in dict.fromkeys(field_names):
+        field = model._meta.get_field(name)
+        assert isinstance(field, models.Field), name
+        columns.append(field)
+    quote = connection.ops.quote_name
+    arrays, casts = [], []
+    for field in columns:
+        kind = field.db_type(connection)
+        if not kind or "json" in kind or "[]" in kind:
+            raise ValueError(f"rows_update takes plain columns, not {field.name} ({kind})")
+        arrays.append([field.get_db_prep_save(getattr(o, field.attname), connection) for o in objs])
+        casts.append(f"%s::{kind}[]")
+    names = [quote(str(f.column)) for f in columns]
+    table = quote(model._meta.db_table)
+    sets = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    sql = (
+        f"UPDATE {table} SET {sets} FROM unnest({', '.join(casts)}) AS v({', '.join(names)}) "
+        f"WHERE {table}.{names[0]} = v.{names[0]}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return cursor.rowcount

@@ -28,6 +28,7 @@ from crm.loyalty.models import LedgerEntry, Member, Programme, Tier
 from crm.loyalty.services.ledger import member_lock, months_later, programme_current, today
 from crm.models import RecordChange
 from crm.services.audit import changes_record
+from crm.services.bulk import rows_update
 from tenants.access.principal import Principal
 
 TIER_CHANGED = "loyalty.tier_changed"
@@ -176,7 +177,7 @@ def tier_upgrades_check(
     for member in members:
         fields = _counters_set(member, found[member.pk])
         member.updated = now
-    Member.objects.bulk_update(members, [*also_save, *fields, "updated"])
+    rows_update(Member, members, [*also_save, *fields, "updated"])
     tiers = tiers_ordered()
     for member in members:
         best = tier_qualified(tiers, found[member.pk])
