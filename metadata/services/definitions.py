@@ -3,6 +3,7 @@ bumps the tenant's metadata version and writes its audit row (who, when, before/
 
 from __future__ import annotations
 
+import json
 import keyword
 import re
 from typing import Any
@@ -60,6 +61,7 @@ RESERVED = frozenset(
 TRANSLATABLE_OBJECT = ("label", "label_plural")
 TRANSLATABLE_FIELD = ("label", "help_text")
 FIELD_OPTIONS = {
+    "backfill",
     "label",
     "help_text",
     "required",
@@ -409,10 +411,13 @@ def custom_field_create(
     position: int | None = None,
     help_text: str = "",
     translations: dict | None = None,
+    backfill: Any = None,
     actor: Principal,
 ) -> FieldDefinition:
     actor.require_admin("change the CRM's definitions")
     snap = object_snapshot(object_api_name)
+    if backfill is not None and required is not True:
+        raise ValidationError({"backfill": "A backfill value goes with a required field."})
     # Serialise field creation per object so the limits hold under concurrency.
     ObjectDefinition.objects.select_for_update().get(pk=snap.definition.pk)
     existing = FieldDefinition.objects.filter(object=snap.definition)
@@ -497,6 +502,8 @@ def custom_field_create(
         except FieldValueError as exc:
             raise ValidationError({"default": f"The default {exc.message}"}) from None
     field.save()
+    if required:
+        _required_backfill(field, backfill, actor=actor)
     if filterable:
         from metadata.services.indexes import field_index_request
 
@@ -529,6 +536,12 @@ def custom_field_update(
             dict.fromkeys(sorted(unknown), "cannot be changed here."), code="immutable"
         )
     before = field_as_dict(field)
+    backfill = changes.pop("backfill", None)
+    becoming_required = changes.get("required") is True and not field.required
+    if backfill is not None and not becoming_required:
+        raise ValidationError(
+            {"backfill": "A backfill value goes with making an optional field required."}
+        )
     translations = changes.pop("translations", None)
     filterable = changes.pop("filterable", None)
     sort_companion = changes.pop("index_sort_field", None)
@@ -556,6 +569,8 @@ def custom_field_update(
             raise ValidationError({"default": f"The default {exc.message}"}) from None
     _apply_translations(field, translations, TRANSLATABLE_FIELD)
     field.save()
+    if becoming_required:
+        _required_backfill(field, backfill, actor=actor)
     if filterable is not None and filterable != field.filterable:
         from metadata.services.indexes import field_index_drop, field_index_request
 
@@ -584,6 +599,68 @@ def custom_field_update(
         actor=actor,
     )
     return field
+
+
+# A value counts as missing when the key is absent or holds null, "" or [].
+_MISSING_SQL = "(NOT ({col} ? %s) OR {col} -> %s IN ('null'::jsonb, '\"\"'::jsonb, '[]'::jsonb))"
+
+
+def _required_backfill(field: FieldDefinition, backfill: Any, *, actor: Principal) -> int:
+    """A field becoming required on an object that holds records: the records without a
+    value take ``backfill`` (checked as a value of the field), in one statement, inside
+    the caller's transaction; without a backfill value the change is refused, naming how
+    many records lack one. Returns how many records were filled."""
+    snap = object_snapshot(field.object.api_name, include_archived=True)
+    model = snap.model()
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    where = _MISSING_SQL.format(col=quote(snap.values_column))
+    params: list[Any] = [field.api_name, field.api_name]
+    if snap.builtin is None:
+        where += " AND object_id = %s"
+        params.append(snap.definition.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {table} WHERE {where}", params)
+        missing = cursor.fetchone()[0]
+        if not missing:
+            return 0
+        if backfill is None:
+            refused = Conflict(
+                f"{missing} {snap.api_name} records have no value for {field.api_name}: give "
+                "a backfill value to fill them with, or leave the field optional.",
+                code="backfill_required",
+                field="backfill",
+            )
+            refused.missing = missing  # type: ignore[attr-defined]  # for the form
+            raise refused
+        try:
+            value = coerce(field, backfill)
+        except FieldValueError as exc:
+            raise ValidationError({"backfill": f"The backfill value {exc.message}"}) from None
+        if value in (None, "", []):
+            raise ValidationError({"backfill": "Give a value to fill the records with."})
+        from django.core.serializers.json import DjangoJSONEncoder
+
+        column = quote(snap.values_column)
+        stamp = (
+            f", {quote('updated')} = now()"
+            if any(f.name == "updated" for f in model._meta.concrete_fields)
+            else ""
+        )
+        cursor.execute(
+            f"UPDATE {table} SET {column} = coalesce({column}, '{{}}'::jsonb) || "
+            f"jsonb_build_object(%s::text, %s::jsonb){stamp} WHERE {where}",
+            [field.api_name, json.dumps(value, cls=DjangoJSONEncoder), *params],
+        )
+        filled = cursor.rowcount
+    change_record(
+        action="field.backfill",
+        target=f"{snap.api_name}.{field.api_name}",
+        before=None,
+        after={"records": filled, "value": json.loads(json.dumps(value, cls=DjangoJSONEncoder))},
+        actor=actor,
+    )
+    return filled
 
 
 def _sort_companion_check(field: FieldDefinition, value) -> str:

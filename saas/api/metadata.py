@@ -49,6 +49,7 @@ def _payload(request) -> dict:
 
 FIELD_KEYS = {
     "api_name",
+    "backfill",
     "label",
     "type",
     "required",
@@ -131,6 +132,10 @@ FIELD_WRITE = {
     "position": {"type": "integer", "minimum": 0, "maximum": 32767},
     "help_text": text(),
     "translations": OBJ,
+    "backfill": {
+        "description": "With required: true on an object holding records, the value the "
+        "records without one take (else 409 backfill_required, naming how many)."
+    },
 }
 
 

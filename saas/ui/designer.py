@@ -147,6 +147,8 @@ class FieldForm:
         self.existing = existing
         self.errors: dict[str, list[str]] = {}
         self.non_field_errors: list[str] = []
+        # Records without a value, when ticking "Required" needs a backfill value first.
+        self.backfill_missing: int | None = None
         if data is not None:
             self.values = self._from_post(data)
         elif existing is not None:
@@ -203,7 +205,12 @@ class FieldForm:
             "help": {c: (data.get(f"help-{c}") or "").strip() for c, _n in self.languages},
             "flags": {flag for flag in FLAGS if data.get(flag) == "on"},
             "choices": choices,
+            "backfill": (data.get("backfill") or "").strip(),
         }
+
+    def _backfill(self) -> dict:
+        value = self.values.get("backfill") or ""
+        return {"backfill": value} if value and "required" in self.values["flags"] else {}
 
     def _main_label(self) -> str:
         labels = self.values["labels"]
@@ -247,6 +254,7 @@ class FieldForm:
             else [],
             "translations": self._translations(),
             **{flag: flag in self.values["flags"] for flag in FLAGS},
+            **self._backfill(),
         }
 
     def update_arguments(self) -> dict:
@@ -258,6 +266,8 @@ class FieldForm:
             "translations": self._translations(),
             **{flag: flag in self.values["flags"] for flag in FLAGS},
         }
+        if not self.existing.get("required"):
+            changes.update(self._backfill())
         if self.values["labels"].get("en"):
             changes["label"] = self.values["labels"]["en"]
         position = self._position()
@@ -271,9 +281,10 @@ class FieldForm:
 
     def fail(self, exc: ValidationError | ApplicationError) -> None:
         self.errors = errors_by_field(exc)
+        self.backfill_missing = getattr(exc, "missing", None)
         placed = {
             "api_name", "type", "label", "section", "position", "choices", "index_sort_field",
-            *FLAGS,
+            "backfill", *FLAGS,
         }  # fmt: skip
         self.non_field_errors = unplaced(self.errors, placed)
 
