@@ -493,19 +493,20 @@ def _reports(tenant: Tenant, client: Client, log) -> list[Figure]:
 
     assert set(NAMES) == set(RAW_REPORTS), set(NAMES) ^ set(RAW_REPORTS)
     today = timezone.localdate()
-    params = {"start": today - timedelta(days=365), "end": today, "base": "EUR"}
-    query = f"?start={params['start'].isoformat()}&end={params['end'].isoformat()}"
+    start, end = today - timedelta(days=365), today
+    params = {"start": start, "end": end, "base": "EUR"}
+    query = f"?start={start.isoformat()}&end={end.isoformat()}"
     with connection.cursor() as cursor:
         cursor.execute(
             f'SELECT count(*) FROM "{tenant.schema_name}".analytics_rollup '
             "WHERE arrival BETWEEN %s AND %s",
-            [params["start"], params["end"]],
+            [start, end],
         )
         [rollup_rows] = cursor.fetchone()
         cursor.execute(
             f'SELECT count(*) FROM "{tenant.schema_name}".crm_reservation '
             "WHERE arrival BETWEEN %s AND %s",
-            [params["start"], params["end"]],
+            [start, end],
         )
         [base_rows] = cursor.fetchone()
     log(
