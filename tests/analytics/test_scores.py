@@ -123,3 +123,33 @@ def test_a_second_run_gives_the_same_rows_and_drops_erased_guests(hotel):
 def test_only_an_administrator_recomputes(hotel, make_user):
     with pytest.raises(AccessDenied):
         scores_refresh(actor=Principal.of(make_user("general_manager")), today=TODAY)
+
+
+def test_scores_are_copied_whole_with_their_json_and_snapshots(analytics_on):
+    """The scores are written by COPY (issue 19: bulk_create quoted every JSON value into
+    an array literal): lists and labels with quotes and backslashes come back as they
+    were, a second run replaces the rows, and the month's snapshots are written."""
+    from crm.analytics.models import SegmentSnapshot
+    from tests.crm.factories import make_property
+
+    odd = make_property(code="ODD1", name='The "Quoted" \\ Hotel, Room\tOne')
+    plain = make_property(code="PLN1")
+    guests = guests_bulk(3)
+    stays_bulk(
+        [{"property": odd, "guest": guests[0], "arrival": TODAY - timedelta(days=400)}]
+        + [{"property": plain, "guest": g, "arrival": TODAY - timedelta(days=30)} for g in guests]
+    )
+
+    scores_refresh(actor=SYSTEM, today=TODAY)
+    scores_refresh(actor=SYSTEM, today=TODAY)
+
+    assert GuestScore.objects.count() == 3
+    offers = {s.guest_id: s.offers for s in GuestScore.objects.all()}
+    [offer] = [o for o in offers[guests[1].pk] if o["kind"] == "hotel"]
+    assert offer["label"] == 'The "Quoted" \\ Hotel, Room\tOne'
+    assert offer["because"] == {"kind": "hotel", "id": plain.pk, "label": str(plain.name)}
+    reasons = GuestScore.objects.get(guest=guests[2]).churn_reasons
+    assert isinstance(reasons, list)
+    assert {r["feature"] for r in reasons} <= {"recency_days", "stays"}
+    month = TODAY.replace(day=1)
+    assert SegmentSnapshot.objects.filter(month=month).count() == 3

@@ -14,7 +14,7 @@ from crm.analytics.features import FEATURES, observations
 from crm.analytics.models import ChurnSource, GuestScore, Lifecycle, Segment, SegmentSnapshot
 from crm.analytics.offers import CoOccurrence, item_labels, stays_by_guest
 from crm.analytics.services.churn import churn_model_usable, months_before, settings_current
-from crm.models import Guest
+from crm.services.bulk import copy_insert
 from crm.services.common import tenant_base_currency
 from tenants.access.principal import Principal
 
@@ -162,28 +162,22 @@ def scores_refresh(*, actor: Principal, today: date | None = None) -> dict[str, 
         ]  # fmt: skip
         rows.append(score)
 
-    # Erased guests keep no scores.
-    GuestScore.objects.exclude(
-        guest_id__in=Guest.objects.filter(erased_at__isnull=True).values("pk")
-    ).delete()
-    GuestScore.objects.bulk_create(
-        rows,
-        batch_size=2000,
-        update_conflicts=True,
-        unique_fields=["guest"],
-        update_fields=[
-            "recency", "frequency", "monetary", "segment", "historical_value", "currency",
-            "lifecycle", "churn_risk", "churn_source", "churn_reasons",
-            "churn_model_version", "offers", "computed_at",
-        ],
-    )  # fmt: skip
-    # This month's segments (a later run in the month replaces them).
+    # Every guest not erased gets a row, so the table is replaced whole (erased guests
+    # keep no scores). COPY, not bulk_create: Django 5.2 sends a bulk insert as one array
+    # per column (UNNEST); with each JSON value quoted into a jsonb[] literal it was over
+    # half of a profiled scoring at 50,000 guests (issue 19, saas/bench/analytics.py).
+    # This month's segments are replaced too (a later run in the month wins). Plain
+    # DELETEs: django-tenants listens to every model's post_delete, so a queryset's
+    # delete() would read each row back first.
     month = today.replace(day=1)
-    SegmentSnapshot.objects.filter(month=month).delete()
-    SegmentSnapshot.objects.bulk_create(
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM analytics_guestscore")
+        cursor.execute("DELETE FROM analytics_segmentsnapshot WHERE month = %s", [month])
+    copy_insert(GuestScore, rows, with_pk=True)
+    copy_insert(
+        SegmentSnapshot,
         [SegmentSnapshot(guest_id=r.guest_id, month=month, segment=r.segment) for r in rows
          if r.segment],
-        batch_size=2000,
     )  # fmt: skip
     return {
         "guests": len(rows),
