@@ -28,6 +28,7 @@ SUITES = (
     "loadtest",
     "workflows",
     "service",
+    "marketing",
 )
 
 
