@@ -191,9 +191,11 @@ def _send(recipients: list[int], controller, sink: Sink, log) -> tuple[float, fl
         name="Bench recipients", kind="static", guest_ids=recipients, actor=BENCH
     )
     campaign = campaign_create(name="Bench spring", segment=segment, template=template, actor=BENCH)
-    keys = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS")
+    keys = ("EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "DEBUG")
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update(
+        # As in production (the local settings turn DEBUG on: every query kept in memory).
+        DEBUG="false",
         EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(controller.port),
