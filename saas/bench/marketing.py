@@ -326,8 +326,8 @@ def run(log) -> list[Figure]:
     raw_count = _raw_samples(tenant.schema_name, COUNT_SQL, [[]] * READS)
     with psycopg.connect(_conninfo()) as conn:
         conn.execute(f'SET search_path = "{tenant.schema_name}", public')
-        raw_expected = conn.execute(COUNT_SQL).fetchone()[0]
-    assert raw_expected == expected, (raw_expected, expected)
+        row = conn.execute(COUNT_SQL).fetchone()
+    assert row is not None and row[0] == expected, (row, expected)
     log(f"marketing: {expected:,} of {guests:,} guests match; promo codes, {READS} checks")
     api_check_ms = []
     for index, code in enumerate([probes[0], *probes]):
