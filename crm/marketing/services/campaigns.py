@@ -28,6 +28,10 @@ from tenants.access.principal import Principal
 from tenants.errors import Conflict
 
 AUDIENCE_BATCH = 5000
+# Chunks of one campaign in flight at once. Each chunk queues the next, so one chain
+# keeps one worker busy however many there are; rows are taken with SKIP LOCKED, so
+# chains never send a row twice. A chain that finds nothing left ends.
+DELIVERY_CHAINS = 2
 EDITABLE = (
     "name",
     "segment",
@@ -181,7 +185,7 @@ def campaign_resume(*, campaign: Campaign, actor: Principal) -> Campaign:
     campaign.save(update_fields=["status", "created_by_id"])
     _audit(campaign, {}, {"status": campaign.status}, actor, "update")
     pk = campaign.pk
-    transaction.on_commit(lambda: dispatch("campaign_deliver" if started else "campaign_start", pk))
+    transaction.on_commit(lambda: deliver_chains(pk) if started else dispatch("campaign_start", pk))
     return campaign
 
 
@@ -273,7 +277,7 @@ def campaign_start(*, campaign_id: int, now: datetime | None = None) -> Campaign
             campaign.ab_decide_at = now + timedelta(minutes=campaign.ab_wait_minutes)
         campaign.save(update_fields=["status", "started_at", "content", "ab_decide_at"])
         pk = campaign.pk
-        transaction.on_commit(lambda: dispatch("campaign_deliver", pk))
+        transaction.on_commit(lambda: deliver_chains(pk))
     return campaign
 
 
@@ -319,8 +323,14 @@ def ab_decide(*, campaign_id: int, now: datetime | None = None, force: bool = Fa
         Recipient.objects.filter(campaign=campaign, variant="", status="queued").update(
             variant=winner
         )
-        transaction.on_commit(lambda: dispatch("campaign_deliver", campaign_id))
+        transaction.on_commit(lambda: deliver_chains(campaign_id))
     return winner
+
+
+def deliver_chains(campaign_id: int) -> None:
+    """Start DELIVERY_CHAINS chains of chunks (``tasks.campaign_deliver``)."""
+    for _ in range(DELIVERY_CHAINS):
+        dispatch("campaign_deliver", campaign_id)
 
 
 def dispatch(task: str, campaign_id: int) -> None:

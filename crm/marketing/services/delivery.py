@@ -31,6 +31,7 @@ from crm.marketing import rendering
 from crm.marketing.models import Campaign, Recipient, Suppression
 from crm.marketing.services.templates import message_context, recipient_language
 from crm.models import Guest
+from tenants.access import registry
 from tenants.access.principal import Principal
 from tenants.context import current_schema
 
@@ -66,14 +67,17 @@ def token_read(token: str, kind: str) -> dict[str, Any] | None:
     return data
 
 
-def _url(name: str, token: str) -> str:
-    from metadata.workflows.messaging import tenant_base_url
+def _url(name: str, token: str, base: str | None = None) -> str:
+    """``base``: the tenant's address when the caller has it (a chunk reads it once)."""
+    if base is None:
+        from metadata.workflows.messaging import tenant_base_url
 
-    return tenant_base_url() + reverse(name, args=[token])
+        base = tenant_base_url()
+    return base + reverse(name, args=[token])
 
 
-def unsubscribe_url(recipient_id: int) -> str:
-    return _url("marketing_unsubscribe", token_make("u", recipient_id))
+def unsubscribe_url(recipient_id: int, base: str | None = None) -> str:
+    return _url("marketing_unsubscribe", token_make("u", recipient_id), base)
 
 
 # --- eligibility --------------------------------------------------------------------------
@@ -113,20 +117,22 @@ class _Transient(Exception):
     pass
 
 
-def _email(campaign: Campaign, recipient: Recipient, guest: Guest, reader, connection) -> str:
+def _email(
+    campaign: Campaign, recipient: Recipient, guest: Guest, reader, connection, base: str
+) -> str:
     language = recipient_language(guest.language, campaign.content)
     content = dict(campaign.content[language])
     if recipient.variant == "b" and campaign.subject_b:
         subject_b = campaign.subject_b
         content["subject"] = subject_b.get(language) or next(iter(subject_b.values()))
-    unsubscribe = unsubscribe_url(recipient.pk)
+    unsubscribe = unsubscribe_url(recipient.pk, base)
     rendered = rendering.render(
         content,
         message_context(guest=guest, language=language, reader=reader, offer=campaign.offer),
         language=language,
         unsubscribe_url=unsubscribe,
-        link=lambda url: _url("marketing_click", token_make("c", recipient.pk, url)),
-        open_pixel_url=_url("marketing_open", token_make("o", recipient.pk)),
+        link=lambda url: _url("marketing_click", token_make("c", recipient.pk, url), base),
+        open_pixel_url=_url("marketing_open", token_make("o", recipient.pk), base),
     )
     domain = settings.ATRIUM_PUBLIC_DOMAIN
     message_id = f"<c{campaign.pk}.r{recipient.pk}.{current_schema()}@{domain}>"
@@ -178,6 +184,7 @@ def campaign_deliver(*, campaign_id: int, limit: int = CHUNK) -> dict[str, int]:
     for its winner). Stops early when the campaign is paused or cancelled. When nothing
     is left to send, the campaign is marked sent (and ``campaign.sent`` published)."""
     from metadata.workflows.masking import owner_principal
+    from metadata.workflows.messaging import tenant_base_url
 
     counts = {"sent": 0, "skipped": 0, "failed": 0, "retry": 0}
     campaign = Campaign.objects.select_related("offer").filter(pk=campaign_id).first()
@@ -185,23 +192,28 @@ def campaign_deliver(*, campaign_id: int, limit: int = CHUNK) -> dict[str, int]:
         return counts
     reader = owner_principal(campaign.created_by_id)
     connection = get_connection(fail_silently=False, timeout=settings.EMAIL_TIMEOUT)
+    # What every message of the chunk reads the same: the tenant's address (four links
+    # a message) and, as a request would, the rights and definitions versions (masking
+    # the merge fields). Read once per chunk; a change applies from the next chunk.
+    base = tenant_base_url()
     try:
-        for _ in range(limit):
-            if not Campaign.objects.filter(pk=campaign_id, status="sending").exists():
-                break
-            outcome = _deliver_one(campaign, reader, connection)
-            if outcome is None:
-                break
-            counts[outcome] += 1
-            if outcome == "retry":
-                break
+        with registry.catalogue_cached():
+            for _ in range(limit):
+                if not Campaign.objects.filter(pk=campaign_id, status="sending").exists():
+                    break
+                outcome = _deliver_one(campaign, reader, connection, base)
+                if outcome is None:
+                    break
+                counts[outcome] += 1
+                if outcome == "retry":
+                    break
     finally:
         connection.close()
     _finish_if_done(campaign_id)
     return counts
 
 
-def _deliver_one(campaign: Campaign, reader: Principal | None, connection) -> str | None:
+def _deliver_one(campaign: Campaign, reader: Principal | None, connection, base: str) -> str | None:
     with transaction.atomic():
         recipient = (
             Recipient.objects.select_for_update(skip_locked=True)
@@ -224,7 +236,7 @@ def _deliver_one(campaign: Campaign, reader: Principal | None, connection) -> st
             return "skipped"
         try:
             if campaign.channel == "email":
-                recipient.message_id = _email(campaign, recipient, guest, reader, connection)
+                recipient.message_id = _email(campaign, recipient, guest, reader, connection, base)
             else:
                 recipient.message_id = str(_sms(campaign, recipient, guest, reader))[:200]
         except _Transient as exc:

@@ -29,6 +29,7 @@ SUITES = (
     "workflows",
     "service",
     "analytics",
+    "marketing",
 )
 
 
