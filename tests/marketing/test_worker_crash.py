@@ -172,3 +172,9 @@ def test_a_campaign_whose_worker_is_killed_mid_send_reaches_everyone_once(
                 RecordChange.objects.filter(
                     object_api_name__in=["campaign", "segment", "marketing_template"]
                 ).delete()
+
+
+@pytest.mark.django_db
+def test_the_held_recipient_is_in_the_middle_of_the_send():
+    # (Also makes pytest-django set up the test database when this file runs alone.)
+    assert 0 < HELD < RECIPIENTS - 1
