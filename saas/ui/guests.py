@@ -559,9 +559,25 @@ def merge_undo_view(request, merge_id: int):
 # --- activities on the profile --------------------------------------------------------
 
 
+def _local_moment(text: str):
+    """A datetime-local field's value in the tenant's zone: None when empty, False when
+    it is not a date and time."""
+    if not text:
+        return None
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+        if not 1900 <= moment.year <= 2999:
+            raise ValueError(text)
+    except ValueError:
+        return False
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tenant_zone())
+
+
 def _activity_arguments(request, kind: str) -> dict:
-    """The POSTed note, call or task as activity_create's arguments. A task's due time
-    is typed in the tenant's time zone."""
+    """The POSTed note, call or task as activity_create's arguments. A task's due and
+    reminder times are typed in the tenant's time zone."""
     post = request.POST
     arguments: dict = {
         "kind": kind,
@@ -589,20 +605,15 @@ def _activity_arguments(request, kind: str) -> dict:
             )
             if arguments["assignee"] is None:
                 problems["assignee"] = _("Choose an owner among active staff.")
-        due = post.get("due", "").strip()
-        if due:
-            from datetime import datetime
-
-            try:
-                moment = datetime.fromisoformat(due)
-                if not 1900 <= moment.year <= 2999:
-                    raise ValueError(due)
-            except ValueError:
-                problems["due_at"] = _("Give the due time as a date and time.")
-            else:
-                if moment.tzinfo is None:
-                    moment = moment.replace(tzinfo=tenant_zone())
-                arguments["due_at"] = moment
+        for name, argument, problem in (
+            ("due", "due_at", _("Give the due time as a date and time.")),
+            ("reminder", "reminder_at", _("Give the reminder time as a date and time.")),
+        ):
+            moment = _local_moment(post.get(name, "").strip())
+            if moment is False:
+                problems[argument] = problem
+            elif moment is not None:
+                arguments[argument] = moment
     if problems:
         raise ValidationError(problems)
     return arguments

@@ -263,6 +263,7 @@ def test_front_office_adds_a_note_logs_a_call_and_completes_a_task(make_user, al
             "subject": "Swap the pillows",
             "assignee": str(desk_user.pk),
             "due": "2030-01-15T14:00",
+            "reminder": "2030-01-15T09:30",
         },
     )
 
@@ -271,6 +272,7 @@ def test_front_office_adds_a_note_logs_a_call_and_completes_a_task(make_user, al
     assert (by_kind["call"].direction, by_kind["call"].duration_seconds) == ("outbound", 240)
     task = by_kind["task"]
     assert task.due_at == datetime(2030, 1, 15, 14, 0, tzinfo=PARIS)
+    assert task.reminder_at == datetime(2030, 1, 15, 9, 30, tzinfo=PARIS)
     assert task.assignee_id == desk_user.pk and task.created_by_id == desk_user.pk
     page = desk.get(profile).content.decode()
     assert "due 2030-01-15 14:00 (Europe/Paris)" in page and "Allergic to feathers" in page
@@ -341,6 +343,8 @@ def test_odd_activity_and_grant_input_is_a_message_not_an_error(make_user, alpha
         {"kind": "task", "subject": "X", "assignee": "²"},
         {"kind": "task", "subject": "X", "due": "0001-01-01T00:10"},
         {"kind": "task", "subject": "X", "due": "tomorrow"},
+        {"kind": "task", "subject": "X", "reminder": "later"},
+        {"kind": "task", "subject": "X", "reminder": "9999-01-01T00:00"},
         {"kind": "call", "minutes": "٣٣٣٣٣"},
         {"kind": "note", "body": ""},
     ):
