@@ -6,10 +6,12 @@ tenant's default language -- each only if the tenant has it enabled."""
 
 from __future__ import annotations
 
+import zoneinfo
+
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_POST
@@ -56,7 +58,9 @@ def _pick(request, allowed: list[str], default: str) -> str:
 
 
 class TenantLocaleMiddleware(LocaleMiddleware):
-    """Django's LocaleMiddleware, limited to the tenant's enabled languages."""
+    """Django's LocaleMiddleware, limited to the tenant's enabled languages. Screens also
+    show times in the group's time zone (the zone a task's due time is typed in); the
+    API keeps UTC."""
 
     def process_request(self, request):
         tenant = current_tenant()
@@ -65,6 +69,16 @@ class TenantLocaleMiddleware(LocaleMiddleware):
         language = _pick(request, allowed, default)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+        zone = getattr(tenant, "timezone", "") or ""
+        if zone and not request.path.startswith("/api/"):
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(zone))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+
+    def process_response(self, request, response):
+        timezone.deactivate()  # the thread's next request starts from UTC
+        return super().process_response(request, response)
 
 
 def languages(request) -> dict:

@@ -367,3 +367,24 @@ def test_odd_activity_and_grant_input_is_a_message_not_an_error(make_user, alpha
     )  # fmt: skip
     assert late.status_code == 400
     assert not Activity.objects.exists() and not TemporaryGrant.objects.exists()
+
+
+def test_screens_show_times_in_the_groups_zone_and_the_api_in_utc(make_user, alpha):
+    from crm.services.activities import activity_create
+    from tests.api.test_records_api import api
+
+    guest = make_guest(surname="Zone")
+    at = datetime(2030, 1, 15, 8, 5, tzinfo=ZoneInfo("UTC"))  # 09:05 in Paris
+    call = activity_create(
+        object_api_name="guest", record_id=guest.pk, kind="call", subject="Zone check",
+        occurred_at=at, actor=SYSTEM,
+    )  # fmt: skip
+    admin = client_for(make_user("tenant_admin"), alpha)
+
+    page = admin.get(f"/guests/{guest.pk}/").content.decode()
+    entry = page[page.index(f'id="activity-{call.pk}"') :][:400]
+    shown = entry[entry.index("<time") :].split(">", 1)[1].split("</time>")[0]
+    assert "9:05" in shown and "8:05" not in shown, shown
+    listed = api(alpha).get(f"/api/v1/activities/?object=guest&record_id={guest.pk}").json()
+    assert [a["occurred_at"] for a in listed["results"]] == ["2030-01-15T08:05:00Z"]
+    assert timezone.get_current_timezone_name() == "UTC"  # nothing left active after
