@@ -6,6 +6,7 @@ English (the one column never left empty)."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.utils import translation
 
 from metadata.definitions import ObjectSnapshot, object_snapshot, snapshot
 from metadata.models import FieldDefinition
@@ -25,11 +26,22 @@ def _chain(language: str | None) -> list[str]:
 
 
 def label_for(obj, key: str, language: str | None) -> str:
-    """``obj``'s translated ``key`` (label, label_plural, help_text) in ``language``."""
-    for code in _chain(language):
+    """``obj``'s translated ``key`` (label, label_plural, help_text) in ``language``.
+    Without a text of its own in that language, an English text the catalogue
+    translates (the built-in objects' and fields' names: "Guests", "Rate plans") is
+    given in the language before the fallback chain's other languages."""
+    chain = _chain(language)
+    for position, code in enumerate(chain):
         text = getattr(obj, f"{key}_{code.replace('-', '_')}", "")
         if text:
             return text
+        if position == 0 and code != "en":
+            english = getattr(obj, f"{key}_en", "") or ""
+            if english:
+                with translation.override(code):
+                    translated = translation.gettext(english)
+                if translated != english:
+                    return translated
     return getattr(obj, key, "") or ""
 
 
