@@ -59,7 +59,7 @@ def modules_view(request):
     rows = [
         {
             "key": key,
-            "label": catalogue[key].label if key in catalogue else key,
+            "label": _(catalogue[key].label) if key in catalogue else key,  # English kept
             "enabled": enabled,
             "core": key in catalogue and catalogue[key].core,
         }

@@ -31,6 +31,7 @@ from saas.ui.i18n import tenant_languages
 from tenants.access.errors import AccessDenied
 from tenants.access.principal import Principal
 from tenants.errors import ApplicationError, NotFound
+from tenants.modules import module_catalogue
 
 MAX_CHOICES = 200
 FLAGS = ("required", "unique", "filterable", "sensitive")
@@ -108,6 +109,8 @@ def object_list(request):
             "objects": objects_list(get_language(), enabled_only=False),
             "languages": languages,
             "modules": sorted(modules_available()),
+            # The catalogue keeps English labels (made at start-up): read in the reader's.
+            "module_labels": {key: _(m.label) for key, m in module_catalogue().items()},
             "errors": errors,
             "values": request.POST,
         },

@@ -140,6 +140,7 @@ MAIN_SCREENS = [
     "/settings/workflows/",
     "/settings/objects/",
     "/settings/objects/guest/fields/",
+    "/settings/modules/",
     "/settings/webhooks/",
     "/settings/api-keys/",
     "/access/audit/",
