@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Literal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -199,18 +200,27 @@ def guest_preferences_view(request, guest_id: int):
     )
 
 
-def _moment(raw: str) -> tuple[datetime | None, str | None]:
-    """A time typed in the tenant's zone (``datetime-local``), never in the future."""
+def local_moment(raw: str) -> datetime | None | Literal[False]:
+    """A ``datetime-local`` value typed in the tenant's zone: None when empty, False
+    when it is not a date and time (of years 1900-2999)."""
     if not raw:
-        return None, None
+        return None
     try:
         moment = datetime.fromisoformat(raw)
         if not 1900 <= moment.year <= 2999:
             raise ValueError(raw)
     except ValueError:
+        return False
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tenant_zone())
+
+
+def _moment(raw: str) -> tuple[datetime | None, str | None]:
+    """A time typed in the tenant's zone (``datetime-local``), never in the future."""
+    moment = local_moment(raw)
+    if moment is None:
+        return None, None
+    if not isinstance(moment, datetime):
         return None, _("Give the time as a date and time.")
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=tenant_zone())
     if moment > timezone.now() + timedelta(minutes=5):
         return None, _("A consent cannot be recorded in the future.")
     return moment, None

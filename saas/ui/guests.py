@@ -35,6 +35,7 @@ from metadata.selectors.saved_views import saved_view_get, saved_views_for
 from metadata.services.saved_views import saved_view_create, saved_view_delete
 from saas.ui.analytics import guest_analytics_panel
 from saas.ui.errors import errors_by_field
+from saas.ui.guest_profile import local_moment
 from saas.ui.loyalty import guest_loyalty_panel
 from saas.ui.records import (
     CUSTOM_PREFIX,
@@ -559,22 +560,6 @@ def merge_undo_view(request, merge_id: int):
 # --- activities on the profile --------------------------------------------------------
 
 
-def _local_moment(text: str):
-    """A datetime-local field's value in the tenant's zone: None when empty, False when
-    it is not a date and time."""
-    if not text:
-        return None
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(text)
-        if not 1900 <= moment.year <= 2999:
-            raise ValueError(text)
-    except ValueError:
-        return False
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tenant_zone())
-
-
 def _activity_arguments(request, kind: str) -> dict:
     """The POSTed note, call or task as activity_create's arguments. A task's due and
     reminder times are typed in the tenant's time zone."""
@@ -609,7 +594,7 @@ def _activity_arguments(request, kind: str) -> dict:
             ("due", "due_at", _("Give the due time as a date and time.")),
             ("reminder", "reminder_at", _("Give the reminder time as a date and time.")),
         ):
-            moment = _local_moment(post.get(name, "").strip())
+            moment = local_moment(post.get(name, "").strip())
             if moment is False:
                 problems[argument] = problem
             elif moment is not None:

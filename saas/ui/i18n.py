@@ -6,8 +6,6 @@ tenant's default language -- each only if the tenant has it enabled."""
 
 from __future__ import annotations
 
-import zoneinfo
-
 from django.conf import settings
 from django.http import HttpResponseBadRequest
 from django.middleware.locale import LocaleMiddleware
@@ -17,7 +15,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
-from tenants.context import current_tenant
+from tenants.context import current_tenant, current_zone
 
 _NAMES = dict(settings.LANGUAGES)
 
@@ -69,12 +67,8 @@ class TenantLocaleMiddleware(LocaleMiddleware):
         language = _pick(request, allowed, default)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        zone = getattr(tenant, "timezone", "") or ""
-        if zone and not request.path.startswith("/api/"):
-            try:
-                timezone.activate(zoneinfo.ZoneInfo(zone))
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+        if not request.path.startswith("/api/"):
+            timezone.activate(current_zone())
 
     def process_response(self, request, response):
         timezone.deactivate()  # the thread's next request starts from UTC
