@@ -171,6 +171,9 @@ def scores_refresh(*, actor: Principal, today: date | None = None) -> dict[str, 
     # delete() would read each row back first.
     month = today.replace(day=1)
     with connection.cursor() as cursor:
+        # Two refreshes at once take turns here (the second then replaces the first's
+        # rows) instead of both copying the same guests into the unique column.
+        cursor.execute("LOCK TABLE analytics_guestscore IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("DELETE FROM analytics_guestscore")
         cursor.execute("DELETE FROM analytics_segmentsnapshot WHERE month = %s", [month])
     copy_insert(GuestScore, rows, with_pk=True)
