@@ -127,3 +127,23 @@ def write_results(figures: list[Figure], meta: dict) -> tuple[Path, str]:
     table = markdown(figures, meta)
     out.with_suffix(".md").write_text(table)
     return out, table
+
+
+def bench_tenant(slug: str, name: str, *, domain: str = ""):
+    """A suite's own hotel group (active, English, EUR), made by the first run."""
+    from tenants.models import Tenant
+    from tenants.services.provisioning import tenant_create
+
+    tenant = Tenant.objects.filter(slug=slug).first()
+    if tenant is None:
+        tenant = tenant_create(
+            name=name, slug=slug, domain=domain or f"{slug}.bench.localhost",
+            admin_email=f"ops@{slug}.example", currency="EUR", languages=["en"],
+            status="active", send_welcome_email=False,
+        ).tenant  # fmt: skip
+    return tenant
+
+
+def columns_of(model, leave_out: set[str]) -> list[str]:
+    """The model's columns but ``leave_out``: those a suite copies rows by in SQL."""
+    return [f.column for f in model._meta.concrete_fields if f.column not in leave_out]

@@ -33,7 +33,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from saas.bench import Figure, Timer, p50, p95
+from saas.bench import Figure, Timer, bench_tenant, columns_of, p50, p95
 from saas.bench.api import _conninfo
 from tenants.access.principal import Principal
 from tenants.models import Tenant
@@ -54,26 +54,8 @@ SOURCES = ["web", "call", "walkin", "agent"]
 HAPPENS = "status NOT IN ('cancelled', 'no_show')"
 
 
-def _tenant() -> Tenant:
-    from tenants.services.provisioning import tenant_create
-
-    tenant = Tenant.objects.filter(slug="benchana").first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Analytics Bench",
-            slug="benchana",
-            domain="benchana.bench.localhost",
-            admin_email="ops@benchana.example",
-            currency="EUR",
-            languages=["en"],
-            status="active",
-            send_welcome_email=False,
-        ).tenant
-    return tenant
-
-
-def _columns(model, leave_out: set[str]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields if f.column not in leave_out]
+def _tenant():
+    return bench_tenant("benchana", "Analytics Bench")
 
 
 def _listed(cols: list[str], alias: str = "") -> str:
@@ -126,13 +108,13 @@ def _prepare(guests: int, hotels: int, log) -> dict:
         total_amount=Decimal("200.00"), status=Reservation.Status.CHECKED_OUT, actor=BENCH,
     )  # fmt: skip
     log(f"analytics: copying {guests:,} guests and their reservations")
-    guest_cols = _columns(Guest, {"id", "surname", "nationality", "language", "vip_level"})
+    guest_cols = columns_of(Guest, {"id", "surname", "nationality", "language", "vip_level"})
     copied = {
         "id", "guest_id", "property_id", "confirmation_number", "status", "channel",
         "market_code", "source_of_business", "arrival", "departure", "room_type_id",
         "rate_plan_id", "total_amount", "currency", "created", "cancelled_at",
     }  # fmt: skip
-    stay_cols = _columns(Reservation, copied)
+    stay_cols = columns_of(Reservation, copied)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO crm_guest ({_listed(guest_cols)}, surname, nationality, language, "

@@ -14,9 +14,8 @@ import psycopg
 from django.db import connection
 from django_tenants.utils import tenant_context
 
-from saas.bench import Figure, Timer, p50, p95
+from saas.bench import Figure, Timer, bench_tenant, p50, p95
 from tenants.access.principal import Principal
-from tenants.models import Tenant
 
 BENCH = Principal.system("benchmark")
 
@@ -25,22 +24,8 @@ RUNS = 60
 DISTINCT_CODES = 1000  # each code matches guests / 1000 rows
 
 
-def _tenant() -> Tenant:
-    from tenants.services.provisioning import tenant_create
-
-    tenant = Tenant.objects.filter(slug="benchcf").first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Custom Filter Bench",
-            slug="benchcf",
-            domain="benchcf.bench.localhost",
-            admin_email="ops@benchcf.example",
-            currency="EUR",
-            languages=["en"],
-            status="active",
-            send_welcome_email=False,
-        ).tenant
-    return tenant
+def _tenant():
+    return bench_tenant("benchcf", "Custom Filter Bench")
 
 
 def _prepare(guests: int, fields: int, indexed: int, log) -> None:

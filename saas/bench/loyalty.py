@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from saas.bench import Figure, Timer, p50
+from saas.bench import Figure, Timer, columns_of, p50
 from saas.bench.api import _conninfo
 from saas.bench.custom_filter import _tenant
 from tenants.access.principal import Principal
@@ -28,10 +28,6 @@ BENCH = Principal.system("benchmark")
 
 SCALES = {"small": 2_000, "large": 20_000}
 READS = 200
-
-
-def _columns(model, leave_out: set[str]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields if f.column not in leave_out]
 
 
 def _prepare(members: int, log) -> tuple[list[int], list[int]]:
@@ -67,9 +63,9 @@ def _prepare(members: int, log) -> tuple[list[int], list[int]]:
         actor=BENCH,
     )
     log(f"loyalty: copying {members:,} members with a checked-out stay each")
-    guest_cols = _columns(Guest, {"id", "surname"})
-    member_cols = _columns(Member, {"id", "guest_id", "number"})
-    stay_cols = _columns(Reservation, {"id", "guest_id", "confirmation_number", "status"})
+    guest_cols = columns_of(Guest, {"id", "surname"})
+    member_cols = columns_of(Member, {"id", "guest_id", "number"})
+    stay_cols = columns_of(Reservation, {"id", "guest_id", "confirmation_number", "status"})
 
     def listed(cols: list[str], alias: str = "") -> str:
         return ", ".join(f'{alias}"{c}"' for c in cols)

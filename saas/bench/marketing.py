@@ -34,7 +34,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import tenant_context
 
-from saas.bench import Figure, Timer, p50, p95
+from saas.bench import Figure, Timer, bench_tenant, p50, p95
 from saas.bench.api import _conninfo
 from tenants.access.principal import Principal
 
@@ -75,17 +75,7 @@ TEMPLATE = {
 
 
 def _tenant():
-    from tenants.models import Tenant
-    from tenants.services.provisioning import tenant_create
-
-    tenant = Tenant.objects.filter(slug="benchmk").first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Marketing Bench", slug="benchmk", domain="benchmk.bench.localhost",
-            admin_email="ops@benchmk.example", currency="EUR", languages=["en"],
-            status="active", send_welcome_email=False,
-        ).tenant  # fmt: skip
-    return tenant
+    return bench_tenant("benchmk", "Marketing Bench")
 
 
 def _prepare(guests: int, recipients: int, log) -> list[int]:

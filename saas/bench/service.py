@@ -19,7 +19,7 @@ from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from saas.bench import Figure, Timer, p50
+from saas.bench import Figure, Timer, columns_of, p50
 from saas.bench.api import _conninfo
 from saas.bench.custom_filter import _tenant
 from tenants.access.principal import Principal
@@ -39,10 +39,6 @@ QUEUE_SQL = (
 API_SQL = (
     "SELECT * FROM crm_case WHERE status = 'open' ORDER BY deadline ASC NULLS LAST, id LIMIT 51"
 )
-
-
-def _columns(model, leave_out: set[str]) -> list[str]:
-    return [f.column for f in model._meta.concrete_fields if f.column not in leave_out]
 
 
 def _prepare(cases: int, log) -> list[str]:
@@ -77,8 +73,8 @@ def _prepare(cases: int, log) -> list[str]:
         deadline=timezone.now() + timedelta(days=2), actor=BENCH,
     )  # fmt: skip
     log(f"service: copying {cases:,} open cases with their timers")
-    case_cols = _columns(Case, {"id", "subject", "deadline"})
-    sla_cols = _columns(CaseSla, {"id", "case_id", "first_response_due"})
+    case_cols = columns_of(Case, {"id", "subject", "deadline"})
+    sla_cols = columns_of(CaseSla, {"id", "case_id", "first_response_due"})
 
     def listed(cols: list[str], alias: str = "") -> str:
         return ", ".join(f'{alias}"{c}"' for c in cols)

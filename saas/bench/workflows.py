@@ -23,7 +23,7 @@ import time
 import psycopg
 from django_tenants.utils import tenant_context
 
-from saas.bench import REPO, Figure, p50, p95
+from saas.bench import REPO, Figure, bench_tenant, p50, p95
 from saas.bench.api import _conninfo
 from tenants.access.principal import Principal
 
@@ -34,17 +34,7 @@ DELAY_SAMPLES = 40
 
 
 def _tenant():
-    from tenants.models import Tenant
-    from tenants.services.provisioning import tenant_create
-
-    tenant = Tenant.objects.filter(slug="benchwf").first()
-    if tenant is None:
-        tenant = tenant_create(
-            name="Workflow Bench", slug="benchwf", domain="benchwf.bench.localhost",
-            admin_email="ops@benchwf.example", currency="EUR", languages=["en"],
-            status="active", send_welcome_email=False,
-        ).tenant  # fmt: skip
-    return tenant
+    return bench_tenant("benchwf", "Workflow Bench")
 
 
 def _workers(count: int) -> list[subprocess.Popen]:
