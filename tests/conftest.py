@@ -126,3 +126,18 @@ def celery_worker_process(django_db_setup):
     proc, lines = worker_start()
     yield lines
     worker_stop(proc)
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) on a free local port, Django's SMTP backend pointed
+    at it; yields its inbox."""
+    from tests.workflows.smtp import smtp_server
+
+    controller, inbox = smtp_server()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    yield inbox
+    controller.stop()

@@ -17,22 +17,9 @@ from crm.services.activities import activity_create, task_complete
 from crm.services.reminders import task_reminders_send
 from tests.crm.factories import make_guest
 from tests.principals import SYSTEM
-from tests.workflows.smtp import header, smtp_server, text_of
+from tests.workflows.smtp import header, text_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def smtp(settings):
-    controller, inbox = smtp_server()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = (
-        "127.0.0.1",
-        controller.port,
-        False,
-    )
-    yield inbox
-    controller.stop()
 
 
 @pytest.fixture

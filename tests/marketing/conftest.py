@@ -37,20 +37,6 @@ def make_user(marketing):
     return make
 
 
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server (aiosmtpd); Django's SMTP backend pointed at it."""
-    from tests.workflows.smtp import smtp_server
-
-    controller, inbox = smtp_server()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    yield inbox
-    controller.stop()
-
-
 TEMPLATE = {
     "en": {
         "subject": "Spring at {{ guest.first_name }}'s favourite hotel",

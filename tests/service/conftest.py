@@ -94,17 +94,3 @@ def make_user(desk):
         return get_user_model().objects.get(pk=user.pk)
 
     return make
-
-
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server on a local port; Django's SMTP backend pointed at it."""
-    from tests.workflows.smtp import smtp_server
-
-    controller, inbox = smtp_server()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    yield inbox
-    controller.stop()

@@ -9,39 +9,13 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from tests.principals import SYSTEM
+from tests.ui.screens import MAIN_SCREENS as SCREENS
 from tests.ui.test_browser import _signed_in, _switch_language
 
 sync_api = pytest.importorskip("playwright.sync_api")
 axe_playwright = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
-
-SCREENS = [
-    "/",
-    "/guests/",
-    "/guests/new/",
-    "/guests/{guest}/",
-    "/guests/{guest}/edit/",
-    "/guests/duplicates/",
-    "/reservations/",
-    "/reservations/{reservation}/",
-    "/companies/",
-    "/imports/",
-    "/service/queue/",
-    "/service/cases/new/",
-    "/service/cases/{case}/",
-    "/service/satisfaction/",
-    "/loyalty/",
-    "/loyalty/members/",
-    "/settings/",
-    "/settings/users/",
-    "/settings/roles/",
-    "/settings/workflows/",
-    "/settings/objects/",
-    "/settings/webhooks/",
-    "/settings/api-keys/",
-    "/access/audit/",
-]
 
 
 @pytest.fixture(scope="module")

@@ -14,25 +14,12 @@ import pytest
 
 from tests.ui.test_browser import _signed_in, _switch_language
 from tests.ui.test_browser_reservation import _words
-from tests.workflows.smtp import header, smtp_server, text_of
+from tests.workflows.smtp import header, text_of
 
 sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
-
-
-@pytest.fixture
-def smtp(settings):
-    controller, inbox = smtp_server()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = (
-        "127.0.0.1",
-        controller.port,
-        False,
-    )
-    yield inbox
-    controller.stop()
 
 
 def _sweep(schema: str) -> int:

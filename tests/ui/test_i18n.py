@@ -15,6 +15,7 @@ from django.utils import translation
 
 from saas.templatetags.atrium_ui import ldate, lnumber, money
 from tests.conftest import tenant_client
+from tests.ui.screens import MAIN_SCREENS as SCREENS
 
 LOCALE = Path(__file__).resolve().parents[2] / "locale"
 PLACEHOLDER = re.compile(r"%\(\w+\)s|<[a-z]+ [^>]*>|</[a-z]+>")  # formats and HTML tags
@@ -117,33 +118,10 @@ def test_built_in_choice_labels_follow_the_language(compiled):
 
 
 MAIN_SCREENS = [
-    "/",
-    "/guests/",
-    "/guests/new/",
-    "/guests/{guest}/",
-    "/guests/{guest}/edit/",
-    "/guests/duplicates/",
-    "/reservations/",
-    "/reservations/{reservation}/",
-    "/companies/",
-    "/imports/",
+    *SCREENS,
     "/imports/jobs/{job}/",
-    "/service/queue/",
-    "/service/cases/new/",
-    "/service/cases/{case}/",
-    "/service/satisfaction/",
-    "/loyalty/",
-    "/loyalty/members/",
-    "/settings/",
-    "/settings/users/",
-    "/settings/roles/",
-    "/settings/workflows/",
-    "/settings/objects/",
     "/settings/objects/guest/fields/",
     "/settings/modules/",
-    "/settings/webhooks/",
-    "/settings/api-keys/",
-    "/access/audit/",
 ]
 _SKIP = re.compile(r"<(script|style|code)\b.*?</\1>", re.S)  # code: API names, not words
 _TEXT = re.compile(r">([^<>]+)<")

@@ -49,20 +49,6 @@ def outbox() -> list[OutboxMessage]:
     return list(OutboxMessage.objects.order_by("pk"))
 
 
-@pytest.fixture
-def smtp(settings):
-    """A real SMTP server; Django's SMTP backend pointed at it."""
-    from tests.workflows.smtp import smtp_server
-
-    controller, inbox = smtp_server()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    yield inbox
-    controller.stop()
-
-
 def staff(email: str, *roles: str):
     """A staff user holding the given roles."""
     from tenants.access.models import Role
