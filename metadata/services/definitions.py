@@ -3,7 +3,6 @@ bumps the tenant's metadata version and writes its audit row (who, when, before/
 
 from __future__ import annotations
 
-import json
 import keyword
 import re
 from typing import Any
@@ -639,8 +638,6 @@ def _required_backfill(field: FieldDefinition, backfill: Any, *, actor: Principa
             raise ValidationError({"backfill": f"The backfill value {exc.message}"}) from None
         if value in (None, "", []):
             raise ValidationError({"backfill": "Give a value to fill the records with."})
-        from django.core.serializers.json import DjangoJSONEncoder
-
         column = quote(snap.values_column)
         stamp = (
             f", {quote('updated')} = now()"
@@ -650,14 +647,14 @@ def _required_backfill(field: FieldDefinition, backfill: Any, *, actor: Principa
         cursor.execute(
             f"UPDATE {table} SET {column} = coalesce({column}, '{{}}'::jsonb) || "
             f"jsonb_build_object(%s::text, %s::jsonb){stamp} WHERE {where}",
-            [field.api_name, json.dumps(value, cls=DjangoJSONEncoder), *params],
+            [field.api_name, _json(value), *params],  # coerce gives the stored JSON form
         )
         filled = cursor.rowcount
     change_record(
         action="field.backfill",
         target=f"{snap.api_name}.{field.api_name}",
         before=None,
-        after={"records": filled, "value": json.loads(json.dumps(value, cls=DjangoJSONEncoder))},
+        after={"records": filled, "value": value},
         actor=actor,
     )
     return filled

@@ -140,3 +140,18 @@ def test_a_new_required_field_on_a_record_type_with_records(tenant_a):
             {"minutes": 60, "therapist": "Mei"},
         ]
         assert Record.objects.get(pk=gym.pk).data == {}  # another record type's rows
+
+
+def test_a_date_backfill_is_stored_as_the_field_stores_dates(tenant_a):
+    with tenant_context(tenant_a):
+        guest = make_guest(surname="Dated")
+    client = api(tenant_a)
+    made = client.post(
+        FIELD,
+        {"api_name": "since", "label": "Since", "type": "date", "required": True,
+         "backfill": "2026-01-31"},
+        content_type="application/json",
+    )  # fmt: skip
+
+    assert made.status_code == 201, made.content
+    assert client.get(f"/api/v1/guests/{guest.pk}/").json()["custom"]["since"] == "2026-01-31"
